@@ -1,0 +1,1 @@
+"""MSC-EV living evidence map: records -> validated model -> verdicts -> charts -> pages -> site."""

@@ -1,0 +1,111 @@
+"""Command line: validate, export, new, build and serve. `build.py` at the root calls `main`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .evidence import InvalidEvidence, load_evidence
+from .paths import EVIDENCE
+from .validate import Problem
+
+
+def report_errors(problems: list[Problem]) -> int:
+    for p in problems:
+        print(p, file=sys.stderr)
+    print(f"{len(problems)} error{'s' if len(problems) != 1 else ''}", file=sys.stderr)
+    return 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        ev = load_evidence(args.evidence)
+    except InvalidEvidence as exc:
+        return report_errors(exc.problems)
+    for w in ev.warnings:
+        print(w, file=sys.stderr)
+    conditions = {c for r in ev.records for c in r.conditions}
+    sources = {s for r in ev.records for s in r.sources}
+    print(
+        f"{len(ev.records)} records valid: {len(conditions)} conditions, {len(sources)} sources, "
+        f"{sum(len(r.effects) for r in ev.records)} effects, {len(ev.warnings)} acknowledged warnings"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .exports import write_exports
+    from .grading import grade_all
+
+    try:
+        ev = load_evidence(args.evidence)
+    except InvalidEvidence as exc:
+        return report_errors(exc.problems)
+    grades = grade_all(ev.vocab.conditions.ids, ev.records)
+    for path in write_exports(ev, grades, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .site import BuildFailed, build_site
+
+    try:
+        build_site(args.evidence, args.out, strict=args.strict, work=args.work)
+    except InvalidEvidence as exc:
+        report_errors(exc.problems)
+        print(f"build stopped: {args.out} left as it was", file=sys.stderr)
+        return 1
+    except BuildFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"build stopped: {args.out} left as it was", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .site import serve
+
+    return serve(args.evidence, args.work, args.dev_addr)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_record
+
+    return new_record(args.id, args.evidence, force=args.force)
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="build.py", description="Build the MSC-EV living evidence map.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--evidence", type=Path, default=EVIDENCE, help="folder of YAML records (default: evidence/)")
+        return p
+
+    p = add("validate", "check every record; print each problem as file:line: field: rule")
+    p.set_defaults(func=cmd_validate)
+    p = add("export", "write reviews.json, reviews.csv and conditions.json")
+    p.add_argument("--out", type=Path, default=Path("site/downloads"))
+    p.set_defaults(func=cmd_export)
+    p = add("build", "validate, render pages and charts, and build the static site")
+    p.add_argument("--out", type=Path, default=Path("site"))
+    p.add_argument("--work", type=Path, default=Path(".build"), help="generated pages and chart cache")
+    p.add_argument("--strict", action="store_true", help="treat site-generator warnings as errors")
+    p.set_defaults(func=cmd_build)
+    p = add("serve", "preview the site, rebuilding when a record, template or page changes")
+    p.add_argument("--work", type=Path, default=Path(".build"))
+    p.add_argument("--dev-addr", default="127.0.0.1:8000")
+    p.set_defaults(func=cmd_serve)
+    p = add("new", "write a pre-filled record to start from")
+    p.add_argument("id", help="record id, such as smith-2026")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_new)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))

@@ -1,0 +1,216 @@
+"""The umbrella review's rule-based grading, as an engine over the records.
+
+The review states its rules loosely (sections 2.7 and 3.1, Table 3's footnote). This module fixes
+one reading of them, written out on the Methods page, and applies it to whatever records exist,
+so a new meta-analysis can change a verdict. It only computes: it reads records, never edits them.
+
+Order of the rules, for one set of effects (a condition, or a condition x outcome domain):
+1. No effect with a p value or a confidence interval: Insufficient data.
+2. No statistically significant benefit of meaningful size: Low.
+3. At least two different reviews each with an SMD benefit of |SMD| > 1.5, p < 0.01, I² < 70%:
+   High effectiveness.
+4. Any meaningful benefit with I² >= 70%, or a significant effect in the harmful direction:
+   Promising but heterogeneous.
+5. Otherwise: Moderate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .model import Effect, Record
+
+HIGH = "High effectiveness"
+MODERATE = "Moderate"
+HETEROGENEOUS = "Promising but heterogeneous"
+LOW = "Low"
+INSUFFICIENT = "Insufficient data"
+VERDICTS = (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT)
+DOMAINS = ("function", "inflammation", "apoptosis", "histology", "survival", "other")
+
+SMD_LARGE = 1.5
+SMD_MODERATE = 0.8
+I2_LIMIT = 70.0
+P_HIGH = 0.01
+P_SIGNIFICANT = 0.05
+Z_95 = 1.959964
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """One effect as the rules see it."""
+
+    record: Record
+    effect: Effect
+    benefit: int  # +1 in the direction of benefit, -1 harmful, 0 no difference
+    p: float | None  # reported, or derived from the CI
+    p_is_bound: bool  # the review gave only "p < value"
+    p_derived: bool
+    i2: float | None
+    i2_from_review: bool  # taken from the review's reported I² range (its highest value)
+
+    @property
+    def significant(self) -> bool | None:
+        """p < 0.05 as reported; with no p, whether the 95% CI excludes no effect."""
+        if self.p_derived or self.p is None:
+            return ci_excludes_null(self.effect)
+        return self.p <= P_SIGNIFICANT if self.p_is_bound else self.p < P_SIGNIFICANT
+
+    @property
+    def p_below_high(self) -> bool:
+        if self.p is None or not self.significant:
+            return False
+        if self.p_is_bound:
+            return self.p <= P_HIGH
+        return self.p < P_HIGH
+
+    @property
+    def is_smd(self) -> bool:
+        return self.effect.measure == "SMD"
+
+    @property
+    def meaningful(self) -> bool:
+        """Significant, beneficial, and not a small standardized effect."""
+        return bool(self.significant) and self.benefit > 0 and (
+            not self.is_smd or abs(self.effect.estimate) >= SMD_MODERATE
+        )
+
+    @property
+    def high_grade(self) -> bool:
+        return (
+            self.meaningful
+            and self.is_smd
+            and abs(self.effect.estimate) > SMD_LARGE
+            and self.p_below_high
+            and self.i2 is not None
+            and self.i2 < I2_LIMIT
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str
+    reason: str
+    deciding: tuple[Assessed, ...]
+    considered: tuple[Assessed, ...]
+
+
+@dataclass(frozen=True)
+class ConditionGrade:
+    condition: str
+    n_reviews: int
+    overall: Verdict
+    domains: dict[str, Verdict]
+    sensitivity: Verdict
+    sensitivity_status: str  # "holds", "changes" or "cannot be judged"
+
+
+def derive_p(effect: Effect) -> float | None:
+    """Two-sided p from a 95% CI, assuming a normal estimate (on the log scale for ratios).
+
+    The standard error is the CI's width over 2 x 1.96, so an asymmetric interval is averaged.
+    """
+    lo, hi, est = effect.ci_low, effect.ci_high, effect.estimate
+    if lo is None or hi is None:
+        return None
+    if effect.is_ratio:
+        if min(lo, hi, est) <= 0:
+            return None
+        lo, hi, est = math.log(lo), math.log(hi), math.log(est)
+    se = (hi - lo) / (2 * Z_95)
+    if se <= 0:
+        return None
+    return math.erfc(abs(est) / se / math.sqrt(2))
+
+
+def ci_excludes_null(effect: Effect) -> bool | None:
+    if effect.ci_low is None or effect.ci_high is None:
+        return None
+    return not effect.ci_low <= effect.null_value <= effect.ci_high
+
+
+def direction(effect: Effect) -> int:
+    delta = effect.estimate - effect.null_value
+    sign = (delta > 0) - (delta < 0)
+    if effect.difference == "control-minus-ev":
+        sign = -sign
+    return sign if effect.improves == "higher" else -sign
+
+
+def assess(record: Record, effect: Effect) -> Assessed:
+    p, derived = effect.p, False
+    if p is None:
+        p, derived = derive_p(effect), True
+        if p is None:
+            derived = False
+    i2, from_review = effect.i2, False
+    if i2 is None and record.i2_max is not None:
+        i2, from_review = record.i2_max, True
+    return Assessed(record, effect, direction(effect), p, effect.p_bound == "<" and not derived, derived, i2, from_review)
+
+
+def verdict(assessed: Iterable[Assessed]) -> Verdict:
+    """Apply the rules, in order, to one set of assessed effects."""
+    considered = tuple(assessed)
+    gradable = tuple(a for a in considered if a.significant is not None)
+    if not gradable:
+        why = "no pooled effect with a p value or a confidence interval"
+        return Verdict(INSUFFICIENT, why, (), considered)
+    meaningful = tuple(a for a in gradable if a.meaningful)
+    harms = tuple(a for a in gradable if a.significant and a.benefit < 0)
+    if not meaningful:
+        small = tuple(a for a in gradable if a.significant and a.benefit > 0)
+        why = "only small standardized benefits (|SMD| < 0.8)" if small else "no statistically significant benefit"
+        return Verdict(LOW, why, small or gradable, considered)
+    high = tuple(a for a in meaningful if a.high_grade)
+    if len({a.record.id for a in high}) >= 2:
+        why = f"{len({a.record.id for a in high})} reviews with |SMD| > 1.5, p < 0.01 and I² < 70%"
+        return Verdict(HIGH, why, high, considered)
+    heterogeneous = tuple(a for a in meaningful if a.i2 is not None and a.i2 >= I2_LIMIT)
+    if heterogeneous or harms:
+        parts = []
+        if heterogeneous:
+            parts.append("a significant benefit with I² ≥ 70%")
+        if harms:
+            parts.append("reviews disagree on the direction of effect")
+        return Verdict(HETEROGENEOUS, " and ".join(parts), heterogeneous + harms, considered)
+    if high:
+        why = "a large consistent benefit (|SMD| > 1.5, p < 0.01, I² < 70%) in only one review"
+    elif any(a.i2 is None for a in meaningful):
+        why = "a significant benefit whose heterogeneity is not reported"
+    else:
+        why = "a significant benefit that does not meet the High criteria"
+    return Verdict(MODERATE, why, meaningful, considered)
+
+
+def eligible_for_sensitivity(a: Assessed) -> bool:
+    """I² known and below 70%, from a review rated high or moderate by AMSTAR-2 with no critical flaw."""
+    flaws = a.record.critical_flaws
+    return (
+        a.i2 is not None
+        and a.i2 < I2_LIMIT
+        and a.record.amstar2_rating in ("high", "moderate")
+        and not flaws
+    )
+
+
+def grade_condition(condition: str, records: Iterable[Record]) -> ConditionGrade:
+    on_condition = [r for r in records if condition in r.conditions]
+    assessed = [assess(r, e) for r in on_condition for e in r.effects_for(condition)]
+    overall = verdict(assessed)
+    domains = {d: verdict(a for a in assessed if a.effect.domain == d) for d in DOMAINS}
+    sensitivity = verdict(a for a in assessed if eligible_for_sensitivity(a))
+    if overall.label == INSUFFICIENT or sensitivity.label == INSUFFICIENT:
+        status = "cannot be judged"
+    elif sensitivity.label == overall.label:
+        status = "holds"
+    else:
+        status = "changes"
+    return ConditionGrade(condition, len(on_condition), overall, domains, sensitivity, status)
+
+
+def grade_all(condition_ids: Iterable[str], records: Iterable[Record]) -> dict[str, ConditionGrade]:
+    records = list(records)
+    return {c: grade_condition(c, records) for c in condition_ids}

@@ -1,0 +1,32 @@
+"""Escaping: how untrusted record text becomes inert Markdown.
+
+Every value a template prints passes through `escape` (the Jinja environment's finalize hook)
+unless the code marks it `Markup` on purpose. Escaping turns each character that Markdown or HTML
+could read as syntax into a numeric character reference, so `<script>`, `[x](javascript:...)`,
+`{: onclick=...}`, emphasis and tables all reach the reader as the literal text they were.
+Line breaks fold into spaces, so a value can never start a new block.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from markupsafe import Markup
+
+_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>&\"'~=$^@:%")
+
+
+def escape(value: Any) -> Any:
+    """Inert Markdown/HTML for any printed value; `Markup` passes through unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    text = " ".join(str(value).split())
+    return Markup("".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in text))
+
+
+def yaml_string(value: str) -> Markup:
+    """A front-matter value: JSON strings are valid YAML and cannot break out of the line."""
+    return Markup(json.dumps(value, ensure_ascii=True))

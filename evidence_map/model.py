@@ -1,0 +1,164 @@
+"""The validated model: typed, read-only records built from data the validator has accepted.
+
+What a contributor wrote lives here; what the build computes from it (verdicts, charts, pages)
+lives in other modules and never writes back into a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
+
+
+@dataclass(frozen=True)
+class Effect:
+    outcome: str
+    domain: str
+    measure: str
+    estimate: float
+    improves: str
+    source: str
+    ci_low: float | None = None
+    ci_high: float | None = None
+    i2: float | None = None
+    p: float | None = None
+    p_bound: str = "="
+    difference: str = "ev-minus-control"
+    condition: str | None = None
+    note: str | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.measure in RATIO_MEASURES
+
+    @property
+    def null_value(self) -> float:
+        return 1.0 if self.is_ratio else 0.0
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    factor: str
+    level: str
+    finding: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    kind: str
+    field: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    path: str  # repository-relative path of the YAML file
+    first_author: str
+    label: str
+    year: int
+    journal: str
+    n_studies: int
+    conditions_reported: tuple[str, ...]
+    conditions: tuple[str, ...]
+    intervention: str
+    sources_reported: tuple[str, ...]
+    sources: tuple[str, ...]
+    species_reported: tuple[str, ...]
+    species: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    effects: tuple[Effect, ...]
+    summary: str
+    added: str
+    updated: str
+    risk_of_bias: dict[str, Any]
+    title: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    url: str | None = None
+    effect_notes: tuple[str, ...] = ()
+    subgroups: tuple[Subgroup, ...] = ()
+    heterogeneity: dict[str, Any] = field(default_factory=dict)
+    publication_bias: dict[str, Any] = field(default_factory=dict)
+    amstar2: dict[str, Any] = field(default_factory=dict)
+    dosing: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+    discrepancies: tuple[Discrepancy, ...] = ()
+    notes: str | None = None
+
+    @property
+    def rob_tool(self) -> str:
+        return str(self.risk_of_bias.get("tool", ""))
+
+    @property
+    def rob_overall(self) -> str:
+        return str(self.risk_of_bias.get("overall", ""))
+
+    @property
+    def amstar2_rating(self) -> str:
+        return str(self.amstar2.get("rating", "not-rated"))
+
+    @property
+    def critical_flaws(self) -> tuple[str, ...] | None:
+        flaws = self.amstar2.get("critical_flaws")
+        return None if flaws is None else tuple(flaws)
+
+    @property
+    def i2_max(self) -> float | None:
+        value = self.heterogeneity.get("i2_max")
+        return float(value) if value is not None else None
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        return tuple(self.dosing.get("routes", {}).get("ids", ()))
+
+    def effects_for(self, condition: str) -> tuple[Effect, ...]:
+        """The effects that speak for one of this record's conditions."""
+        return tuple(e for e in self.effects if e.condition in (None, condition))
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or ())
+
+
+def record_from_data(data: dict[str, Any], path: str) -> Record:
+    """Build a Record from data that has passed validation."""
+    cit = data["citation"]
+    return Record(
+        id=data["id"],
+        path=path,
+        first_author=cit["first_author"],
+        label=cit["label"],
+        year=int(cit["year"]),
+        journal=cit["journal"],
+        title=cit.get("title"),
+        doi=cit.get("doi"),
+        pmid=cit.get("pmid"),
+        url=cit.get("url"),
+        n_studies=int(data["n_studies"]),
+        conditions_reported=_tuple(data["conditions"]["reported"]),
+        conditions=_tuple(data["conditions"]["ids"]),
+        intervention=data["intervention"],
+        sources_reported=_tuple(data["sources"]["reported"]),
+        sources=_tuple(data["sources"]["ids"]),
+        species_reported=_tuple(data["species"]["reported"]),
+        species=_tuple(data["species"]["ids"]),
+        outcomes=_tuple(data["outcomes"]),
+        effects=tuple(Effect(**{k: v for k, v in e.items()}) for e in data.get("effects", [])),
+        effect_notes=_tuple(data.get("effect_notes")),
+        subgroups=tuple(Subgroup(**s) for s in data.get("subgroups", [])),
+        heterogeneity=dict(data.get("heterogeneity", {})),
+        risk_of_bias=dict(data["risk_of_bias"]),
+        publication_bias=dict(data.get("publication_bias", {})),
+        amstar2=dict(data.get("amstar2", {})),
+        dosing=dict(data.get("dosing", {})),
+        summary=data["summary"],
+        provenance={str(k): str(v) for k, v in data.get("provenance", {}).items()},
+        discrepancies=tuple(Discrepancy(**d) for d in data.get("discrepancies", [])),
+        added=data["added"],
+        updated=data["updated"],
+        notes=data.get("notes"),
+    )

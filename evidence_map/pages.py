@@ -1,0 +1,240 @@
+"""Render the Markdown pages of the site from the model, the verdicts and the figures.
+
+All page text comes from Jinja templates in templates/; this module only gathers what each page
+needs and hands it over. Record text is escaped by the environment's finalize hook (see markup.py),
+so a template can print any record value without thinking about it. Condition and source pages
+come from one grouping function (`topic_pages`), not two copies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from .evidence import Evidence
+from .grading import DOMAINS, VERDICTS, Assessed, ConditionGrade, assess
+from .markup import escape, yaml_string
+from .model import Effect, Record
+from .paths import AUDIT, TEMPLATES
+from .vocab import Term
+from .writer import TreeWriter
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MINUS = "\u2212"
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """Facts about the build that pages show: where the repository is and which data version."""
+
+    repo_url: str
+    data_date: str
+    data_commit: str
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+    return text.replace("-", MINUS)
+
+
+def effect_text(e: Effect) -> str:
+    text = f"{e.measure} {num(e.estimate)}"
+    if e.ci_low is not None and e.ci_high is not None:
+        text += f" (95% CI {num(e.ci_low)} to {num(e.ci_high)})"
+    return text
+
+
+def p_text(a: Assessed) -> str:
+    if a.p is None:
+        return "–"
+    if a.p_derived:
+        return "< 0.001 (from CI)" if a.p < 0.001 else f"{a.p:.3f} (from CI)"
+    return f"{'< ' if a.p_is_bound else ''}{num(a.p, 4)}"
+
+
+def i2_text(a: Assessed) -> str:
+    if a.i2 is None:
+        return "not reported"
+    return f"{num(a.i2, 0)}%" + (" (review's highest)" if a.i2_from_review else "")
+
+
+def verdict_class(label: str) -> str:
+    return "verdict-" + re.sub(r"[^a-z]+", "-", label.lower()).strip("-")
+
+
+def badge(label: str) -> Markup:
+    if label not in VERDICTS:
+        raise ValueError(f"not a verdict: {label!r}")
+    return Markup(f'<span class="verdict {verdict_class(label)}">{escape(label)}</span>')
+
+
+def page_url(base: str, section: str, item_id: str) -> Markup:
+    """A Markdown link target for a generated page; ids are slugs by validation, checked again here."""
+    if not SLUG.match(item_id):
+        raise ValueError(f"refusing to link to a non-slug id: {item_id!r}")
+    return Markup(f"{base}{section}/{item_id}.md")
+
+
+class Renderer:
+    def __init__(self, evidence: Evidence, grades: dict[str, ConditionGrade], info: SiteInfo) -> None:
+        self.ev = evidence
+        self.v = evidence.vocab
+        self.grades = grades
+        self.info = info
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            finalize=escape,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(num=num, effect=effect_text, yaml=yaml_string)
+        self.env.globals.update(
+            ev=evidence, v=self.v, grades=grades, info=info, badge=badge, DOMAINS=DOMAINS, VERDICTS=VERDICTS,
+            cond=self.v.conditions.get, source=self.v.sources.get, species=self.v.species.get,
+            route=self.v.routes.get, category=self.v.category_name, url=page_url, p_text=p_text,
+            i2_text=i2_text, assess=assess, edit_url=self.edit_url, Markup=Markup,
+            verdict_class=verdict_class,
+        )
+
+    def edit_url(self, record: Record) -> Markup:
+        return Markup(f"{self.info.repo_url}/edit/main/{record.path}")
+
+    def render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
+
+
+def figure_map(figures: Iterable[Any]) -> dict[str, Any]:
+    return {f.name: f for f in figures}
+
+
+def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
+    v = renderer.v
+    tags: list[str] = list(extra)
+    for r in records:
+        tags += [v.conditions.get(c).name for c in r.conditions]
+        tags += [v.sources.get(s).name for s in r.sources]
+        tags += [v.species.get(s).name for s in r.species]
+    return sorted(set(tags))
+
+
+def topic_pages(
+    renderer: Renderer, kind: str, terms: Iterable[Term], records_of: Any, figures: dict[str, Any]
+) -> dict[str, str]:
+    """One page per condition or per source: the same grouping, two templates."""
+    pages = {}
+    for term in terms:
+        records = records_of(term.id)
+        if kind == "sources" and not records:
+            continue
+        effects_of = (lambda r: r.effects_for(term.id)) if kind == "conditions" else (lambda r: r.effects)
+        pages[f"{kind}/{term.id}.md"] = renderer.render(
+            f"{kind[:-1]}.md.j2",
+            term=term,
+            records=records,
+            assessed={r.id: [assess(r, e) for e in effects_of(r)] for r in records},
+            tags=tags_for(records, renderer, [term.name]),
+            figure=figures.get(f"{kind[:-1]}-{term.id}"),
+            base=Markup("../"),
+        )
+    return pages
+
+
+def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
+    """The paper's Table 3 beside the computed verdicts, with the cause of each difference."""
+    with open(AUDIT / "paper-table3.yaml", encoding="utf-8") as fh:
+        paper = yaml.safe_load(fh)
+    rows = []
+    for entry in paper["conditions"]:
+        cid = entry["id"]
+        g = grades[cid]
+        recs = evidence.for_condition(cid)
+        differences = []
+        if entry["n_reviews"] != g.n_reviews:
+            names = ", ".join(r.label for r in recs)
+            differences.append(
+                f"Count: the paper's Table 3 gives {entry['n_reviews']}, but {g.n_reviews} records map to this "
+                f"condition from its Table 2 ({names})."
+            )
+        paper_label = entry["effectiveness"]
+        if paper_label != g.overall.label:
+            differences.append(f"Verdict: the rules applied to the records give {g.overall.label}: {g.overall.reason}.")
+        if entry.get("note"):
+            differences.append(entry["note"])
+        rows.append({"id": cid, "paper": entry, "grade": g, "records": recs, "differences": differences})
+    return rows
+
+
+def paper_notes() -> list[str]:
+    with open(AUDIT / "paper-table3.yaml", encoding="utf-8") as fh:
+        return list(yaml.safe_load(fh).get("paper_notes", []))
+
+
+def render_site_pages(
+    evidence: Evidence, grades: dict[str, ConditionGrade], figures: Iterable[Any], info: SiteInfo, writer: TreeWriter
+) -> None:
+    r = Renderer(evidence, grades, info)
+    figs = figure_map(figures)
+    top = Markup("")
+    recent = sorted(evidence.records, key=lambda x: (x.updated, x.added, x.id), reverse=True)[:8]
+    years = [x.year for x in evidence.records]
+    sources_used = sorted({s for x in evidence.records for s in x.sources})
+    pages: dict[str, str] = {
+        "index.md": r.render("home.md.j2", base=top, figs=figs, recent=recent, years=years, sources_used=sources_used),
+        "conditions/index.md": r.render("conditions_index.md.j2", base=Markup("../"), figs=figs),
+        "sources/index.md": r.render("sources_index.md.j2", base=Markup("../"), sources_used=sources_used),
+        "reviews/index.md": r.render("reviews_index.md.j2", base=Markup("../")),
+        "dosing.md": r.render("dosing.md.j2", base=top, route_counts=_route_counts(evidence)),
+        "quality.md": r.render("quality.md.j2", base=top, figs=figs),
+        "methods.md": r.render("methods.md.j2", base=top),
+        "audit.md": r.render("audit.md.j2", base=top, rows=audit_rows(evidence, grades), paper_notes=paper_notes()),
+        "downloads.md": r.render("downloads.md.j2", base=top),
+        "about.md": r.render("about.md.j2", base=top),
+    }
+    pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs)
+    pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+    for rec in evidence.records:
+        pages[f"reviews/{rec.id}.md"] = r.render(
+            "review.md.j2", rec=rec, base=Markup("../"), tags=tags_for([rec], r),
+            assessed=[assess(rec, e) for e in rec.effects],
+        )
+    for path, text in sorted(pages.items()):
+        writer.write(path, text)
+
+
+def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
+    counts = Counter(route for rec in evidence.records for route in rec.routes)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
+    v = evidence.vocab
+    return [
+        {"Home": "index.md"},
+        {"Conditions": ["conditions/index.md"] + [{t.name: f"conditions/{t.id}.md"} for t in v.conditions.terms]},
+        {"EV sources": ["sources/index.md"] + [{v.sources.get(s).name: f"sources/{s}.md"} for s in sources_with_pages]},
+        {"Reviews": ["reviews/index.md"]},
+        {"Dosing and routes": "dosing.md"},
+        {"Quality": "quality.md"},
+        {"Methods": ["methods.md", "audit.md"]},
+        {"Downloads": "downloads.md"},
+        {"Contribute": "contribute.md"},
+        {"About": ["about.md", "tags.md"]},
+    ]
+
+
+def static_files(folder: Path) -> dict[str, bytes]:
+    """Hand-written pages and assets under docs/, keyed by their path inside the site."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,12 @@
+"""Where the project's inputs live, relative to the repository root."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVIDENCE = ROOT / "evidence"
+VOCAB = ROOT / "vocab"
+SCHEMA = ROOT / "schema" / "record.schema.json"
+TEMPLATES = ROOT / "templates"
+DOCS = ROOT / "docs"
+AUDIT = ROOT / "audit"
+MKDOCS_YML = ROOT / "mkdocs.yml"

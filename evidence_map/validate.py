@@ -1,0 +1,412 @@
+"""Check records against the schema and the plausibility rules, reporting every problem at once.
+
+One problem is one line, `evidence/x.yaml:LINE: field.path: rule; got VALUE`, so a contributor
+fixes everything in one pass. Rules are small functions phrased as the rule they enforce. A rule
+broken by a value the source really publishes can be acknowledged in the record's `discrepancies`
+list (naming the field path); it is then reported as a warning, never silently fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .paths import SCHEMA
+from .vocab import Vocabularies, Vocabulary, load_vocabularies
+from .yamlsafe import LoadError, Loaded, decode, load
+
+FieldPath = tuple[str | int, ...]
+RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
+FIRST_YEAR = 1990
+MAX_FILES = 20_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    rule: str
+    got: str | None = None
+    warning: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}: {self.field + ': ' if self.field else ''}{self.rule}"
+        if self.got is not None:
+            text += f"; got {self.got}"
+        return ("warning: " if self.warning else "") + text
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rule broken at a field path, before it is placed in a file."""
+
+    path: FieldPath
+    rule: str
+    got: Any = ...
+
+    def shown(self) -> str | None:
+        return None if self.got is ... else show(self.got)
+
+
+def show(value: Any) -> str:
+    """A short, single-line rendering of a bad value for an error message."""
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = str(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def dotted(path: FieldPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+@cache
+def schema() -> dict[str, Any]:
+    with open(SCHEMA, encoding="utf-8") as fh:
+        return json.load(fh)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- schema errors as rules
+
+
+def _schema_rule(err: jsonschema.ValidationError) -> Issue:
+    path: FieldPath = tuple(err.absolute_path)
+    kw, arg, inst = err.validator, err.validator_value, err.instance
+    if kw == "required":
+        missing = re.match(r"'([^']+)'", err.message)
+        key = missing.group(1) if missing else "?"
+        return Issue((*path, key), "is required")
+    if kw == "additionalProperties":
+        extra = sorted(set(inst) - set(err.schema.get("properties", {})))
+        allowed = ", ".join(err.schema.get("properties", {}))
+        return Issue((*path, extra[0]) if extra else path, f"unknown key; allowed keys: {allowed}")
+    if kw == "type":
+        kinds = arg if isinstance(arg, list) else [arg]
+        names = {"string": "text", "integer": "a whole number", "number": "a number",
+                 "array": "a list", "object": "a mapping", "boolean": "true or false", "null": "empty"}
+        return Issue(path, "must be " + " or ".join(names.get(k, k) for k in kinds), inst)
+    if kw == "enum":
+        return Issue(path, "must be one of " + ", ".join(str(a) for a in arg), inst)
+    if kw == "pattern":
+        hint = err.schema.get("description", "").split(".")[0]
+        if arg == r"^[a-z0-9]+(-[a-z0-9]+)*$":
+            hint = "a kebab-case id (lower-case letters, digits, single hyphens)"
+        return Issue(path, f"must be {hint[0].lower() + hint[1:] if hint else 'well formed'}", inst)
+    if kw in ("minLength", "minItems"):
+        return Issue(path, "must not be empty", inst)
+    if kw == "maxLength":
+        return Issue(path, f"must be at most {arg} characters", f"{len(inst)} characters")
+    if kw == "minimum":
+        return Issue(path, f"must be at least {arg}", inst)
+    if kw == "uniqueItems":
+        return Issue(path, "must not repeat an entry", inst)
+    return Issue(path, err.message)
+
+
+def schema_issues(data: Any) -> list[Issue]:
+    validator = jsonschema.Draft202012Validator(schema())
+    issues = [_schema_rule(e) for e in validator.iter_errors(data)]
+    return sorted(issues, key=lambda i: [str(p) for p in i.path])
+
+
+# ---------------------------------------------------------------- plausibility rules
+
+Rule = Callable[[dict[str, Any], Vocabularies], Iterator[Issue]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    RULES.append(fn)
+    return fn
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def walk_numbers(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, float]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk_numbers(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk_numbers(v, (*path, i))
+    elif _num(value):
+        yield path, value
+
+
+def walk_text(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from walk_text(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from walk_text(v, (*path, i))
+    elif isinstance(value, str):
+        yield path, value
+
+
+@rule
+def numbers_are_finite(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    for path, value in walk_numbers(rec):
+        if isinstance(value, float) and not math.isfinite(value):
+            yield Issue(path, "must be a finite number", value)
+
+
+MARKUP = re.compile(
+    r"<\s*[a-zA-Z!/?]|\]\s*\(|!\[|\bjavascript\s*:|\bvbscript\s*:|\bdata\s*:\s*\w+/|\bon[a-z]+\s*=",
+    re.IGNORECASE,
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+URL_FIELDS = {("citation", "url"), ("citation", "doi")}
+
+
+@rule
+def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    for path, text in walk_text(rec):
+        if path in URL_FIELDS:
+            continue
+        if MARKUP.search(text):
+            yield Issue(path, "must be plain text: no HTML tags, Markdown links or script URLs", text)
+        elif CONTROL.search(text):
+            yield Issue(path, "must not contain control or bidirectional-override characters", text)
+
+
+def _vocab_ids(values: Any, path: FieldPath, vocab: Vocabulary) -> Iterator[Issue]:
+    for i, term in enumerate(_list(values)):
+        if isinstance(term, str) and term not in vocab:
+            hint = vocab.suggest(term)
+            did = f" (did you mean {hint!r}?)" if hint else ""
+            yield Issue((*path, i), f"must be a {vocab.kind} id from vocab/{_file(vocab)}{did}", term)
+
+
+def _file(vocab: Vocabulary) -> str:
+    return {"condition": "conditions", "source": "sources", "route": "routes"}.get(vocab.kind, vocab.kind) + ".yaml"
+
+
+@rule
+def vocabulary_ids_are_known(rec: dict[str, Any], v: Vocabularies) -> Iterator[Issue]:
+    yield from _vocab_ids(_dict(rec.get("conditions")).get("ids"), ("conditions", "ids"), v.conditions)
+    yield from _vocab_ids(_dict(rec.get("sources")).get("ids"), ("sources", "ids"), v.sources)
+    yield from _vocab_ids(_dict(rec.get("species")).get("ids"), ("species", "ids"), v.species)
+    routes = _dict(_dict(rec.get("dosing")).get("routes")).get("ids")
+    yield from _vocab_ids(routes, ("dosing", "routes", "ids"), v.routes)
+    for i, sub in enumerate(_list(rec.get("subgroups"))):
+        sub = _dict(sub)
+        vocab = {"source": v.sources, "route": v.routes}.get(str(sub.get("factor")))
+        if vocab is not None:
+            yield from _vocab_ids([sub.get("level")], ("subgroups", i, "level"), vocab)
+
+
+@rule
+def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    conditions = [c for c in _list(_dict(rec.get("conditions")).get("ids")) if isinstance(c, str)]
+    for i, eff in enumerate(_list(rec.get("effects"))):
+        eff = _dict(eff)
+        at = ("effects", i)
+        est, lo, hi = eff.get("estimate"), eff.get("ci_low"), eff.get("ci_high")
+        if (lo is None) != (hi is None):
+            missing = "ci_high" if hi is None else "ci_low"
+            yield Issue((*at, missing), "must be given when the other CI bound is (both or neither)")
+        if _num(lo) and _num(hi):
+            if lo > hi:
+                yield Issue((*at, "ci_low"), f"must not exceed ci_high ({hi})", lo)
+            elif _num(est) and not lo <= est <= hi:
+                yield Issue((*at, "estimate"), f"must lie inside its confidence interval [{lo}, {hi}]", est)
+        if eff.get("measure") in RATIO_MEASURES:
+            for key in ("estimate", "ci_low", "ci_high"):
+                if _num(eff.get(key)) and eff[key] <= 0:
+                    yield Issue((*at, key), f"must be greater than 0 for a ratio measure ({eff['measure']})", eff[key])
+            if "difference" in eff:
+                yield Issue((*at, "difference"), "applies to difference measures only (SMD, WMD, MD)")
+        if _num(eff.get("i2")) and not 0 <= eff["i2"] <= 100:
+            yield Issue((*at, "i2"), "must be between 0 and 100", eff["i2"])
+        if _num(eff.get("p")) and not 0 <= eff["p"] <= 1:
+            yield Issue((*at, "p"), "must be between 0 and 1", eff["p"])
+        cond = eff.get("condition")
+        if cond is None and len(conditions) > 1:
+            yield Issue((*at, "condition"), "is required when the record has more than one condition")
+        elif isinstance(cond, str) and conditions and cond not in conditions:
+            yield Issue((*at, "condition"), "must be one of the record's conditions.ids: " + ", ".join(conditions), cond)
+
+
+@rule
+def quality_numbers_in_range(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    het = _dict(rec.get("heterogeneity"))
+    for key in ("i2_min", "i2_max"):
+        if _num(het.get(key)) and not 0 <= het[key] <= 100:
+            yield Issue(("heterogeneity", key), "must be between 0 and 100", het[key])
+    if _num(het.get("i2_min")) and _num(het.get("i2_max")) and het["i2_min"] > het["i2_max"]:
+        yield Issue(("heterogeneity", "i2_min"), f"must not exceed i2_max ({het['i2_max']})", het["i2_min"])
+    egger = _dict(rec.get("publication_bias")).get("egger_p")
+    if _num(egger) and not 0 <= egger <= 1:
+        yield Issue(("publication_bias", "egger_p"), "must be between 0 and 1", egger)
+    n = rec.get("n_studies")
+    if _num(n) and n > 5000:
+        yield Issue(("n_studies",), "must be at most 5000 (is this a count of studies?)", n)
+
+
+@rule
+def citation_is_consistent(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    cit = _dict(rec.get("citation"))
+    year, label = cit.get("year"), cit.get("label")
+    this_year = date.today().year
+    if isinstance(year, int) and not isinstance(year, bool) and not FIRST_YEAR <= year <= this_year:
+        yield Issue(("citation", "year"), f"must be between {FIRST_YEAR} and {this_year}", year)
+    if isinstance(year, int) and isinstance(label, str):
+        m = re.search(r"\((\d{4})[a-z]?\)\s*$", label)
+        if m is None:
+            yield Issue(("citation", "label"), "must end with the year in brackets, as in 'Aghayan et al. (2024)'", label)
+        elif int(m.group(1)) != year:
+            yield Issue(("citation", "year"), f"must match the year in the label ({m.group(1)})", year)
+
+
+@rule
+def dates_are_real(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    parsed: dict[str, date] = {}
+    for key in ("added", "updated"):
+        value = rec.get(key)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                parsed[key] = date.fromisoformat(value)
+            except ValueError:
+                yield Issue((key,), "must be a real calendar date (YYYY-MM-DD)", value)
+                continue
+            if parsed[key] > date.today():
+                yield Issue((key,), "must not be in the future", value)
+    if len(parsed) == 2 and parsed["updated"] < parsed["added"]:
+        yield Issue(("updated",), f"must not be earlier than added ({rec['added']})", rec["updated"])
+
+
+@rule
+def discrepancies_name_real_fields(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    for i, disc in enumerate(_list(rec.get("discrepancies"))):
+        field = _dict(disc).get("field")
+        if isinstance(field, str) and _resolve(rec, field) is ...:
+            yield Issue(("discrepancies", i, "field"), "must name a field path that exists in this record", field)
+
+
+def _resolve(rec: Any, dotted_path: str) -> Any:
+    node = rec
+    for part in dotted_path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return ...
+    return node
+
+
+def acknowledged(rec: dict[str, Any], path: FieldPath) -> str | None:
+    """The discrepancy kind that acknowledges a problem at `path`, if the record has one."""
+    target = dotted(path)
+    for disc in _list(rec.get("discrepancies")):
+        field = _dict(disc).get("field")
+        if isinstance(field, str) and (target == field or target.startswith(field + ".")):
+            return str(_dict(disc).get("kind", "discrepancy"))
+    return None
+
+
+# ---------------------------------------------------------------- files and folders
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one file: its data when loadable, and its problems."""
+
+    file: Path
+    shown_as: str
+    loaded: Loaded | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None and not any(not p.warning for p in self.problems)
+
+
+def check_record(data: Any, vocab: Vocabularies) -> list[Issue]:
+    """Every rule broken by one record's data (schema first, then plausibility)."""
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        return [Issue((), f"a record must be a YAML mapping of fields, not {kind}")]
+    issues = schema_issues(data)
+    for fn in RULES:
+        issues.extend(fn(data, vocab))
+    return issues
+
+
+def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
+    try:
+        loaded = load(decode(path.read_bytes()))
+    except LoadError as exc:
+        return Checked(path, shown_as, None, [Problem(shown_as, exc.line, exc.field, exc.message)])
+    except OSError as exc:
+        return Checked(path, shown_as, None, [Problem(shown_as, 0, "", f"cannot read file: {exc.strerror}")])
+    problems = []
+    for issue in check_record(loaded.data, vocab):
+        kind = acknowledged(loaded.data, issue.path) if isinstance(loaded.data, dict) else None
+        rule_text = issue.rule + (f" (acknowledged {kind} in discrepancies)" if kind else "")
+        problems.append(
+            Problem(shown_as, loaded.line_of(issue.path), dotted(issue.path), rule_text, issue.shown(), bool(kind))
+        )
+    if isinstance(loaded.data, dict):
+        rid = loaded.data.get("id")
+        if isinstance(rid, str) and rid != path.stem:
+            problems.append(Problem(shown_as, loaded.line_of(("id",)), "id", f"must equal the file name ({path.stem!r})", show(rid)))
+    return Checked(path, shown_as, loaded, problems)
+
+
+def record_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return files[:MAX_FILES]
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_folder(folder: Path, vocab: Vocabularies | None = None) -> list[Checked]:
+    """Check every record under `folder`, including problems that span files (duplicate ids)."""
+    vocab = vocab or load_vocabularies()
+    results = [check_file(f, display_path(f), vocab) for f in record_files(folder)]
+    seen: dict[str, Checked] = {}
+    for res in results:
+        data = res.loaded.data if res.loaded else None
+        rid = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(rid, str):
+            continue
+        if rid in seen:
+            first = seen[rid]
+            assert res.loaded is not None
+            res.problems.append(
+                Problem(res.shown_as, res.loaded.line_of(("id",)), "id", f"must be unique; also used by {first.shown_as}", show(rid))
+            )
+        else:
+            seen[rid] = res
+    return results

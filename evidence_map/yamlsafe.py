@@ -1,0 +1,126 @@
+"""Load one YAML record as plain data plus the line of every field.
+
+Records come from strangers' pull requests, so loading is deliberately strict: only the YAML
+that plain data needs is accepted. No tag may build a Python object, anchors and aliases are
+refused (they make alias bombs possible and hide values from reviewers), a key may not appear
+twice in a mapping (PyYAML would silently keep the last), and the file must be UTF-8 text under
+a size limit. Every refusal is a `LoadError` carrying the line it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_BYTES = 256 * 1024
+Path = tuple[str | int, ...]
+
+
+class LoadError(Exception):
+    """A file that cannot be read as a record; `line` is 1-based (0 when the file is unreadable)."""
+
+    def __init__(self, line: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Loaded:
+    data: Any
+    lines: dict[Path, int]
+
+    def line_of(self, path: Path) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        for cut in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:cut]))
+            if line:
+                return line
+        return 1
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases as soon as the parser meets them."""
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            line = event.start_mark.line + 1 if event.start_mark else 0
+            raise LoadError(line, "YAML anchors and aliases are not allowed; write the value out")
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text of a record, or a LoadError naming the line of the first bad byte."""
+    if len(raw) > MAX_BYTES:
+        raise LoadError(0, f"file is larger than the {MAX_BYTES // 1024} KiB limit for a record")
+    if b"\x00" in raw:
+        raise LoadError(raw[: raw.index(b"\x00")].count(b"\n") + 1, "file contains a NUL byte")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LoadError(line, "file is not UTF-8 text; save it as UTF-8") from None
+
+
+def load(text: str) -> Loaded:
+    """Parse YAML text strictly into data and a map of field path -> line."""
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+    except LoadError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = exc.problem or "invalid YAML"
+        if "\\t" in problem or "tab" in problem.lower():
+            problem = "tab characters cannot indent YAML; indent with spaces"
+        raise LoadError(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise LoadError(0, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
+    lines: dict[Path, int] = {}
+    constructor = yaml.SafeLoader("")
+    data = _build(node, (), lines, constructor)
+    return Loaded(data, lines)
+
+
+def _build(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise LoadError(key_node.start_mark.line + 1, "mapping keys must be plain words")
+            key = key_node.value
+            if key in out:
+                first = lines.get((*path, key), 0)
+                raise LoadError(
+                    key_node.start_mark.line + 1,
+                    f"duplicate key (first given on line {first}); keep only one",
+                    ".".join(str(p) for p in (*path, key)),
+                )
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, (*path, key), lines, ctor)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_build(item, (*path, i), lines, ctor) for i, item in enumerate(node.value)]
+    assert isinstance(node, ScalarNode)
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return node.value  # dates stay text: the schema checks their form
+    try:
+        return ctor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        raise LoadError(node.start_mark.line + 1, f"unsupported YAML value: {exc.problem}") from None
