@@ -26,6 +26,8 @@ from .yamlsafe import LoadError, Loaded, decode, load
 
 FieldPath = tuple[str | int, ...]
 RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+PLACEHOLDER = re.compile(r"\bFILL[ -]IN\b", re.IGNORECASE)
 FIRST_YEAR = 1990
 MAX_FILES = 20_000
 
@@ -188,7 +190,9 @@ def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     for path, text in walk_text(rec):
         if path in URL_FIELDS:
             continue
-        if MARKUP.search(text):
+        if PLACEHOLDER.search(text):
+            yield Issue(path, "must be filled in (a placeholder from the template is left)", text)
+        elif MARKUP.search(text):
             yield Issue(path, "must be plain text: no HTML tags, Markdown links or script URLs", text)
         elif CONTROL.search(text):
             yield Issue(path, "must not contain control or bidirectional-override characters", text)
@@ -196,7 +200,7 @@ def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
 
 def _vocab_ids(values: Any, path: FieldPath, vocab: Vocabulary) -> Iterator[Issue]:
     for i, term in enumerate(_list(values)):
-        if isinstance(term, str) and term not in vocab:
+        if isinstance(term, str) and SLUG.match(term) and term not in vocab:
             hint = vocab.suggest(term)
             did = f" (did you mean {hint!r}?)" if hint else ""
             yield Issue((*path, i), f"must be a {vocab.kind} id from vocab/{_file(vocab)}{did}", term)
@@ -376,6 +380,7 @@ def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
         rid = loaded.data.get("id")
         if isinstance(rid, str) and rid != path.stem:
             problems.append(Problem(shown_as, loaded.line_of(("id",)), "id", f"must equal the file name ({path.stem!r})", show(rid)))
+    problems.sort(key=lambda p: (p.line, p.field))
     return Checked(path, shown_as, loaded, problems)
 
 

@@ -1,0 +1,116 @@
+/* Sorting and filtering for tables inside a `.filterable` block.
+ * Works with the keyboard (buttons in headings, labelled inputs), keeps the table readable
+ * without JavaScript, and re-runs after instant navigation loads a page. */
+(function () {
+  "use strict";
+
+  function cellText(row, i) {
+    var cell = row.cells[i];
+    return cell ? cell.textContent.trim() : "";
+  }
+
+  function compare(a, b) {
+    var na = parseFloat(a), nb = parseFloat(b);
+    if (!isNaN(na) && !isNaN(nb) && /^[\d.\-−]/.test(a) && /^[\d.\-−]/.test(b)) return na - nb;
+    return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  function enhance(table, index) {
+    if (table.dataset.enhanced) return;
+    table.dataset.enhanced = "1";
+    var head = table.tHead ? table.tHead.rows[0] : null;
+    var body = table.tBodies[0];
+    if (!head || !body) return;
+    var rows = Array.prototype.slice.call(body.rows);
+    var names = Array.prototype.map.call(head.cells, function (c) { return c.textContent.trim(); });
+
+    var tools = document.createElement("div");
+    tools.className = "table-tools";
+    tools.setAttribute("role", "search");
+    var search = document.createElement("input");
+    search.type = "search";
+    search.placeholder = "Filter reviews";
+    search.setAttribute("aria-label", "Filter the table by any text");
+    search.id = "table-filter-" + index;
+    tools.appendChild(search);
+
+    var selects = [];
+    names.forEach(function (name, i) {
+      var values = {};
+      rows.forEach(function (r) {
+        cellText(r, i).split(/,\s*/).forEach(function (v) { if (v) values[v] = true; });
+      });
+      var keys = Object.keys(values);
+      if (keys.length < 2 || keys.length > 60 || /^(review|studies|effects)$/i.test(name)) return;
+      var sel = document.createElement("select");
+      sel.setAttribute("aria-label", "Filter by " + name);
+      sel.dataset.column = String(i);
+      var all = document.createElement("option");
+      all.value = "";
+      all.textContent = name + ": all";
+      sel.appendChild(all);
+      keys.sort(compare).forEach(function (k) {
+        var o = document.createElement("option");
+        o.value = k;
+        o.textContent = k;
+        sel.appendChild(o);
+      });
+      tools.appendChild(sel);
+      selects.push(sel);
+    });
+    var count = document.createElement("span");
+    count.className = "count";
+    count.setAttribute("aria-live", "polite");
+    tools.appendChild(count);
+    table.parentNode.insertBefore(tools, table);
+
+    function apply() {
+      var q = search.value.trim().toLowerCase();
+      var shown = 0;
+      rows.forEach(function (r) {
+        var ok = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
+        selects.forEach(function (s) {
+          if (ok && s.value) {
+            var parts = cellText(r, +s.dataset.column).split(/,\s*/);
+            ok = parts.indexOf(s.value) !== -1;
+          }
+        });
+        r.hidden = !ok;
+        if (ok) shown++;
+      });
+      count.textContent = shown + " of " + rows.length + " shown";
+    }
+    search.addEventListener("input", apply);
+    selects.forEach(function (s) { s.addEventListener("change", apply); });
+    apply();
+
+    Array.prototype.forEach.call(head.cells, function (th, i) {
+      var button = document.createElement("button");
+      button.className = "sort";
+      button.type = "button";
+      button.textContent = th.textContent;
+      button.setAttribute("aria-label", "Sort by " + th.textContent.trim());
+      th.textContent = "";
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      button.addEventListener("click", function () {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(head.cells, function (o) { o.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        rows.sort(function (a, b) { var c = compare(cellText(a, i), cellText(b, i)); return asc ? c : -c; });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+
+  function init() {
+    document.querySelectorAll(".filterable table").forEach(enhance);
+  }
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(init);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

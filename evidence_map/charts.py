@@ -1,0 +1,874 @@
+"""Charts drawn from the records with Altair: data in, Vega-Lite chart out.
+
+Every builder is pure and deterministic: it reads the validated model (and, for the verdict
+heatmap, the computed grades), never edits it, and sorts everything it draws in a stable order,
+so the same records always give the same spec. Each chart comes with a text description and a
+table of the same numbers (a `Figure`), for readers who cannot or would rather not read a chart.
+Rendering to SVG lives in `chartrender`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+
+from .evidence import Evidence
+from .grading import DOMAINS, HETEROGENEOUS, HIGH, I2_LIMIT, INSUFFICIENT, LOW, MODERATE, VERDICTS, ConditionGrade
+from .grading import direction as benefit_direction
+from .model import RATIO_MEASURES, Effect, Record
+from .vocab import Vocabularies
+
+# --- look -------------------------------------------------------------------------------------
+
+FONT = "Helvetica, Arial, 'Liberation Sans', sans-serif"
+INK = "#222222"
+GRID = "#e3e3e3"
+CONTENT_WIDTH = 680  # the site's content column, in px
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky-blue": "#56B4E9",
+    "bluish-green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish-purple": "#CC79A7",
+    "black": "#000000",
+}
+
+VERDICT_COLOURS: dict[str, str] = {
+    HIGH: OKABE_ITO["bluish-green"],
+    MODERATE: OKABE_ITO["sky-blue"],
+    HETEROGENEOUS: OKABE_ITO["orange"],
+    LOW: OKABE_ITO["vermillion"],
+    INSUFFICIENT: "#DDDDDD",
+}
+assert tuple(VERDICT_COLOURS) == VERDICTS
+
+# What the heatmap writes in each cell, so that colour is not the only encoding.
+VERDICT_ABBREVIATIONS: dict[str, str] = {
+    HIGH: "High",
+    MODERATE: "Mod",
+    HETEROGENEOUS: "Het",
+    LOW: "Low",
+    INSUFFICIENT: "–",
+}
+
+# Paul Tol's "muted" scheme (colour-blind safe), with a mid grey as a tenth colour; organ systems
+# take these in the order vocab/conditions.yaml lists its categories.
+ORGAN_PALETTE = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#888888",
+)
+
+AMSTAR2_RATINGS = {
+    "high": "High",
+    "moderate": "Moderate",
+    "low": "Low",
+    "critically-low": "Critically low",
+    "not-rated": "Not rated",
+}
+FLAWS_NONE = "No critical flaws"
+FLAWS_SOME = "One or more critical flaws"
+FLAWS_NOT_REPORTED = "Critical flaws not reported"
+FLAW_COLOURS = {
+    FLAWS_NONE: OKABE_ITO["bluish-green"],
+    FLAWS_SOME: OKABE_ITO["vermillion"],
+    FLAWS_NOT_REPORTED: "#BBBBBB",
+}
+
+ROB_RATINGS = {
+    "low": "Low",
+    "low-moderate": "Low to moderate",
+    "moderate": "Moderate",
+    "moderate-high": "Moderate to high",
+    "high": "High",
+    "unclear": "Unclear",
+    "not-reported": "Not reported",
+}
+ROB_COLOURS = {
+    "Low": OKABE_ITO["blue"],
+    "Low to moderate": OKABE_ITO["sky-blue"],
+    "Moderate": OKABE_ITO["orange"],
+    "Moderate to high": OKABE_ITO["vermillion"],
+    "High": "#882255",
+    "Unclear": "#999999",
+    "Not reported": "#DDDDDD",
+}
+
+GAP_FILLED = OKABE_ITO["blue"]
+GAP_HOLLOW = OKABE_ITO["vermillion"]
+QUALIFYING_AMSTAR2 = ("high", "moderate")
+GAP_QUALIFYING = "Qualifying review"
+GAP_NONE_QUALIFYING = "Reviews exist, none qualifying"
+
+BAR_STEP = 18
+HEATMAP_STEP = 20
+GAP_STEP = 20
+FOREST_STEP = 34
+FOREST_LABEL_WIDTH = 210
+FOREST_PLOT_WIDTH = 200
+
+# Measures that may share an axis; the families never do. Ratios go on a log scale.
+FOREST_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("smd", ("SMD",), "Standardized mean difference (SMD)"),
+    ("wmd", ("WMD",), "Weighted mean difference (WMD)"),
+    ("md", ("MD",), "Mean difference (MD)"),
+    ("ratio", tuple(sorted(RATIO_MEASURES)), "Ratio: " + ", ".join(sorted(RATIO_MEASURES)) + " (log scale)"),
+)
+assert {m for _, ms, _ in FOREST_FAMILIES for m in ms} == {"SMD", "WMD", "MD"} | RATIO_MEASURES
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart, what it shows in words, and the same numbers as a table."""
+
+    name: str  # file-safe stem
+    title: str
+    description: str  # one or two sentences, computed from the data
+    chart: Any  # an Altair top-level chart (Chart, LayerChart, HConcatChart, VConcatChart)
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def spec(self) -> dict[str, Any]:
+        """The Vega-Lite spec, as a plain dict."""
+        return dict(self.chart.to_dict())
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _finish(chart: Any) -> Any:
+    """The shared look: white background (readable in the site's dark palette too), one font."""
+    return (
+        chart.configure(background="white", font=FONT, padding=8)
+        .configure_view(stroke=None)
+        .configure_axis(
+            labelFont=FONT,
+            titleFont=FONT,
+            labelFontSize=11,
+            titleFontSize=11,
+            labelColor=INK,
+            titleColor=INK,
+            titleFontWeight="normal",
+            domainColor="#888888",
+            tickColor="#888888",
+            gridColor=GRID,
+        )
+        .configure_legend(
+            labelFont=FONT,
+            titleFont=FONT,
+            labelFontSize=11,
+            titleFontSize=11,
+            labelColor=INK,
+            titleColor=INK,
+            titleFontWeight="normal",
+            labelLimit=260,
+        )
+        .configure_header(labelFont=FONT, titleFont=FONT, labelColor=INK, titleColor=INK)
+        .configure_title(font=FONT, fontSize=12, color=INK, anchor="start", fontWeight="bold")
+    )
+
+
+def _data(rows: Sequence[Mapping[str, Any]]) -> alt.Data:
+    return alt.Data(values=[dict(r) for r in rows])
+
+
+def _num(value: float) -> str:
+    """A number as published (no invented precision), with a true minus sign."""
+    text = f"{value:.6g}"
+    return text.replace("-", "−")
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _leaders(counts: Mapping[str, int], noun: str) -> str:
+    """'X has the most reviews (7)' or 'X and Y have the most reviews (3 each)'."""
+    top = max(counts.values())
+    names = [k for k, v in counts.items() if v == top]
+    if len(names) == 1:
+        return f"{names[0]} has the most {noun} ({top})"
+    return f"{_join(names)} have the most {noun} ({top} each)"
+
+
+def _luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def text_colour_on(hex_colour: str) -> str:
+    """Black or white, whichever contrasts more with the fill (WCAG contrast ratio)."""
+    lum = _luminance(hex_colour)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#FFFFFF"
+
+
+def organ_colours(vocab: Vocabularies) -> dict[str, str]:
+    """One fixed colour per organ system (by display name), stable as records are added."""
+    return {name: ORGAN_PALETTE[i % len(ORGAN_PALETTE)] for i, name in enumerate(vocab.categories.values())}
+
+
+def _scale(mapping: Mapping[str, str], used: Iterable[str]) -> alt.Scale:
+    """A colour scale over the categories in use, keeping each category's fixed colour."""
+    used = set(used)
+    domain = [k for k in mapping if k in used]
+    return alt.Scale(domain=domain, range=[mapping[k] for k in domain])
+
+
+def qualifies(record: Record) -> bool:
+    """For the gap map: AMSTAR-2 high or moderate, and a reported I² below 70%."""
+    i2 = record.i2_max
+    return record.amstar2_rating in QUALIFYING_AMSTAR2 and i2 is not None and i2 < I2_LIMIT
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+def _condition_bars(counts: Mapping[str, int], evidence: Evidence, *, show_zero: bool) -> tuple[Any, list[tuple]]:
+    """Horizontal bars of reviews per condition, coloured by organ system; returns chart and rows."""
+    v = evidence.vocab
+    rows = [
+        (v.conditions.get(c).name, v.category_name(c), counts.get(c, 0))
+        for c in v.conditions.ids
+        if show_zero or counts.get(c, 0) > 0
+    ]
+    rows.sort(key=lambda row: (-row[2], row[0].lower()))
+    data = [{"condition": n, "system": s, "reviews": k} for n, s, k in rows]
+    top = max((k for _, _, k in rows), default=0)
+    order = [n for n, _, _ in rows]
+    base = alt.Chart(_data(data)).encode(
+        y=alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, ticks=False)),
+    )
+    bars = base.mark_bar(height={"band": 0.75}).encode(
+        x=alt.X(
+            "reviews:Q",
+            title="Reviews",
+            scale=alt.Scale(domain=[0, max(top, 1) + 1], nice=False),
+            axis=alt.Axis(tickMinStep=1, format="d", grid=True),
+        ),
+        color=alt.Color(
+            "system:N",
+            title="Organ system",
+            scale=_scale(organ_colours(v), (s for _, s, _ in rows)),
+            legend=alt.Legend(orient="bottom", columns=3, direction="horizontal"),
+        ),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11, color=INK).encode(
+        x=alt.X("reviews:Q"),
+        text=alt.Text("reviews:Q", format="d"),
+    )
+    chart = alt.layer(bars, labels).properties(width=360, height=alt.Step(BAR_STEP))
+    return chart, rows
+
+
+def reviews_per_condition(evidence: Evidence) -> Figure:
+    counts = Counter(c for r in evidence.records for c in r.conditions)
+    chart, rows = _condition_bars(counts, evidence, show_zero=True)
+    names = {n: k for n, _, k in rows if k > 0}
+    total = len(evidence.vocab.conditions.ids)
+    if names:
+        description = (
+            f"{_leaders(names, 'reviews')}; {len(names)} of {total} conditions have at least one review "
+            f"and {total - len(names)} have none. A review on two conditions counts for both."
+        )
+    else:
+        description = f"No reviews yet for any of the {total} conditions."
+    return Figure(
+        name="reviews-per-condition",
+        title="Reviews per condition",
+        description=description,
+        chart=_finish(chart),
+        columns=("Condition", "Organ system", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> Figure:
+    v = evidence.vocab
+    cells = []
+    rows = []
+    for c in v.conditions.ids:
+        name = v.conditions.get(c).name
+        grade = grades.get(c)
+        n = grade.n_reviews if grade else 0
+        labels = [grade.domains[d].label if grade and d in grade.domains else INSUFFICIENT for d in DOMAINS]
+        rows.append((name, n, *labels))
+        for d, label in zip(DOMAINS, labels):
+            cells.append(
+                {
+                    "condition": name,
+                    "domain": d,
+                    "verdict": label,
+                    "abbreviation": VERDICT_ABBREVIATIONS[label],
+                    "ink": text_colour_on(VERDICT_COLOURS[label]),
+                    "reviews": n,
+                }
+            )
+    order = [r[0] for r in rows]
+    base = alt.Chart(_data(cells)).encode(
+        x=alt.X(
+            "domain:N",
+            sort=list(DOMAINS),
+            title="Outcome domain",
+            axis=alt.Axis(orient="top", labelAngle=0, ticks=False, domain=False),
+        ),
+        y=alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, ticks=False, domain=False)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+        color=alt.Color(
+            "verdict:N",
+            title="Verdict",
+            scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[k] for k in VERDICTS]),
+            legend=alt.Legend(orient="bottom", columns=3, direction="horizontal", symbolType="square"),
+        )
+    )
+    text = base.mark_text(fontSize=11).encode(text="abbreviation:N", color=alt.Color("ink:N", scale=None))
+    chart = alt.layer(rect, text).properties(width=alt.Step(68), height=alt.Step(HEATMAP_STEP))
+
+    counts = Counter(cell["verdict"] for cell in cells)
+    graded = [f"{counts[k]} {k}" for k in VERDICTS if k != INSUFFICIENT and counts[k]]
+    total = len(cells)
+    if graded:
+        description = (
+            f"Computed verdicts for {len(order)} conditions across {len(DOMAINS)} outcome domains: "
+            f"{total - counts[INSUFFICIENT]} of {total} cells can be graded ({_join(graded)}); "
+            f"the other {counts[INSUFFICIENT]} are Insufficient data."
+        )
+    else:
+        description = f"None of the {total} condition and outcome-domain cells can be graded yet: all are Insufficient data."
+    return Figure(
+        name="verdict-heatmap",
+        title="Effectiveness by condition and outcome domain",
+        description=description,
+        chart=_finish(chart),
+        columns=("Condition", "Reviews", *(d.capitalize() for d in DOMAINS)),
+        rows=tuple(rows),
+    )
+
+
+def gap_map(evidence: Evidence) -> Figure:
+    v = evidence.vocab
+    used = {s for r in evidence.records for s in r.sources}
+    sources = [s for s in v.sources.ids if s in used]
+    source_names = [v.sources.get(s).name for s in sources]
+    condition_names = [v.conditions.get(c).name for c in v.conditions.ids]
+    grid, marks, rows = [], [], []
+    for s, s_name in zip(sources, source_names):
+        for c, c_name in zip(v.conditions.ids, condition_names):
+            grid.append({"source": s_name, "condition": c_name})
+            reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
+            if not reviews:
+                continue
+            good = sum(1 for r in reviews if qualifies(r))
+            kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
+            marks.append({"source": s_name, "condition": c_name, "reviews": len(reviews), "qualifying": good, "kind": kind})
+            rows.append((s_name, c_name, len(reviews), good))
+
+    x = alt.X(
+        "source:N",
+        sort=source_names,
+        scale=alt.Scale(domain=source_names),
+        title="EV source",
+        axis=alt.Axis(orient="top", labelAngle=-50, labelAlign="left", labelLimit=190, ticks=False, domain=False),
+    )
+    y = alt.Y(
+        "condition:N",
+        sort=condition_names,
+        scale=alt.Scale(domain=condition_names),
+        title=None,
+        axis=alt.Axis(labelLimit=220, ticks=False, domain=False),
+    )
+    cells = alt.Chart(_data(grid)).mark_rect(fill="white", stroke=GRID, strokeWidth=1).encode(x=x, y=y)
+    max_good = max((m["qualifying"] for m in marks), default=0)
+    legend_values = sorted({1, max(max_good, 1), *(m["qualifying"] for m in marks if m["qualifying"])})
+    if len(legend_values) > 4:
+        legend_values = [legend_values[0], legend_values[len(legend_values) // 2], legend_values[-1]]
+    filled_data = [m for m in marks if m["qualifying"]]
+    hollow_data = [m for m in marks if not m["qualifying"]]
+    layers = [cells]
+    if hollow_data:
+        layers.append(
+            alt.Chart(_data(hollow_data))
+            .mark_point(shape="square", filled=False, color=GAP_HOLLOW, strokeWidth=1.6, size=80, opacity=1)
+            .encode(
+                x=x,
+                y=y,
+                shape=alt.Shape(
+                    "kind:N",
+                    scale=alt.Scale(domain=[GAP_NONE_QUALIFYING], range=["square"]),
+                    legend=alt.Legend(orient="bottom", title=None),
+                ),
+            )
+        )
+    if filled_data:
+        layers.append(
+            alt.Chart(_data(filled_data))
+            .mark_point(shape="circle", filled=True, color=GAP_FILLED, opacity=1)
+            .encode(
+                x=x,
+                y=y,
+                size=alt.Size(
+                    "qualifying:Q",
+                    title="Reviews rated high or moderate by AMSTAR-2 with I² < 70%",
+                    scale=alt.Scale(domain=[0, max(max_good, 3)], range=[0, 330]),
+                    legend=alt.Legend(orient="bottom", values=legend_values, format="d", symbolFillColor=GAP_FILLED),
+                ),
+            )
+        )
+    chart = alt.layer(*layers).properties(width=alt.Step(GAP_STEP), height=alt.Step(GAP_STEP))
+
+    n_cells = len(sources) * len(condition_names)
+    good_cells = sum(1 for m in marks if m["qualifying"])
+    if marks:
+        busiest = max(marks, key=lambda m: (m["reviews"], -sources.index(_source_id(v, m["source"]))))
+        description = (
+            f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review; "
+            f"{good_cells} of them have a review rated high or moderate by AMSTAR-2 with I² below 70% "
+            f"(filled circles), the others only reviews that do not (hollow squares). "
+            f"The most reviewed pair is {busiest['source']} in {busiest['condition']} "
+            f"({_plural(busiest['reviews'], 'review')})."
+        )
+    else:
+        description = "No reviews yet, so every EV source and condition pair is a gap."
+    return Figure(
+        name="gap-map",
+        title="Evidence gap map: EV source by condition",
+        description=description,
+        chart=_finish(chart),
+        columns=("EV source", "Condition", "Reviews", "Reviews rated high/moderate with I² < 70%"),
+        rows=tuple(rows),
+    )
+
+
+def _source_id(vocab: Vocabularies, name: str) -> str:
+    return next(t.id for t in vocab.sources.terms if t.name == name)
+
+
+def amstar2_figure(evidence: Evidence) -> Figure:
+    counts: Counter[tuple[str, str]] = Counter()
+    for r in evidence.records:
+        rating = AMSTAR2_RATINGS.get(r.amstar2_rating, r.amstar2_rating)
+        flaws = r.critical_flaws
+        status = FLAWS_NOT_REPORTED if flaws is None else (FLAWS_SOME if flaws else FLAWS_NONE)
+        counts[(rating, status)] += 1
+    ratings = list(AMSTAR2_RATINGS.values())
+    ratings += sorted({k[0] for k in counts} - set(ratings))
+    statuses = list(FLAW_COLOURS)
+    rows = [(rt, st, counts[(rt, st)]) for rt in ratings for st in statuses if counts[(rt, st)]]
+    data = [{"rating": rt, "flaws": st, "reviews": n, "order": statuses.index(st)} for rt, st, n in rows]
+    top = max((sum(n for rt2, _, n in rows if rt2 == rt) for rt in ratings), default=0)
+    chart = (
+        alt.Chart(_data(data))
+        .mark_bar(height={"band": 0.7})
+        .encode(
+            y=alt.Y(
+                "rating:N", sort=ratings, scale=alt.Scale(domain=ratings), title="AMSTAR-2 confidence", axis=alt.Axis(ticks=False)
+            ),
+            x=alt.X(
+                "reviews:Q",
+                stack="zero",
+                title="Reviews",
+                scale=alt.Scale(domain=[0, max(top, 1)], nice=True),
+                axis=alt.Axis(tickMinStep=1, format="d"),
+            ),
+            color=alt.Color(
+                "flaws:N",
+                title="Critical flaws",
+                scale=_scale(FLAW_COLOURS, (st for _, st, _ in rows)),
+                legend=alt.Legend(orient="bottom", direction="horizontal"),
+            ),
+            order=alt.Order("order:Q"),
+        )
+        .properties(width=440, height=alt.Step(26))
+    )
+    n = len(evidence.records)
+    by_rating = Counter()
+    for rt, _, k in rows:
+        by_rating[rt] += k
+    by_status = Counter()
+    for _, st, k in rows:
+        by_status[st] += k
+    if n:
+        rated = _join([f"{by_rating[rt]} {rt.lower()}" for rt in ratings if by_rating[rt]])
+        flaws = [
+            f"{by_status[FLAWS_SOME]} with at least one critical flaw" if by_status[FLAWS_SOME] else "",
+            f"{by_status[FLAWS_NONE]} with none" if by_status[FLAWS_NONE] else "",
+            f"{by_status[FLAWS_NOT_REPORTED]} for which critical flaws are not reported per review"
+            if by_status[FLAWS_NOT_REPORTED]
+            else "",
+        ]
+        description = (
+            f"AMSTAR-2 confidence across {_plural(n, 'review')}: {rated}. "
+            f"Critical flaws: {_join([f for f in flaws if f])}."
+        )
+    else:
+        description = "No reviews yet."
+    return Figure(
+        name="amstar2",
+        title="AMSTAR-2 confidence and critical flaws",
+        description=description,
+        chart=_finish(chart),
+        columns=("AMSTAR-2 confidence", "Critical flaws", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+def risk_of_bias_figure(evidence: Evidence) -> Figure:
+    counts: Counter[tuple[str, str]] = Counter()
+    for r in evidence.records:
+        tool = r.rob_tool or "Not reported"
+        counts[(tool, ROB_RATINGS.get(r.rob_overall, r.rob_overall))] += 1
+    per_tool = Counter()
+    for (tool, _), k in counts.items():
+        per_tool[tool] += k
+    tools = sorted(per_tool, key=lambda t: (-per_tool[t], t.lower()))
+    ratings = list(ROB_COLOURS) + sorted({k[1] for k in counts} - set(ROB_COLOURS))
+    rows = [(t, rt, counts[(t, rt)]) for t in tools for rt in ratings if counts[(t, rt)]]
+    data = [{"tool": t, "rating": rt, "reviews": k, "order": ratings.index(rt)} for t, rt, k in rows]
+    colours = dict(ROB_COLOURS)
+    extra = [rt for rt in ratings if rt not in colours]
+    colours.update({rt: OKABE_ITO["reddish-purple"] for rt in extra})
+    chart = (
+        alt.Chart(_data(data))
+        .mark_bar(height={"band": 0.7})
+        .encode(
+            y=alt.Y("tool:N", sort=tools, title="Risk-of-bias tool", axis=alt.Axis(ticks=False, labelLimit=200)),
+            x=alt.X("reviews:Q", stack="zero", title="Reviews", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "rating:N",
+                title="Overall risk of bias",
+                scale=_scale(colours, (rt for _, rt, _ in rows)),
+                legend=alt.Legend(orient="bottom", columns=4, direction="horizontal"),
+            ),
+            order=alt.Order("order:Q"),
+        )
+        .properties(width=440, height=alt.Step(26))
+    )
+    n = len(evidence.records)
+    if n:
+        by_rating = Counter()
+        for _, rt, k in rows:
+            by_rating[rt] += k
+        overall = _join([f"{by_rating[rt]} {rt.lower()}" for rt in ratings if by_rating[rt]])
+        lead = tools[0]
+        lead_text = (
+            f"{lead} is the most used risk-of-bias tool ({per_tool[lead]} of {n} reviews)"
+            if len(tools) == 1 or per_tool[tools[1]] < per_tool[lead]
+            else f"{_join([t for t in tools if per_tool[t] == per_tool[lead]])} are the most used "
+            f"risk-of-bias tools ({per_tool[lead]} of {n} reviews each)"
+        )
+        description = f"{lead_text}. Overall risk of bias of the included studies: {overall}."
+    else:
+        description = "No reviews yet."
+    return Figure(
+        name="risk-of-bias",
+        title="Risk of bias by tool and overall rating",
+        description=description,
+        chart=_finish(chart),
+        columns=("Risk-of-bias tool", "Overall risk of bias", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+def reviews_per_year(evidence: Evidence) -> Figure:
+    counts = Counter(r.year for r in evidence.records)
+    years = list(range(min(counts), max(counts) + 1)) if counts else []
+    rows = [(y, counts.get(y, 0)) for y in years]
+    data = [{"year": str(y), "reviews": k} for y, k in rows]
+    top = max((k for _, k in rows), default=0)
+    base = alt.Chart(_data(data)).encode(
+        x=alt.X("year:O", title="Year of publication", sort=[str(y) for y in years], axis=alt.Axis(labelAngle=0))
+    )
+    bars = base.mark_bar(color=OKABE_ITO["blue"], width={"band": 0.7}).encode(
+        y=alt.Y(
+            "reviews:Q",
+            title="Reviews",
+            scale=alt.Scale(domain=[0, max(top, 1) + 1], nice=False),
+            axis=alt.Axis(tickMinStep=1, format="d"),
+        )
+    )
+    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
+        y="reviews:Q", text=alt.Text("reviews:Q", format="d")
+    )
+    chart = alt.layer(bars, labels).properties(width=min(600, max(240, 60 * len(years))), height=220)
+    if rows:
+        peak = _leaders({str(y): k for y, k in rows}, "reviews")
+        description = f"{_plural(len(evidence.records), 'review')} published from {years[0]} to {years[-1]}; {peak}."
+        description = description.replace("has the most reviews", "saw the most reviews").replace(
+            "have the most reviews", "saw the most reviews"
+        )
+    else:
+        description = "No reviews yet."
+    return Figure(
+        name="reviews-per-year",
+        title="Reviews per year of publication",
+        description=description,
+        chart=_finish(chart),
+        columns=("Year", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+def overview_figures(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> list[Figure]:
+    """The figures of the overview page, in page order."""
+    return [
+        reviews_per_condition(evidence),
+        verdict_heatmap(evidence, grades),
+        gap_map(evidence),
+        amstar2_figure(evidence),
+        risk_of_bias_figure(evidence),
+        reviews_per_year(evidence),
+    ]
+
+
+# --- per condition: forest plot ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ForestRow:
+    record: Record
+    effect: Effect
+    label: str
+
+
+def _benefit_text(effect: Effect) -> str:
+    """Which way is better for this outcome, with an arrow to the side of the axis that favours EVs."""
+    better = f"{effect.improves} is better"
+    if effect.difference == "control-minus-ev" and not effect.is_ratio:
+        better += " (control − EV)"
+    favours_ev_right = (effect.improves == "higher") != (effect.difference == "control-minus-ev")
+    return f"{better} →" if favours_ev_right else f"← {better}"
+
+
+def _estimate_text(effect: Effect, with_measure: bool) -> str:
+    text = _num(effect.estimate)
+    if effect.ci_low is not None and effect.ci_high is not None:
+        text += f" ({_num(effect.ci_low)} to {_num(effect.ci_high)})"
+    else:
+        text += " (no CI)"
+    return f"{effect.measure} {text}" if with_measure else text
+
+
+def _ratio_axis(values: Iterable[float]) -> tuple[list[float], list[float]]:
+    """Domain and tick values for a log axis that holds every value and no effect (1)."""
+    values = [v for v in values if v > 0] + [1.0]
+    lo, hi = min(values) / 1.3, max(values) * 1.3
+    ticks = [
+        m * 10.0**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)
+    ]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    if len(ticks) > 7:
+        ticks = [t for t in ticks if math.isclose(math.log10(t) % 1, 0, abs_tol=1e-9) or t == 1.0]
+    return [lo, hi], ticks
+
+
+# Two lines per row: the review, then the outcome.
+_ROW_LABEL_EXPR = (
+    "indexof(datum.label, ' · ') < 0 ? datum.label : "
+    "[substring(datum.label, 0, indexof(datum.label, ' · ')), substring(datum.label, indexof(datum.label, ' · ') + 3)]"
+)
+
+
+def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...], title: str) -> Any:
+    ratio = family == "ratio"
+    null = 1.0 if ratio else 0.0
+    data = []
+    for row in rows:
+        e = row.effect
+        has_ci = e.ci_low is not None and e.ci_high is not None
+        data.append(
+            {
+                "row": row.label,
+                "measure": e.measure,
+                "estimate": e.estimate,
+                "ci_low": e.ci_low if has_ci else None,
+                "ci_high": e.ci_high if has_ci else None,
+                "has_ci": has_ci,
+                "text": _estimate_text(e, with_measure=len(measures) > 1) + "\n" + _benefit_text(e),
+                "i2": "–" if e.i2 is None else f"{_num(e.i2)}%",
+                "improves": f"{e.improves} is better",
+            }
+        )
+    order = [row.label for row in rows]
+    y = alt.Y(
+        "row:N",
+        sort=order,
+        scale=alt.Scale(domain=order),
+        title=None,
+        axis=alt.Axis(
+            labelExpr=_ROW_LABEL_EXPR,
+            labelLimit=FOREST_LABEL_WIDTH,
+            minExtent=FOREST_LABEL_WIDTH,
+            maxExtent=FOREST_LABEL_WIDTH,
+            labelAlign="left",
+            labelPadding=FOREST_LABEL_WIDTH,
+            labelLineHeight=13,
+            labelOffset=-6,
+            ticks=False,
+            domain=False,
+        ),
+    )
+    if ratio:
+        values = [v for row in rows for v in (row.effect.estimate, row.effect.ci_low, row.effect.ci_high) if v is not None]
+        domain, ticks = _ratio_axis(values)
+        x_scale = alt.Scale(type="log", domain=domain, nice=False)
+        x_axis = alt.Axis(values=ticks, format="~g", grid=True)
+        x_title = " / ".join(measures) + " (log scale; 1 = no effect)"
+    else:
+        x_scale = alt.Scale(zero=True, nice=True)
+        x_axis = alt.Axis(grid=True, tickCount=6)
+        x_title = f"{measures[0]} (0 = no effect)"
+    base = alt.Chart(_data(data))
+    ci = (
+        base.transform_filter("datum.has_ci")
+        .mark_rule(color=INK, strokeWidth=1.5)
+        .encode(x=alt.X("ci_low:Q", scale=x_scale, axis=x_axis, title=x_title), x2="ci_high:Q", y=y)
+    )
+    point = base.mark_point(shape="square", filled=True, size=64, color=OKABE_ITO["blue"], opacity=1).encode(
+        x=alt.X("estimate:Q", scale=x_scale, axis=x_axis, title=x_title), y=y
+    )
+    no_effect = (
+        alt.Chart(_data([{"no_effect": null}]))
+        .mark_rule(color="#666666", strokeDash=[4, 3], strokeWidth=1.2)
+        .encode(x=alt.X("no_effect:Q", scale=x_scale, axis=x_axis, title=x_title))
+    )
+    plot = alt.layer(no_effect, ci, point).properties(
+        width=FOREST_PLOT_WIDTH, height=alt.Step(FOREST_STEP), title=alt.TitleParams(title, anchor="start")
+    )
+
+    def column(field: str, header: str, width: int) -> Any:
+        return (
+            base.mark_text(align="left", baseline="middle", dy=-6, fontSize=11, color=INK, lineBreak="\n", lineHeight=13)
+            .encode(
+                y=alt.Y("row:N", sort=order, scale=alt.Scale(domain=order), axis=None),
+                text=f"{field}:N",
+                x=alt.value(0),
+            )
+            .properties(width=width, height=alt.Step(FOREST_STEP), title=alt.TitleParams(header, fontWeight="normal"))
+        )
+
+    return alt.hconcat(
+        plot,
+        column("text", "Estimate (95% CI)", 128),
+        column("i2", "I²", 34),
+        spacing=10,
+    )
+
+
+def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
+    """A forest plot of every pooled effect for one condition; None when there is none."""
+    v = evidence.vocab
+    name = v.conditions.get(condition_id).name
+    pairs = [(r, e) for r in evidence.for_condition(condition_id) for e in r.effects_for(condition_id)]
+    if not pairs:
+        return None
+    seen: Counter[str] = Counter()
+    rows: list[_ForestRow] = []
+    for r, e in pairs:
+        label = f"{r.label} · {e.outcome}"
+        seen[label] += 1
+        if seen[label] > 1:
+            label = f"{label} [{seen[label]}]"
+        rows.append(_ForestRow(r, e, label))
+    panels, counts = [], []
+    for family, measures, title in FOREST_FAMILIES:
+        in_family = [row for row in rows if row.effect.measure in measures]
+        if family == "ratio":
+            in_family = [
+                row
+                for row in in_family
+                if row.effect.estimate > 0 and (row.effect.ci_low is None or row.effect.ci_low > 0)
+            ]
+        if in_family:
+            panels.append(_forest_panel(in_family, family, measures, title))
+            counts.append(f"{len(in_family)} {'ratio' if family == 'ratio' else measures[0]}")
+    chart = panels[0] if len(panels) == 1 else alt.vconcat(*panels, spacing=18)
+
+    plotted = [row for row in rows if any(row.effect.measure in ms for _, ms, _ in FOREST_FAMILIES)]
+    n_reviews = len({row.record.id for row in plotted})
+    favour = sum(1 for row in plotted if _favours_ev(row.effect))
+    no_ci = sum(1 for row in plotted if row.effect.ci_low is None or row.effect.ci_high is None)
+    description = (
+        f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} "
+        f"({_join(counts)}); {favour} favour MSC-EVs with a 95% CI that excludes no effect"
+        + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
+    )
+    table = tuple(
+        (
+            row.record.label,
+            row.effect.outcome,
+            row.effect.domain,
+            row.effect.measure,
+            row.effect.estimate,
+            row.effect.ci_low,
+            row.effect.ci_high,
+            row.effect.i2,
+            f"{row.effect.improves} is better",
+        )
+        for row in rows
+    )
+    return Figure(
+        name=f"forest-{condition_id}",
+        title=f"Pooled effects for {name}",
+        description=description,
+        chart=_finish(chart),
+        columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
+        rows=table,
+    )
+
+
+def _favours_ev(effect: Effect) -> bool:
+    lo, hi = effect.ci_low, effect.ci_high
+    if lo is None or hi is None or lo <= effect.null_value <= hi:
+        return False
+    return benefit_direction(effect) > 0
+
+
+# --- per source -------------------------------------------------------------------------------
+
+
+def source_figure(source_id: str, evidence: Evidence) -> Figure | None:
+    """Conditions covered by the reviews that include one EV source; None when no review does."""
+    records = evidence.for_source(source_id)
+    if not records:
+        return None
+    name = evidence.vocab.sources.get(source_id).name
+    counts = Counter(c for r in records for c in r.conditions)
+    chart, rows = _condition_bars(counts, evidence, show_zero=False)
+    leaders = _leaders({n: k for n, _, k in rows}, "reviews")
+    description = (
+        f"{_plural(len(records), 'review')} include {name}, covering {_plural(len(rows), 'condition')}; {leaders}."
+    )
+    return Figure(
+        name=f"source-{source_id}",
+        title=f"Conditions studied in reviews that include {name}",
+        description=description,
+        chart=_finish(chart),
+        columns=("Condition", "Organ system", "Reviews"),
+        rows=tuple(rows),
+    )

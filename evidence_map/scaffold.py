@@ -1,0 +1,38 @@
+"""`build.py new <id>`: start a record from the commented template, pre-filled from the id."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+import jinja2
+
+from .paths import TEMPLATES
+
+ID = re.compile(r"^(?P<surname>[a-z]+(?:-[a-z]+)*)-(?P<year>\d{4})[a-z]?$")
+
+
+def new_record(record_id: str, folder: Path, force: bool = False) -> int:
+    match = ID.match(record_id)
+    if not match:
+        print(
+            f"error: id {record_id!r} must look like surname-year, for example smith-2026 or smith-2026b "
+            "(lower case, hyphens)",
+            file=sys.stderr,
+        )
+        return 2
+    path = folder / f"{record_id}.yaml"
+    if path.exists() and not force:
+        print(f"error: {path} exists; choose another id or pass --force", file=sys.stderr)
+        return 1
+    surname = " ".join(p.capitalize() for p in match["surname"].split("-"))
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True, autoescape=False)
+    text = env.get_template("record.yaml.j2").render(
+        id=record_id, surname=surname, year=match["year"], today=date.today().isoformat()
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}: fill in the FILL IN values, then run: python build.py validate")
+    return 0

@@ -1,0 +1,92 @@
+"""The 47 seed records: coverage of the vocabularies, and a faithful round trip to the exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from evidence_map.evidence import Evidence
+from evidence_map.exports import reviews_csv, reviews_json
+from evidence_map.paths import EVIDENCE, ROOT, SCHEMA
+from evidence_map.yamlsafe import decode, load
+
+
+def test_every_condition_has_a_record(evidence: Evidence) -> None:
+    assert len(evidence.records) == 47
+    covered = {c for r in evidence.records for c in r.conditions}
+    assert covered == set(evidence.vocab.conditions.ids)
+    assert len(evidence.vocab.conditions.ids) == 27
+
+
+def test_condition_names_are_table_3s() -> None:
+    table3 = yaml.safe_load((ROOT / "audit" / "paper-table3.yaml").read_text(encoding="utf-8"))
+    vocab = yaml.safe_load((ROOT / "vocab" / "conditions.yaml").read_text(encoding="utf-8"))
+    assert [c["id"] for c in table3["conditions"]] == [c["id"] for c in vocab["conditions"]]
+    names = [c["name"] for c in vocab["conditions"]]
+    assert "Wound Healing/Skin Regeneration" in names and "NAFLD/NASH" in names
+
+
+def test_every_file_name_is_its_id_and_carries_the_schema_modeline() -> None:
+    for path in sorted(EVIDENCE.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=../schema/record.schema.json\n"), path
+        assert load(decode(path.read_bytes())).data["id"] == path.stem
+
+
+def test_seed_disagreements_are_recorded(evidence: Evidence) -> None:
+    jab = evidence.by_id("jabermoradi-2025")
+    assert jab.year == 2024 and jab.label.endswith("(2025)")
+    assert any(d.field == "citation.year" for d in jab.discrepancies)
+    ef = evidence.by_id("zhang-2016b")
+    assert any(d.kind == "erratum" and d.field.startswith("effects.0") for d in ef.discrepancies)
+    assert sum(len(r.discrepancies) for r in evidence.records) >= 40
+
+
+def test_reviews_json_round_trips_every_record(evidence: Evidence) -> None:
+    rows = json.loads(reviews_json(evidence))
+    assert [row["id"] for row in rows] == [r.id for r in evidence.records]
+    for row, rec in zip(rows, evidence.records, strict=True):
+        assert row["label"] == rec.label and row["year"] == rec.year and row["journal"] == rec.journal
+        assert row["n_studies"] == rec.n_studies
+        assert row["conditions"] == [evidence.vocab.conditions.get(c).name for c in rec.conditions]
+        assert row["rob_tool"] == rec.rob_tool and row["rob_overall"] == rec.rob_overall
+        assert len(row["effects"]) == len(rec.effects)
+        for out, eff in zip(row["effects"], rec.effects, strict=True):
+            for key in ("outcome", "domain", "measure", "estimate", "ci_low", "ci_high", "i2", "p"):
+                assert out[key] == getattr(eff, key)
+
+
+def test_reviews_csv_has_one_row_per_record(evidence: Evidence) -> None:
+    rows = list(csv.DictReader(io.StringIO(reviews_csv(evidence))))
+    assert len(rows) == 47
+    yang = next(r for r in rows if r["id"] == "yang-2023a")
+    assert yang["conditions"] == "Spinal Cord Injury; Traumatic Brain Injury"
+
+
+def test_export_command_writes_the_files(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "build.py", "export", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conditions.json", "reviews.csv", "reviews.json"]
+    conditions = json.loads((tmp_path / "conditions.json").read_text(encoding="utf-8"))
+    assert len(conditions) == 27
+    assert set(conditions[0]) >= {"condition", "category", "n_reviews", "verdict", "sensitivity_verdict", "domains"}
+
+
+def test_schema_documents_every_field() -> None:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+    def walk(node: dict, path: str) -> None:
+        for name, sub in node.get("properties", {}).items():
+            assert sub.get("title") and sub.get("description"), f"{path}{name} lacks a title or description"
+            walk(sub, f"{path}{name}.")
+            if "items" in sub and isinstance(sub["items"], dict):
+                walk(sub["items"], f"{path}{name}[].")
+
+    walk(schema, "")

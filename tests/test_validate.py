@@ -1,0 +1,180 @@
+"""The validator: one table of valid and invalid cases per rule, and a broken record's exact errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_map.validate import check_folder, check_record
+from evidence_map.vocab import load_vocabularies
+from tests.conftest import FIXTURES, base_record, write_record
+
+ROOT = Path(__file__).resolve().parent.parent
+VOCAB = load_vocabularies()
+
+
+def effect(**kw: Any) -> dict[str, Any]:
+    e = {"outcome": "BBB score", "domain": "function", "measure": "SMD", "estimate": 2.0, "ci_low": 1.0,
+         "ci_high": 3.0, "improves": "higher", "source": "Table 2"}
+    e.update(kw)
+    return {k: v for k, v in e.items() if v is not ...}
+
+
+def messages(data: dict[str, Any]) -> list[str]:
+    return [f"{'.'.join(map(str, i.path))}: {i.rule}" for i in check_record(data, VOCAB)]
+
+
+# (case name, record overrides, expected message fragment or None when the record is valid)
+CASES: list[tuple[str, dict[str, Any], str | None]] = [
+    ("valid base record", {}, None),
+    # schema: required keys, types, unknown keys
+    ("missing summary", {"summary": ...}, "summary: is required"),
+    ("n_studies as text", {"n_studies": "30"}, "n_studies: must be a whole number"),
+    ("n_studies zero", {"n_studies": 0}, "n_studies: must be at least 1"),
+    ("n_studies implausible", {"n_studies": 90000}, "n_studies: must be at most 5000"),
+    ("outcomes as text", {"outcomes": "Survival"}, "outcomes: must be a list"),
+    ("unknown key", {"colour": "blue"}, "colour: unknown key"),
+    ("id upper case", {"id": "Test-2024"}, "id: must be a kebab-case id"),
+    ("id with slash", {"id": "../etc-2024"}, "id: must be a kebab-case id"),
+    ("id with space", {"id": "test 2024"}, "id: must be a kebab-case id"),
+    ("id with look-alike letter", {"id": "tеst-2024"}, "id: must be a kebab-case id"),
+    # vocabularies
+    ("unknown condition with hint", {"conditions": {"reported": ["SCI"], "ids": ["spinal-cord"]}},
+     "conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?)"),
+    ("unknown source", {"sources": {"reported": ["X"], "ids": ["adipose"]}}, "sources.ids.0: must be a source id"),
+    ("unknown species", {"species": {"reported": ["Cats"], "ids": ["cat"]}}, "species.ids.0: must be a species id"),
+    ("known ids", {"sources": {"reported": ["UC"], "ids": ["uc", "wharton-jelly"]}}, None),
+    # effects
+    ("CI low above high", {"effects": [effect(ci_low=3.5, ci_high=3.0, estimate=3.2)]}, "effects.0.ci_low: must not exceed ci_high"),
+    ("estimate outside CI", {"effects": [effect(estimate=5.0)]}, "effects.0.estimate: must lie inside its confidence interval"),
+    ("estimate on CI bound", {"effects": [effect(estimate=3.0)]}, None),
+    ("one CI bound only", {"effects": [effect(ci_high=...)]}, "effects.0.ci_high: must be given when the other CI bound is"),
+    ("no CI at all", {"effects": [effect(ci_low=..., ci_high=...)]}, None),
+    ("ratio below zero", {"effects": [effect(measure="HR", estimate=-0.3, ci_low=..., ci_high=...)]},
+     "effects.0.estimate: must be greater than 0 for a ratio measure"),
+    ("ratio of zero", {"effects": [effect(measure="OR", estimate=0, ci_low=..., ci_high=...)]}, "must be greater than 0"),
+    ("ratio fine", {"effects": [effect(measure="OR", estimate=6.45, ci_low=2.78, ci_high=14.97)]}, None),
+    ("I2 over 100", {"effects": [effect(i2=101)]}, "effects.0.i2: must be between 0 and 100"),
+    ("I2 negative", {"effects": [effect(i2=-1)]}, "effects.0.i2: must be between 0 and 100"),
+    ("I2 bounds", {"effects": [effect(i2=0), effect(i2=100)]}, None),
+    ("p above 1", {"effects": [effect(p=1.5)]}, "effects.0.p: must be between 0 and 1"),
+    ("p bounds", {"effects": [effect(p=0), effect(p=1)]}, None),
+    ("NaN estimate", {"effects": [effect(estimate=float("nan"), ci_low=..., ci_high=...)]},
+     "effects.0.estimate: must be a finite number"),
+    ("infinite CI", {"effects": [effect(ci_high=float("inf"))]}, "effects.0.ci_high: must be a finite number"),
+    ("bad measure", {"effects": [effect(measure="Cohen d")]}, "effects.0.measure: must be one of SMD"),
+    ("bad direction", {"effects": [effect(improves="up")]}, "effects.0.improves: must be one of lower, higher"),
+    ("estimate as text", {"effects": [effect(estimate="3.2")]}, "effects.0.estimate: must be a number"),
+    ("boolean estimate", {"effects": [effect(estimate=True)]}, "effects.0.estimate: must be a number"),
+    ("two conditions need effect condition",
+     {"conditions": {"reported": ["SCI", "TBI"], "ids": ["spinal-cord-injury", "traumatic-brain-injury"]},
+      "effects": [effect()]}, "effects.0.condition: is required when the record has more than one condition"),
+    ("effect condition not on record", {"effects": [effect(condition="asthma")]}, "effects.0.condition: must be one of the record's"),
+    # citation and dates
+    ("label year differs", {"citation": {"first_author": "T", "label": "T et al. (2023)", "year": 2024, "journal": "J"}},
+     "citation.year: must match the year in the label (2023)"),
+    ("future year", {"citation": {"first_author": "T", "label": "T et al. (2999)", "year": 2999, "journal": "J"}},
+     "citation.year: must be between 1990"),
+    ("doi not doi-shaped", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
+                                         "doi": "javascript:alert(1)"}}, "citation.doi: must be"),
+    ("url not https", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
+                                    "url": "http://example.org"}}, "citation.url: must be a https link"),
+    ("url javascript", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
+                                     "url": "javascript:alert(1)"}}, "citation.url: must be a https link"),
+    ("doi fine", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
+                               "doi": "10.1007/s12015-024-01234-5", "url": "https://doi.org/10.1007/x"}}, None),
+    ("impossible date", {"added": "2024-02-30"}, "added: must be a real calendar date"),
+    ("date in the future", {"updated": "2999-01-01"}, "updated: must not be in the future"),
+    ("updated before added", {"added": "2024-06-02", "updated": "2024-06-01"}, "updated: must not be earlier than added"),
+    ("date as other format", {"added": "01/06/2024"}, "added: must be"),
+    # text is plain
+    ("script in summary", {"summary": "Fine <script>alert(1)</script>"}, "summary: must be plain text"),
+    ("handler attribute", {"intervention": 'x" onmouseover="alert(1)'}, "intervention: must be plain text"),
+    ("markdown link", {"summary": "See [here](javascript:alert(1))"}, "summary: must be plain text"),
+    ("markdown image", {"summary": "![x](data:image/png;base64,AAAA)"}, "summary: must be plain text"),
+    ("bare data url", {"notes": "data:text/html;base64,PHNjcmlwdD4="}, "notes: must be plain text"),
+    ("less-than in prose is fine", {"summary": "The effect held (p < 0.01) in rats < 3 months old."}, None),
+    ("bidi override", {"summary": "abc\u202edef"}, "summary: must not contain control"),
+    ("template placeholder", {"intervention": "FILL IN"}, "intervention: must be filled in"),
+    # discrepancies
+    ("discrepancy on a missing field", {"discrepancies": [{"kind": "erratum", "field": "effects.9.estimate",
+                                                          "description": "x"}]},
+     "discrepancies.0.field: must name a field path that exists"),
+    ("quality numbers", {"heterogeneity": {"i2_min": 90, "i2_max": 20, "source": "Table 3"}},
+     "heterogeneity.i2_min: must not exceed i2_max"),
+    ("egger p out of range", {"publication_bias": {"egger_p": 2, "source": "Table 2"}}, "publication_bias.egger_p: must be between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule(overrides: dict[str, Any], expected: str | None) -> None:
+    data = base_record()
+    for key, value in overrides.items():
+        if value is ...:
+            data.pop(key)
+        else:
+            data[key] = value
+    found = messages(data)
+    if expected is None:
+        assert found == []
+    else:
+        assert any(expected in m for m in found), found
+
+
+def test_acknowledged_discrepancy_turns_error_into_warning(tmp_path: Path) -> None:
+    data = base_record(effects=[effect(estimate=5.0)])
+    write_record(tmp_path, data)
+    [checked] = check_folder(tmp_path, VOCAB)
+    assert [p.warning for p in checked.problems] == [False]
+    data["discrepancies"] = [{"kind": "erratum", "field": "effects.0.estimate", "description": "as published"}]
+    write_record(tmp_path, data)
+    [checked] = check_folder(tmp_path, VOCAB)
+    assert checked.ok
+    [warning] = checked.problems
+    assert warning.warning and "acknowledged erratum" in str(warning)
+    assert str(warning).startswith("warning: ")
+
+
+def test_duplicate_ids_and_file_names(tmp_path: Path) -> None:
+    data = base_record()
+    write_record(tmp_path, data, "test-2024")
+    write_record(tmp_path, data, "zz-2024")
+    lines = [str(p) for c in check_folder(tmp_path, VOCAB) for p in c.problems]
+    assert any("zz-2024.yaml" in ln and "id: must equal the file name ('zz-2024')" in ln for ln in lines)
+    assert any("zz-2024.yaml" in ln and "id: must be unique; also used by" in ln for ln in lines)
+
+
+BROKEN_EXPECTED = """\
+tests/fixtures/broken/broken-2024.yaml:6: citation.year: must match the year in the label (2023); got 2024
+tests/fixtures/broken/broken-2024.yaml:8: n_studies: must be at least 1; got 0
+tests/fixtures/broken/broken-2024.yaml:11: conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?); got "spinal-cord"
+tests/fixtures/broken/broken-2024.yaml:25: effects.0.ci_low: must not exceed ci_high (2.0); got 4.0
+tests/fixtures/broken/broken-2024.yaml:27: effects.0.i2: must be between 0 and 100; got 120
+tests/fixtures/broken/broken-2024.yaml:33: effects.1.estimate: must be greater than 0 for a ratio measure (HR); got -0.5
+tests/fixtures/broken/broken-2024.yaml:34: effects.1.improves: must be one of lower, higher; got "upwards"
+tests/fixtures/broken/broken-2024.yaml:43: colour: unknown key; allowed keys: id, citation, n_studies, conditions, intervention, sources, species, outcomes, effects, effect_notes, subgroups, heterogeneity, risk_of_bias, publication_bias, amstar2, dosing, summary, provenance, discrepancies, added, updated, notes
+tests/fixtures/broken/broken-2024.yaml:44: added: must be a real calendar date (YYYY-MM-DD); got "2024-02-30"
+9 errors
+"""
+
+
+def test_broken_record_gives_exactly_its_errors() -> None:
+    proc = subprocess.run(
+        [sys.executable, "build.py", "validate", "--evidence", str(FIXTURES / "broken")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr == BROKEN_EXPECTED
+
+
+def test_real_records_validate() -> None:
+    proc = subprocess.run([sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("47 records valid: 27 conditions")
+    # The only warnings are published inconsistencies the records acknowledge.
+    assert all(line.startswith("warning: ") and "acknowledged" in line for line in proc.stderr.splitlines())
