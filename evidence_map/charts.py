@@ -114,7 +114,7 @@ GAP_FILLED = OKABE_ITO["blue"]
 GAP_HOLLOW = OKABE_ITO["vermillion"]
 QUALIFYING_AMSTAR2 = ("high", "moderate")
 GAP_QUALIFYING = "Qualifying review"
-GAP_NONE_QUALIFYING = "Reviews exist, none qualifying"
+GAP_NONE_QUALIFYING = "Reviews, none qualifying"
 
 BAR_STEP = 18
 HEATMAP_STEP = 20
@@ -293,8 +293,13 @@ def reviews_per_condition(evidence: Evidence) -> Figure:
     total = len(evidence.vocab.conditions.ids)
     if names:
         description = (
-            f"{_leaders(names, 'reviews')}; {len(names)} of {total} conditions have at least one review "
-            f"and {total - len(names)} have none. A review on two conditions counts for both."
+            f"{_leaders(names, 'reviews')}; "
+            + (
+                f"{len(names)} of {total} conditions have at least one review and {total - len(names)} have none."
+                if len(names) < total
+                else f"all {total} conditions have at least one review."
+            )
+            + " A review on two conditions counts for both."
         )
     else:
         description = f"No reviews yet for any of the {total} conditions."
@@ -310,15 +315,15 @@ def reviews_per_condition(evidence: Evidence) -> Figure:
 
 def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> Figure:
     v = evidence.vocab
-    cells = []
-    rows = []
+    cells: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for c in v.conditions.ids:
         name = v.conditions.get(c).name
         grade = grades.get(c)
         n = grade.n_reviews if grade else 0
         labels = [grade.domains[d].label if grade and d in grade.domains else INSUFFICIENT for d in DOMAINS]
         rows.append((name, n, *labels))
-        for d, label in zip(DOMAINS, labels):
+        for d, label in zip(DOMAINS, labels, strict=True):
             cells.append(
                 {
                     "condition": name,
@@ -360,9 +365,11 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
             f"the other {counts[INSUFFICIENT]} are Insufficient data."
         )
     else:
-        description = f"None of the {total} condition and outcome-domain cells can be graded yet: all are Insufficient data."
+        description = (
+            f"None of the {total} condition and outcome-domain cells can be graded yet: all are Insufficient data."
+        )
     return Figure(
-        name="verdict-heatmap",
+        name="effectiveness-heatmap",
         title="Effectiveness by condition and outcome domain",
         description=description,
         chart=_finish(chart),
@@ -377,16 +384,20 @@ def gap_map(evidence: Evidence) -> Figure:
     sources = [s for s in v.sources.ids if s in used]
     source_names = [v.sources.get(s).name for s in sources]
     condition_names = [v.conditions.get(c).name for c in v.conditions.ids]
-    grid, marks, rows = [], [], []
-    for s, s_name in zip(sources, source_names):
-        for c, c_name in zip(v.conditions.ids, condition_names):
+    grid: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, int, int]] = []
+    for s, s_name in zip(sources, source_names, strict=True):
+        for c, c_name in zip(v.conditions.ids, condition_names, strict=True):
             grid.append({"source": s_name, "condition": c_name})
             reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
             if not reviews:
                 continue
             good = sum(1 for r in reviews if qualifies(r))
             kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
-            marks.append({"source": s_name, "condition": c_name, "reviews": len(reviews), "qualifying": good, "kind": kind})
+            marks.append(
+                {"source": s_name, "condition": c_name, "reviews": len(reviews), "qualifying": good, "kind": kind}
+            )
             rows.append((s_name, c_name, len(reviews), good))
 
     x = alt.X(
@@ -434,9 +445,11 @@ def gap_map(evidence: Evidence) -> Figure:
                 y=y,
                 size=alt.Size(
                     "qualifying:Q",
-                    title="Reviews rated high or moderate by AMSTAR-2 with I² < 70%",
+                    title=["Qualifying reviews:", "AMSTAR-2 high or moderate, I² < 70%"],
                     scale=alt.Scale(domain=[0, max(max_good, 3)], range=[0, 330]),
-                    legend=alt.Legend(orient="bottom", values=legend_values, format="d", symbolFillColor=GAP_FILLED),
+                    legend=alt.Legend(
+                        orient="bottom", values=legend_values, format="d", symbolFillColor=GAP_FILLED, titleLimit=300
+                    ),
                 ),
             )
         )
@@ -445,18 +458,17 @@ def gap_map(evidence: Evidence) -> Figure:
     n_cells = len(sources) * len(condition_names)
     good_cells = sum(1 for m in marks if m["qualifying"])
     if marks:
-        busiest = max(marks, key=lambda m: (m["reviews"], -sources.index(_source_id(v, m["source"]))))
+        busiest = max(rows, key=lambda row: row[2])  # the first of equals, in grid order
         description = (
-            f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review; "
-            f"{good_cells} of them have a review rated high or moderate by AMSTAR-2 with I² below 70% "
-            f"(filled circles), the others only reviews that do not (hollow squares). "
-            f"The most reviewed pair is {busiest['source']} in {busiest['condition']} "
-            f"({_plural(busiest['reviews'], 'review')})."
+            f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review: "
+            f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below 70% (filled circles), "
+            f"{len(marks) - good_cells} with reviews of which none is (hollow squares). "
+            f"The most reviewed pair is {busiest[0]} in {busiest[1]} ({_plural(busiest[2], 'review')})."
         )
     else:
         description = "No reviews yet, so every EV source and condition pair is a gap."
     return Figure(
-        name="gap-map",
+        name="evidence-gap-map",
         title="Evidence gap map: EV source by condition",
         description=description,
         chart=_finish(chart),
@@ -465,8 +477,53 @@ def gap_map(evidence: Evidence) -> Figure:
     )
 
 
-def _source_id(vocab: Vocabularies, name: str) -> str:
-    return next(t.id for t in vocab.sources.terms if t.name == name)
+def _stacked_bars(
+    rows: Sequence[tuple[str, str, int]],
+    categories: Sequence[str],
+    stack_order: Sequence[str],
+    colours: Mapping[str, str],
+    *,
+    y_title: str,
+    colour_title: str,
+    legend_columns: int,
+) -> Any:
+    """Horizontal bars per category, stacked by a second category, with each bar's total at its end."""
+    data = [{"category": c, "part": p, "reviews": k, "order": list(stack_order).index(p)} for c, p, k in rows]
+    totals: Counter[str] = Counter()
+    for c, _, k in rows:
+        totals[c] += k
+    top = max(totals.values(), default=0)
+    y = alt.Y(
+        "category:N",
+        sort=list(categories),
+        scale=alt.Scale(domain=list(categories)),
+        title=y_title,
+        axis=alt.Axis(ticks=False, labelLimit=200),
+    )
+    x_scale = alt.Scale(domain=[0, max(top, 1) * 1.08], nice=False)
+    bars = (
+        alt.Chart(_data(data))
+        .mark_bar(height={"band": 0.7})
+        .encode(
+            y=y,
+            x=alt.X(
+                "reviews:Q", stack="zero", title="Reviews", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")
+            ),
+            color=alt.Color(
+                "part:N",
+                title=colour_title,
+                scale=_scale(colours, (p for _, p, _ in rows)),
+                legend=alt.Legend(orient="bottom", columns=legend_columns, direction="horizontal", symbolType="square"),
+            ),
+            order=alt.Order("order:Q"),
+        )
+    )
+    labels = (
+        alt.Chart(_data([{"category": c, "total": totals.get(c, 0)} for c in categories]))
+        .mark_text(align="left", dx=4, fontSize=11, color=INK)
+        .encode(y=y, x=alt.X("total:Q", scale=x_scale), text=alt.Text("total:Q", format="d"))
+    )
+    return alt.layer(bars, labels).properties(width=420, height=alt.Step(26))
 
 
 def amstar2_figure(evidence: Evidence) -> Figure:
@@ -480,52 +537,36 @@ def amstar2_figure(evidence: Evidence) -> Figure:
     ratings += sorted({k[0] for k in counts} - set(ratings))
     statuses = list(FLAW_COLOURS)
     rows = [(rt, st, counts[(rt, st)]) for rt in ratings for st in statuses if counts[(rt, st)]]
-    data = [{"rating": rt, "flaws": st, "reviews": n, "order": statuses.index(st)} for rt, st, n in rows]
-    top = max((sum(n for rt2, _, n in rows if rt2 == rt) for rt in ratings), default=0)
-    chart = (
-        alt.Chart(_data(data))
-        .mark_bar(height={"band": 0.7})
-        .encode(
-            y=alt.Y(
-                "rating:N", sort=ratings, scale=alt.Scale(domain=ratings), title="AMSTAR-2 confidence", axis=alt.Axis(ticks=False)
-            ),
-            x=alt.X(
-                "reviews:Q",
-                stack="zero",
-                title="Reviews",
-                scale=alt.Scale(domain=[0, max(top, 1)], nice=True),
-                axis=alt.Axis(tickMinStep=1, format="d"),
-            ),
-            color=alt.Color(
-                "flaws:N",
-                title="Critical flaws",
-                scale=_scale(FLAW_COLOURS, (st for _, st, _ in rows)),
-                legend=alt.Legend(orient="bottom", direction="horizontal"),
-            ),
-            order=alt.Order("order:Q"),
-        )
-        .properties(width=440, height=alt.Step(26))
+    chart = _stacked_bars(
+        rows,
+        ratings,
+        statuses,
+        FLAW_COLOURS,
+        y_title="AMSTAR-2 confidence",
+        colour_title="Critical flaws",
+        legend_columns=3,
     )
     n = len(evidence.records)
-    by_rating = Counter()
+    by_rating: Counter[str] = Counter()
     for rt, _, k in rows:
         by_rating[rt] += k
-    by_status = Counter()
+    by_status: Counter[str] = Counter()
     for _, st, k in rows:
         by_status[st] += k
     if n:
         rated = _join([f"{by_rating[rt]} {rt.lower()}" for rt in ratings if by_rating[rt]])
-        flaws = [
-            f"{by_status[FLAWS_SOME]} with at least one critical flaw" if by_status[FLAWS_SOME] else "",
-            f"{by_status[FLAWS_NONE]} with none" if by_status[FLAWS_NONE] else "",
-            f"{by_status[FLAWS_NOT_REPORTED]} for which critical flaws are not reported per review"
-            if by_status[FLAWS_NOT_REPORTED]
-            else "",
-        ]
-        description = (
-            f"AMSTAR-2 confidence across {_plural(n, 'review')}: {rated}. "
-            f"Critical flaws: {_join([f for f in flaws if f])}."
+        some, none, unknown = by_status[FLAWS_SOME], by_status[FLAWS_NONE], by_status[FLAWS_NOT_REPORTED]
+        known = some + none
+        detail = _join(
+            [t for t in (f"{some} with at least one" if some else "", f"{none} with none" if none else "") if t]
         )
+        if known and unknown:
+            flaw_text = f"Critical flaws are reported for {known} ({detail}) and not reported per review for {unknown}."
+        elif known:
+            flaw_text = f"Critical flaws are reported for all of them ({detail})."
+        else:
+            flaw_text = "Critical flaws are not reported per review for any of them."
+        description = f"AMSTAR-2 confidence across {_plural(n, 'review')}: {rated}. {flaw_text}"
     else:
         description = "No reviews yet."
     return Figure(
@@ -543,35 +584,26 @@ def risk_of_bias_figure(evidence: Evidence) -> Figure:
     for r in evidence.records:
         tool = r.rob_tool or "Not reported"
         counts[(tool, ROB_RATINGS.get(r.rob_overall, r.rob_overall))] += 1
-    per_tool = Counter()
+    per_tool: Counter[str] = Counter()
     for (tool, _), k in counts.items():
         per_tool[tool] += k
     tools = sorted(per_tool, key=lambda t: (-per_tool[t], t.lower()))
     ratings = list(ROB_COLOURS) + sorted({k[1] for k in counts} - set(ROB_COLOURS))
     rows = [(t, rt, counts[(t, rt)]) for t in tools for rt in ratings if counts[(t, rt)]]
-    data = [{"tool": t, "rating": rt, "reviews": k, "order": ratings.index(rt)} for t, rt, k in rows]
     colours = dict(ROB_COLOURS)
-    extra = [rt for rt in ratings if rt not in colours]
-    colours.update({rt: OKABE_ITO["reddish-purple"] for rt in extra})
-    chart = (
-        alt.Chart(_data(data))
-        .mark_bar(height={"band": 0.7})
-        .encode(
-            y=alt.Y("tool:N", sort=tools, title="Risk-of-bias tool", axis=alt.Axis(ticks=False, labelLimit=200)),
-            x=alt.X("reviews:Q", stack="zero", title="Reviews", axis=alt.Axis(tickMinStep=1, format="d")),
-            color=alt.Color(
-                "rating:N",
-                title="Overall risk of bias",
-                scale=_scale(colours, (rt for _, rt, _ in rows)),
-                legend=alt.Legend(orient="bottom", columns=4, direction="horizontal"),
-            ),
-            order=alt.Order("order:Q"),
-        )
-        .properties(width=440, height=alt.Step(26))
+    colours.update({rt: OKABE_ITO["reddish-purple"] for rt in ratings if rt not in colours})
+    chart = _stacked_bars(
+        rows,
+        tools,
+        ratings,
+        colours,
+        y_title="Risk-of-bias tool",
+        colour_title="Overall risk of bias",
+        legend_columns=4,
     )
     n = len(evidence.records)
     if n:
-        by_rating = Counter()
+        by_rating: Counter[str] = Counter()
         for _, rt, k in rows:
             by_rating[rt] += k
         overall = _join([f"{by_rating[rt]} {rt.lower()}" for rt in ratings if by_rating[rt]])
@@ -617,11 +649,9 @@ def reviews_per_year(evidence: Evidence) -> Figure:
     )
     chart = alt.layer(bars, labels).properties(width=min(600, max(240, 60 * len(years))), height=220)
     if rows:
-        peak = _leaders({str(y): k for y, k in rows}, "reviews")
+        top_years = [str(y) for y, k in rows if k == top]
+        peak = f"{_join(top_years)} saw the most ({top}{' each' if len(top_years) > 1 else ''})"
         description = f"{_plural(len(evidence.records), 'review')} published from {years[0]} to {years[-1]}; {peak}."
-        description = description.replace("has the most reviews", "saw the most reviews").replace(
-            "have the most reviews", "saw the most reviews"
-        )
     else:
         description = "No reviews yet."
     return Figure(
@@ -678,9 +708,7 @@ def _ratio_axis(values: Iterable[float]) -> tuple[list[float], list[float]]:
     """Domain and tick values for a log axis that holds every value and no effect (1)."""
     values = [v for v in values if v > 0] + [1.0]
     lo, hi = min(values) / 1.3, max(values) * 1.3
-    ticks = [
-        m * 10.0**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)
-    ]
+    ticks = [m * 10.0**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)]
     ticks = [t for t in ticks if lo <= t <= hi]
     if len(ticks) > 7:
         ticks = [t for t in ticks if math.isclose(math.log10(t) % 1, 0, abs_tol=1e-9) or t == 1.0]
@@ -734,7 +762,9 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
         ),
     )
     if ratio:
-        values = [v for row in rows for v in (row.effect.estimate, row.effect.ci_low, row.effect.ci_high) if v is not None]
+        values = [
+            v for row in rows for v in (row.effect.estimate, row.effect.ci_low, row.effect.ci_high) if v is not None
+        ]
         domain, ticks = _ratio_axis(values)
         x_scale = alt.Scale(type="log", domain=domain, nice=False)
         x_axis = alt.Axis(values=ticks, format="~g", grid=True)
@@ -763,7 +793,9 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
 
     def column(field: str, header: str, width: int) -> Any:
         return (
-            base.mark_text(align="left", baseline="middle", dy=-6, fontSize=11, color=INK, lineBreak="\n", lineHeight=13)
+            base.mark_text(
+                align="left", baseline="middle", dy=-6, fontSize=11, color=INK, lineBreak="\n", lineHeight=13
+            )
             .encode(
                 y=alt.Y("row:N", sort=order, scale=alt.Scale(domain=order), axis=None),
                 text=f"{field}:N",
@@ -784,7 +816,10 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     """A forest plot of every pooled effect for one condition; None when there is none."""
     v = evidence.vocab
     name = v.conditions.get(condition_id).name
-    pairs = [(r, e) for r in evidence.for_condition(condition_id) for e in r.effects_for(condition_id)]
+    records = sorted(
+        evidence.for_condition(condition_id), key=lambda r: (r.first_author.lower(), r.label.lower(), r.id)
+    )
+    pairs = [(r, e) for r in records for e in r.effects_for(condition_id)]
     if not pairs:
         return None
     seen: Counter[str] = Counter()
@@ -795,29 +830,30 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
         if seen[label] > 1:
             label = f"{label} [{seen[label]}]"
         rows.append(_ForestRow(r, e, label))
-    panels, counts = [], []
+    panels, counts, plotted = [], [], []
     for family, measures, title in FOREST_FAMILIES:
         in_family = [row for row in rows if row.effect.measure in measures]
-        if family == "ratio":
-            in_family = [
-                row
-                for row in in_family
-                if row.effect.estimate > 0 and (row.effect.ci_low is None or row.effect.ci_low > 0)
-            ]
+        if family == "ratio":  # a ratio at or below 0 has no place on a log scale
+            in_family = [row for row in in_family if min(_values(row.effect)) > 0]
         if in_family:
             panels.append(_forest_panel(in_family, family, measures, title))
             counts.append(f"{len(in_family)} {'ratio' if family == 'ratio' else measures[0]}")
+            plotted += in_family
+    if not panels:
+        return None
     chart = panels[0] if len(panels) == 1 else alt.vconcat(*panels, spacing=18)
 
-    plotted = [row for row in rows if any(row.effect.measure in ms for _, ms, _ in FOREST_FAMILIES)]
     n_reviews = len({row.record.id for row in plotted})
     favour = sum(1 for row in plotted if _favours_ev(row.effect))
     no_ci = sum(1 for row in plotted if row.effect.ci_low is None or row.effect.ci_high is None)
     description = (
         f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} "
-        f"({_join(counts)}); {favour} favour MSC-EVs with a 95% CI that excludes no effect"
+        f"({_join(counts)}): {favour} of them {'favours' if favour == 1 else 'favour'} MSC-EVs "
+        f"with a 95% CI that excludes no effect"
         + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
     )
+    if len(plotted) < len(rows):
+        description += f" {_plural(len(rows) - len(plotted), 'ratio')} at or below zero cannot be drawn."
     table = tuple(
         (
             row.record.label,
@@ -825,21 +861,29 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
             row.effect.domain,
             row.effect.measure,
             row.effect.estimate,
-            row.effect.ci_low,
-            row.effect.ci_high,
-            row.effect.i2,
+            _cell(row.effect.ci_low),
+            _cell(row.effect.ci_high),
+            _cell(row.effect.i2),
             f"{row.effect.improves} is better",
         )
-        for row in rows
+        for row in plotted
     )
     return Figure(
-        name=f"forest-{condition_id}",
+        name=f"condition-{condition_id}",
         title=f"Pooled effects for {name}",
         description=description,
         chart=_finish(chart),
         columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
         rows=table,
     )
+
+
+def _cell(value: float | None) -> float | str:
+    return "–" if value is None else value
+
+
+def _values(effect: Effect) -> list[float]:
+    return [v for v in (effect.estimate, effect.ci_low, effect.ci_high) if v is not None]
 
 
 def _favours_ev(effect: Effect) -> bool:

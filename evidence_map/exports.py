@@ -17,8 +17,22 @@ from .grading import DOMAINS, ConditionGrade
 
 EFFECT_KEYS = ("outcome", "domain", "measure", "estimate", "ci_low", "ci_high", "i2", "p", "improves")
 CSV_COLUMNS = (
-    "id", "label", "first_author", "year", "journal", "n_studies", "conditions", "sources", "species",
-    "routes", "rob_tool", "rob_overall", "amstar2", "n_effects", "added", "updated",
+    "id",
+    "label",
+    "first_author",
+    "year",
+    "journal",
+    "n_studies",
+    "conditions",
+    "sources",
+    "species",
+    "routes",
+    "rob_tool",
+    "rob_overall",
+    "amstar2",
+    "n_effects",
+    "added",
+    "updated",
 )
 
 
@@ -26,32 +40,36 @@ def review_rows(evidence: Evidence) -> list[dict[str, Any]]:
     v = evidence.vocab
     rows = []
     for r in evidence.records:
-        rows.append({
-            "id": r.id,
-            "label": r.label,
-            "first_author": r.first_author,
-            "year": r.year,
-            "journal": r.journal,
-            "doi": r.doi,
-            "n_studies": r.n_studies,
-            "conditions": [v.conditions.get(c).name for c in r.conditions],
-            "condition_ids": list(r.conditions),
-            "sources": [v.sources.get(s).name for s in r.sources],
-            "source_ids": list(r.sources),
-            "species": [v.species.get(s).name for s in r.species],
-            "routes": [v.routes.get(s).name for s in r.routes],
-            "rob_tool": r.rob_tool,
-            "rob_overall": r.rob_overall,
-            "amstar2": r.amstar2_rating,
-            "effects": [
-                {k: getattr(e, k) for k in EFFECT_KEYS} | {"condition": e.condition, "source": e.source}
-                for e in r.effects
-            ],
-            "n_effects": len(r.effects),
-            "discrepancies": [{"kind": d.kind, "field": d.field, "description": d.description} for d in r.discrepancies],
-            "added": r.added,
-            "updated": r.updated,
-        })
+        rows.append(
+            {
+                "id": r.id,
+                "label": r.label,
+                "first_author": r.first_author,
+                "year": r.year,
+                "journal": r.journal,
+                "doi": r.doi,
+                "n_studies": r.n_studies,
+                "conditions": [v.conditions.get(c).name for c in r.conditions],
+                "condition_ids": list(r.conditions),
+                "sources": [v.sources.get(s).name for s in r.sources],
+                "source_ids": list(r.sources),
+                "species": [v.species.get(s).name for s in r.species],
+                "routes": [v.routes.get(s).name for s in r.routes],
+                "rob_tool": r.rob_tool,
+                "rob_overall": r.rob_overall,
+                "amstar2": r.amstar2_rating,
+                "effects": [
+                    {k: getattr(e, k) for k in EFFECT_KEYS} | {"condition": e.condition, "source": e.source}
+                    for e in r.effects
+                ],
+                "n_effects": len(r.effects),
+                "discrepancies": [
+                    {"kind": d.kind, "field": d.field, "description": d.description} for d in r.discrepancies
+                ],
+                "added": r.added,
+                "updated": r.updated,
+            }
+        )
     return rows
 
 
@@ -73,17 +91,19 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
     rows = []
     for cid, g in grades.items():
         term = v.conditions.get(cid)
-        rows.append({
-            "id": cid,
-            "condition": term.name,
-            "category": v.categories[term.category],
-            "n_reviews": g.n_reviews,
-            "verdict": g.overall.label,
-            "verdict_reason": g.overall.reason,
-            "sensitivity_verdict": g.sensitivity.label,
-            "sensitivity": g.sensitivity_status,
-            "domains": {d: g.domains[d].label for d in DOMAINS},
-        })
+        rows.append(
+            {
+                "id": cid,
+                "condition": term.name,
+                "category": v.categories[term.category],
+                "n_reviews": g.n_reviews,
+                "verdict": g.overall.label,
+                "verdict_reason": g.overall.reason,
+                "sensitivity_verdict": g.sensitivity.label,
+                "sensitivity": g.sensitivity_status,
+                "domains": {d: g.domains[d].label for d in DOMAINS},
+            }
+        )
     return rows
 
 

@@ -73,8 +73,10 @@ class Assessed:
     @property
     def meaningful(self) -> bool:
         """Significant, beneficial, and not a small standardized effect."""
-        return bool(self.significant) and self.benefit > 0 and (
-            not self.is_smd or abs(self.effect.estimate) >= SMD_MODERATE
+        return (
+            bool(self.significant)
+            and self.benefit > 0
+            and (not self.is_smd or abs(self.effect.estimate) >= SMD_MODERATE)
         )
 
     @property
@@ -148,7 +150,9 @@ def assess(record: Record, effect: Effect) -> Assessed:
     i2, from_review = effect.i2, False
     if i2 is None and record.i2_max is not None:
         i2, from_review = record.i2_max, True
-    return Assessed(record, effect, direction(effect), p, effect.p_bound == "<" and not derived, derived, i2, from_review)
+    return Assessed(
+        record, effect, direction(effect), p, effect.p_bound == "<" and not derived, derived, i2, from_review
+    )
 
 
 def verdict(assessed: Iterable[Assessed]) -> Verdict:
@@ -188,12 +192,7 @@ def verdict(assessed: Iterable[Assessed]) -> Verdict:
 def eligible_for_sensitivity(a: Assessed) -> bool:
     """I² known and below 70%, from a review rated high or moderate by AMSTAR-2 with no critical flaw."""
     flaws = a.record.critical_flaws
-    return (
-        a.i2 is not None
-        and a.i2 < I2_LIMIT
-        and a.record.amstar2_rating in ("high", "moderate")
-        and not flaws
-    )
+    return a.i2 is not None and a.i2 < I2_LIMIT and a.record.amstar2_rating in ("high", "moderate") and not flaws
 
 
 def grade_condition(condition: str, records: Iterable[Record]) -> ConditionGrade:

@@ -9,11 +9,14 @@ Line breaks fold into spaces, so a value can never start a new block.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any
 
 from markupsafe import Markup
 
+_SPACE = re.compile(r"\s+")
 _SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>&\"'~=$^@:%")
 
 
@@ -23,10 +26,18 @@ def escape(value: Any) -> Any:
         return ""
     if isinstance(value, Markup):
         return value
-    text = " ".join(str(value).split())
+    text = _SPACE.sub(" ", str(value))
     return Markup("".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in text))
 
 
 def yaml_string(value: str) -> Markup:
-    """A front-matter value: JSON strings are valid YAML and cannot break out of the line."""
-    return Markup(json.dumps(value, ensure_ascii=True))
+    """A front-matter value, HTML-escaped: the theme prints titles and descriptions unescaped.
+
+    JSON strings are valid YAML and cannot break out of their line.
+    """
+    return Markup(json.dumps(html.escape(_SPACE.sub(" ", str(value))), ensure_ascii=True))
+
+
+def yaml_tag(value: str) -> Markup:
+    """A tag name for front matter. Tags come from the vocabularies, never from record text."""
+    return Markup(json.dumps(str(value), ensure_ascii=True))

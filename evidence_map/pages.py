@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from .evidence import Evidence
 from .grading import DOMAINS, VERDICTS, Assessed, ConditionGrade, assess
-from .markup import escape, yaml_string
+from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
 from .paths import AUDIT, TEMPLATES
 from .vocab import Term
@@ -85,6 +85,10 @@ def page_url(base: str, section: str, item_id: str) -> Markup:
     return Markup(f"{base}{section}/{item_id}.md")
 
 
+def link(text: str, target: Markup) -> Markup:
+    return Markup(f"[{escape(text)}]({target})")
+
+
 class Renderer:
     def __init__(self, evidence: Evidence, grades: dict[str, ConditionGrade], info: SiteInfo) -> None:
         self.ev = evidence
@@ -100,14 +104,38 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(num=num, effect=effect_text, yaml=yaml_string)
+        self.env.filters.update(num=num, effect=effect_text, yaml=yaml_string, tag=yaml_tag)
         self.env.globals.update(
-            ev=evidence, v=self.v, grades=grades, info=info, badge=badge, DOMAINS=DOMAINS, VERDICTS=VERDICTS,
-            cond=self.v.conditions.get, source=self.v.sources.get, species=self.v.species.get,
-            route=self.v.routes.get, category=self.v.category_name, url=page_url, p_text=p_text,
-            i2_text=i2_text, assess=assess, edit_url=self.edit_url, Markup=Markup,
+            ev=evidence,
+            v=self.v,
+            grades=grades,
+            info=info,
+            badge=badge,
+            DOMAINS=DOMAINS,
+            VERDICTS=VERDICTS,
+            cond=self.v.conditions.get,
+            source=self.v.sources.get,
+            species=self.v.species.get,
+            route=self.v.routes.get,
+            category=self.v.category_name,
+            url=page_url,
+            p_text=p_text,
+            i2_text=i2_text,
+            assess=assess,
+            edit_url=self.edit_url,
+            Markup=Markup,
             verdict_class=verdict_class,
+            review_link=lambda r, base: link(r.label, page_url(base, "reviews", r.id)),
+            condition_link=lambda c, base: link(self.v.conditions.get(c).name, page_url(base, "conditions", c)),
+            source_link=self.source_link,
         )
+
+    def source_link(self, source_id: str, base: Markup) -> Markup:
+        """A link to the source's page; plain text for a source no record includes (it has no page)."""
+        name = self.v.sources.get(source_id).name
+        if not self.ev.for_source(source_id):
+            return escape(name)  # type: ignore[no-any-return]
+        return link(name, page_url(base, "sources", source_id))
 
     def edit_url(self, record: Record) -> Markup:
         return Markup(f"{self.info.repo_url}/edit/main/{record.path}")
@@ -130,6 +158,28 @@ def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str]
     return sorted(set(tags))
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What a group of reviews used and reported, for condition and source pages."""
+
+    sources: list[tuple[str, int]]
+    routes: list[str]
+    conditions: list[str]
+    subgroups: list[tuple[Record, Any]]
+    discrepancies: list[tuple[Record, Any]]
+
+
+def usage(records: list[Record]) -> Usage:
+    sources = Counter(s for r in records for s in r.sources)
+    return Usage(
+        sources=sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])),
+        routes=sorted({x for r in records for x in r.routes}),
+        conditions=sorted({c for r in records for c in r.conditions}),
+        subgroups=[(r, sg) for r in records for sg in r.subgroups],
+        discrepancies=[(r, d) for r in records for d in r.discrepancies],
+    )
+
+
 def topic_pages(
     renderer: Renderer, kind: str, terms: Iterable[Term], records_of: Any, figures: dict[str, Any]
 ) -> dict[str, str]:
@@ -139,12 +189,15 @@ def topic_pages(
         records = records_of(term.id)
         if kind == "sources" and not records:
             continue
-        effects_of = (lambda r: r.effects_for(term.id)) if kind == "conditions" else (lambda r: r.effects)
         pages[f"{kind}/{term.id}.md"] = renderer.render(
             f"{kind[:-1]}.md.j2",
             term=term,
             records=records,
-            assessed={r.id: [assess(r, e) for e in effects_of(r)] for r in records},
+            assessed={
+                r.id: [assess(r, e) for e in (r.effects_for(term.id) if kind == "conditions" else r.effects)]
+                for r in records
+            },
+            use=usage(records),
             tags=tags_for(records, renderer, [term.name]),
             figure=figures.get(f"{kind[:-1]}-{term.id}"),
             base=Markup("../"),
@@ -207,7 +260,10 @@ def render_site_pages(
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
     for rec in evidence.records:
         pages[f"reviews/{rec.id}.md"] = r.render(
-            "review.md.j2", rec=rec, base=Markup("../"), tags=tags_for([rec], r),
+            "review.md.j2",
+            rec=rec,
+            base=Markup("../"),
+            tags=tags_for([rec], r),
             assessed=[assess(rec, e) for e in rec.effects],
         )
     for path, text in sorted(pages.items()):

@@ -52,7 +52,11 @@ def data_version(evidence: Evidence) -> tuple[str, str]:
     try:
         out = subprocess.run(
             ["git", "log", "-1", "--format=%h", "--", "evidence", "vocab"],
-            cwd=ROOT, capture_output=True, text=True, timeout=10, check=False,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         out = ""
@@ -62,8 +66,9 @@ def data_version(evidence: Evidence) -> tuple[str, str]:
 def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: list[str]) -> dict[str, Any]:
     with open(MKDOCS_YML, encoding="utf-8") as fh:
         config: dict[str, Any] = yaml.safe_load(fh)
-    config["docs_dir"] = str(docs_dir.resolve())
+    config["docs_dir"] = docs_dir.name  # relative to the generated config, which sits beside it
     config["nav"] = nav(evidence, sources)
+    config["not_in_nav"] = "/reviews/*.md\n"  # reached from tables and pages, not the sidebar
     config["copyright"] = (
         f"Data version {info.data_date} ({info.data_commit}) · "
         f"{len(evidence.records)} meta-analyses · summaries for research use, not medical advice"
@@ -73,11 +78,14 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
 
 def prepare(evidence_dir: Path, work: Path) -> Prepared:
     """Validate, grade, draw and render into `work`/docs; returns what was done. Raises InvalidEvidence."""
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     evidence = load_evidence(evidence_dir)
-    timings["load + validate"] = time.perf_counter() - t0
+    return prepare_evidence(evidence, work, {"load + validate": time.perf_counter() - t0})
 
+
+def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] | None = None) -> Prepared:
+    """Grade, draw and render already validated evidence into `work`/docs."""
+    timings = dict(timings or {})
     t0 = time.perf_counter()
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
     timings["grading"] = time.perf_counter() - t0
@@ -126,8 +134,18 @@ def prepare(evidence_dir: Path, work: Path) -> Prepared:
 
 
 def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
-    cmd = [sys.executable, "-m", "mkdocs", "build", "--clean", "--quiet", "--config-file", str(config),
-           "--site-dir", str(site_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--clean",
+        "--quiet",
+        "--config-file",
+        str(config),
+        "--site-dir",
+        str(site_dir),
+    ]
     if strict:
         cmd.append("--strict")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
@@ -150,9 +168,21 @@ def swap_in(new: Path, out: Path) -> None:
 
 
 def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path = Path(".build")) -> Prepared:
+    """Validate the records under `evidence_dir` and build the site into `out`."""
     t_all = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     prepared = prepare(evidence_dir, work)
+    publish(prepared, out, strict)
+    print(
+        f"built {out}: {len(prepared.evidence.records)} reviews; pages {prepared.pages_written} written, "
+        f"{prepared.pages_unchanged} unchanged; charts {prepared.charts_rendered} rendered, "
+        f"{prepared.charts_reused} from cache; {time.perf_counter() - t_all:.1f} s"
+    )
+    return prepared
+
+
+def publish(prepared: Prepared, out: Path, strict: bool) -> None:
+    """Run the site generator into a fresh folder and swap it in only if it succeeds."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -164,13 +194,6 @@ def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path =
         raise
     prepared.timings["site generator"] = time.perf_counter() - t0
     swap_in(tmp, out)
-    total = time.perf_counter() - t_all
-    print(
-        f"built {out}: {len(prepared.evidence.records)} reviews; pages {prepared.pages_written} written, "
-        f"{prepared.pages_unchanged} unchanged; charts {prepared.charts_rendered} rendered, "
-        f"{prepared.charts_reused} from cache; {total:.1f} s"
-    )
-    return prepared
 
 
 def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import jsonschema
 
 from .paths import SCHEMA
 from .vocab import Vocabularies, Vocabulary, load_vocabularies
-from .yamlsafe import LoadError, Loaded, decode, load
+from .yamlsafe import Loaded, LoadError, decode, load
 
 FieldPath = tuple[str | int, ...]
 RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
@@ -87,24 +87,34 @@ def schema() -> dict[str, Any]:
 
 def _schema_rule(err: jsonschema.ValidationError) -> Issue:
     path: FieldPath = tuple(err.absolute_path)
-    kw, arg, inst = err.validator, err.validator_value, err.instance
+    kw: Any = err.validator
+    arg: Any = err.validator_value
+    inst: Any = err.instance
+    sub: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
     if kw == "required":
         missing = re.match(r"'([^']+)'", err.message)
         key = missing.group(1) if missing else "?"
         return Issue((*path, key), "is required")
     if kw == "additionalProperties":
-        extra = sorted(set(inst) - set(err.schema.get("properties", {})))
-        allowed = ", ".join(err.schema.get("properties", {}))
+        extra = sorted(set(inst) - set(sub.get("properties", {})))
+        allowed = ", ".join(sub.get("properties", {}))
         return Issue((*path, extra[0]) if extra else path, f"unknown key; allowed keys: {allowed}")
     if kw == "type":
         kinds = arg if isinstance(arg, list) else [arg]
-        names = {"string": "text", "integer": "a whole number", "number": "a number",
-                 "array": "a list", "object": "a mapping", "boolean": "true or false", "null": "empty"}
-        return Issue(path, "must be " + " or ".join(names.get(k, k) for k in kinds), inst)
+        names = {
+            "string": "text",
+            "integer": "a whole number",
+            "number": "a number",
+            "array": "a list",
+            "object": "a mapping",
+            "boolean": "true or false",
+            "null": "empty",
+        }
+        return Issue(path, "must be " + " or ".join(names.get(str(k), str(k)) for k in kinds), inst)
     if kw == "enum":
         return Issue(path, "must be one of " + ", ".join(str(a) for a in arg), inst)
     if kw == "pattern":
-        hint = err.schema.get("description", "").split(".")[0]
+        hint = sub.get("description", "").split(".")[0]
         if arg == r"^[a-z0-9]+(-[a-z0-9]+)*$":
             hint = "a kebab-case id (lower-case letters, digits, single hyphens)"
         return Issue(path, f"must be {hint[0].lower() + hint[1:] if hint else 'well formed'}", inst)
@@ -144,7 +154,7 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _num(value: Any) -> bool:
+def _num(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -253,7 +263,9 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
         if cond is None and len(conditions) > 1:
             yield Issue((*at, "condition"), "is required when the record has more than one condition")
         elif isinstance(cond, str) and conditions and cond not in conditions:
-            yield Issue((*at, "condition"), "must be one of the record's conditions.ids: " + ", ".join(conditions), cond)
+            yield Issue(
+                (*at, "condition"), "must be one of the record's conditions.ids: " + ", ".join(conditions), cond
+            )
 
 
 @rule
@@ -282,7 +294,9 @@ def citation_is_consistent(rec: dict[str, Any], _: Vocabularies) -> Iterator[Iss
     if isinstance(year, int) and isinstance(label, str):
         m = re.search(r"\((\d{4})[a-z]?\)\s*$", label)
         if m is None:
-            yield Issue(("citation", "label"), "must end with the year in brackets, as in 'Aghayan et al. (2024)'", label)
+            yield Issue(
+                ("citation", "label"), "must end with the year in brackets, as in 'Aghayan et al. (2024)'", label
+            )
         elif int(m.group(1)) != year:
             yield Issue(("citation", "year"), f"must match the year in the label ({m.group(1)})", year)
 
@@ -379,7 +393,9 @@ def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
     if isinstance(loaded.data, dict):
         rid = loaded.data.get("id")
         if isinstance(rid, str) and rid != path.stem:
-            problems.append(Problem(shown_as, loaded.line_of(("id",)), "id", f"must equal the file name ({path.stem!r})", show(rid)))
+            problems.append(
+                Problem(shown_as, loaded.line_of(("id",)), "id", f"must equal the file name ({path.stem!r})", show(rid))
+            )
     problems.sort(key=lambda p: (p.line, p.field))
     return Checked(path, shown_as, loaded, problems)
 
@@ -410,7 +426,13 @@ def check_folder(folder: Path, vocab: Vocabularies | None = None) -> list[Checke
             first = seen[rid]
             assert res.loaded is not None
             res.problems.append(
-                Problem(res.shown_as, res.loaded.line_of(("id",)), "id", f"must be unique; also used by {first.shown_as}", show(rid))
+                Problem(
+                    res.shown_as,
+                    res.loaded.line_of(("id",)),
+                    "id",
+                    f"must be unique; also used by {first.shown_as}",
+                    show(rid),
+                )
             )
         else:
             seen[rid] = res

@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,15 +67,15 @@ class Vocabularies:
         return self.categories[self.conditions.get(condition_id).category]
 
 
-def _terms(entries: list[dict[str, object]], category_key: str) -> tuple[Term, ...]:
+def _terms(entries: list[dict[str, Any]], category_key: str) -> tuple[Term, ...]:
     return tuple(
         Term(
             id=str(e["id"]),
             name=str(e["name"]),
-            aliases=tuple(str(a) for a in e.get("aliases", []) or []),  # type: ignore[union-attr]
+            aliases=tuple(str(a) for a in e.get("aliases", []) or []),
             category=str(e.get(category_key, "")),
             msc=bool(e.get("msc", True)),
-            table5=dict(e.get("table5", {}) or {}),  # type: ignore[call-overload]
+            table5=dict(e.get("table5", {}) or {}),
         )
         for e in entries
     )

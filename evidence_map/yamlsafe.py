@@ -51,7 +51,9 @@ class _StrictLoader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             line = event.start_mark.line + 1 if event.start_mark else 0
             raise LoadError(line, "YAML anchors and aliases are not allowed; write the value out")
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        node: Node | None = super().compose_node(parent, index)  # type: ignore[misc]
+        assert node is not None
+        return node
 
 
 def decode(raw: bytes) -> str:
@@ -69,9 +71,7 @@ def decode(raw: bytes) -> str:
 
 def load(text: str) -> Loaded:
     """Parse YAML text strictly into data and a map of field path -> line."""
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
     loader = _StrictLoader(text)
     try:

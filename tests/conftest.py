@@ -35,3 +35,14 @@ def write_record(folder: Path, data: dict[str, Any], name: str | None = None) ->
     path = folder / f"{name or data['id']}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real site built from the real records, once per test session, with --strict."""
+    from tests.sitebuild import Built, build
+
+    root = tmp_path_factory.mktemp("built")
+    proc = build(root / "site", root / "work")
+    assert proc.returncode == 0, proc.stderr
+    return Built(root / "site", root / "work", proc.stdout)

@@ -23,8 +23,14 @@ from evidence_map.model import Effect, Record, record_from_data
 from tests.conftest import base_record
 
 
-def rec(rid: str, *effects: dict[str, Any], i2_max: float | None = None, amstar: str = "moderate",
-        flaws: list[str] | None = None, conditions: tuple[str, ...] = ("sepsis",)) -> Record:
+def rec(
+    rid: str,
+    *effects: dict[str, Any],
+    i2_max: float | None = None,
+    amstar: str = "moderate",
+    flaws: list[str] | None = None,
+    conditions: tuple[str, ...] = ("sepsis",),
+) -> Record:
     data = base_record(id=rid)
     data["conditions"] = {"reported": list(conditions), "ids": list(conditions)}
     data["effects"] = [
@@ -52,36 +58,87 @@ CASES = [
     ("two large consistent reviews", [rec("a-2020", big()), rec("b-2021", big())], HIGH),
     ("one review only", [rec("a-2020", big())], MODERATE),
     ("one review, two qualifying effects", [rec("a-2020", big(), big(outcome="other"))], MODERATE),
-    ("|SMD| exactly 1.5 is not large", [rec("a-2020", big(estimate=-1.5)), rec("b-2021", big(estimate=-1.5))], MODERATE),
+    (
+        "|SMD| exactly 1.5 is not large",
+        [rec("a-2020", big(estimate=-1.5)), rec("b-2021", big(estimate=-1.5))],
+        MODERATE,
+    ),
     ("|SMD| just over 1.5", [rec("a-2020", big(estimate=-1.51)), rec("b-2021", big(estimate=-1.51))], HIGH),
     ("I² exactly 70 downgrades", [rec("a-2020", big(i2=70)), rec("b-2021", big(i2=70))], HETEROGENEOUS),
     ("I² just under 70", [rec("a-2020", big(i2=69.9)), rec("b-2021", big(i2=69.9))], HIGH),
     ("p exactly 0.01 is not below", [rec("a-2020", big(p=0.01)), rec("b-2021", big(p=0.01))], MODERATE),
-    ("p given as < 0.01 counts", [rec("a-2020", big(p=0.01, p_bound="<")), rec("b-2021", big(p=0.01, p_bound="<"))], HIGH),
+    (
+        "p given as < 0.01 counts",
+        [rec("a-2020", big(p=0.01, p_bound="<")), rec("b-2021", big(p=0.01, p_bound="<"))],
+        HIGH,
+    ),
     ("SMD 0.8 is moderate", [rec("a-2020", big(estimate=-0.8, ci_low=-1.2, ci_high=-0.4))], MODERATE),
     ("SMD below 0.8 is small: Low", [rec("a-2020", big(estimate=-0.5, ci_low=-0.9, ci_high=-0.1))], LOW),
     ("not significant: Low", [rec("a-2020", big(estimate=-2.0, ci_low=-4.5, ci_high=0.5, p=0.2))], LOW),
     ("significant harm only: Low", [rec("a-2020", big(estimate=2.0, ci_low=1.5, ci_high=2.5))], LOW),
-    ("opposite directions", [rec("a-2020", big()), rec("b-2021", big(estimate=2.0, ci_low=1.5, ci_high=2.5))],
-     HETEROGENEOUS),
-    ("higher is better respected", [rec("a-2020", big(estimate=2.0, ci_low=1.5, ci_high=2.5, improves="higher")),
-                                    rec("b-2021", big(estimate=2.0, ci_low=1.5, ci_high=2.5, improves="higher"))], HIGH),
-    ("control-minus-ev reverses the sign", [rec("a-2020", big(estimate=2.0, ci_low=1.5, ci_high=2.5, difference="control-minus-ev"))],
-     MODERATE),
-    ("ratio measure never High", [rec("a-2020", {"measure": "HR", "estimate": 0.33, "ci_low": 0.27, "ci_high": 0.41, "i2": 10}),
-                                  rec("b-2021", {"measure": "HR", "estimate": 0.3, "ci_low": 0.2, "ci_high": 0.4, "i2": 10})],
-     MODERATE),
-    ("ratio spanning 1", [rec("a-2020", {"measure": "OR", "estimate": 1.4, "ci_low": 0.8, "ci_high": 2.2, "improves": "higher"})], LOW),
-    ("WMD benefit is Moderate", [rec("a-2020", {"measure": "WMD", "estimate": 3.47, "ci_low": 3.31, "ci_high": 3.63,
-                                               "improves": "higher", "i2": 20})], MODERATE),
-    ("WMD benefit with I² 80", [rec("a-2020", {"measure": "WMD", "estimate": 3.47, "ci_low": 3.31, "ci_high": 3.63,
-                                              "improves": "higher", "i2": 80})], HETEROGENEOUS),
+    (
+        "opposite directions",
+        [rec("a-2020", big()), rec("b-2021", big(estimate=2.0, ci_low=1.5, ci_high=2.5))],
+        HETEROGENEOUS,
+    ),
+    (
+        "higher is better respected",
+        [
+            rec("a-2020", big(estimate=2.0, ci_low=1.5, ci_high=2.5, improves="higher")),
+            rec("b-2021", big(estimate=2.0, ci_low=1.5, ci_high=2.5, improves="higher")),
+        ],
+        HIGH,
+    ),
+    (
+        "control-minus-ev reverses the sign",
+        [rec("a-2020", big(estimate=2.0, ci_low=1.5, ci_high=2.5, difference="control-minus-ev"))],
+        MODERATE,
+    ),
+    (
+        "ratio measure never High",
+        [
+            rec("a-2020", {"measure": "HR", "estimate": 0.33, "ci_low": 0.27, "ci_high": 0.41, "i2": 10}),
+            rec("b-2021", {"measure": "HR", "estimate": 0.3, "ci_low": 0.2, "ci_high": 0.4, "i2": 10}),
+        ],
+        MODERATE,
+    ),
+    (
+        "ratio spanning 1",
+        [rec("a-2020", {"measure": "OR", "estimate": 1.4, "ci_low": 0.8, "ci_high": 2.2, "improves": "higher"})],
+        LOW,
+    ),
+    (
+        "WMD benefit is Moderate",
+        [
+            rec(
+                "a-2020",
+                {"measure": "WMD", "estimate": 3.47, "ci_low": 3.31, "ci_high": 3.63, "improves": "higher", "i2": 20},
+            )
+        ],
+        MODERATE,
+    ),
+    (
+        "WMD benefit with I² 80",
+        [
+            rec(
+                "a-2020",
+                {"measure": "WMD", "estimate": 3.47, "ci_low": 3.31, "ci_high": 3.63, "improves": "higher", "i2": 80},
+            )
+        ],
+        HETEROGENEOUS,
+    ),
     ("missing p: CI decides", [rec("a-2020", big(p=None)), rec("b-2021", big(p=None))], HIGH),
     ("missing I²: cannot be High", [rec("a-2020", big(i2=None)), rec("b-2021", big(i2=None))], MODERATE),
-    ("missing I² uses review range max", [rec("a-2020", big(i2=None), i2_max=85), rec("b-2021", big(i2=None), i2_max=85)],
-     HETEROGENEOUS),
-    ("High wins over a heterogeneous third review", [rec("a-2020", big()), rec("b-2021", big()), rec("c-2022", big(i2=90))],
-     HIGH),
+    (
+        "missing I² uses review range max",
+        [rec("a-2020", big(i2=None), i2_max=85), rec("b-2021", big(i2=None), i2_max=85)],
+        HETEROGENEOUS,
+    ),
+    (
+        "High wins over a heterogeneous third review",
+        [rec("a-2020", big()), rec("b-2021", big()), rec("c-2022", big(i2=90))],
+        HIGH,
+    ),
 ]
 
 
@@ -116,7 +173,13 @@ def test_domains_are_graded_separately() -> None:
         ([rec("a-2020", big(i2=90))], "cannot be judged"),
         ([rec("a-2020", {"estimate": -2.0})], "cannot be judged"),
     ],
-    ids=["holds", "critical flaw removes a review", "low AMSTAR-2 removes a review", "all heterogeneous", "insufficient"],
+    ids=[
+        "holds",
+        "critical flaw removes a review",
+        "low AMSTAR-2 removes a review",
+        "all heterogeneous",
+        "insufficient",
+    ],
 )
 def test_sensitivity(records: list[Record], status: str) -> None:
     assert grade_condition("sepsis", records).sensitivity_status == status
@@ -132,12 +195,28 @@ def test_why_lists_the_deciding_effects() -> None:
 
 def test_p_derived_from_confidence_interval() -> None:
     # SMD 2 with CI 1.02..2.98: SE = 0.5, z = 4, p = 6.3e-5.
-    e = Effect(outcome="x", domain="function", measure="SMD", estimate=2.0, improves="higher", source="T",
-               ci_low=2.0 - 1.959964 * 0.5, ci_high=2.0 + 1.959964 * 0.5)
+    e = Effect(
+        outcome="x",
+        domain="function",
+        measure="SMD",
+        estimate=2.0,
+        improves="higher",
+        source="T",
+        ci_low=2.0 - 1.959964 * 0.5,
+        ci_high=2.0 + 1.959964 * 0.5,
+    )
     assert math.isclose(derive_p(e) or 0, math.erfc(4 / math.sqrt(2)), rel_tol=1e-6)
     # Ratios on the log scale: HR 0.33 (0.27-0.41) is far from 1.
-    hr = Effect(outcome="x", domain="survival", measure="HR", estimate=0.33, improves="lower", source="T",
-                ci_low=0.27, ci_high=0.41)
+    hr = Effect(
+        outcome="x",
+        domain="survival",
+        measure="HR",
+        estimate=0.33,
+        improves="lower",
+        source="T",
+        ci_low=0.27,
+        ci_high=0.41,
+    )
     assert (derive_p(hr) or 1) < 1e-10
     a = assess(rec("a-2020"), hr)
     assert a.p_derived and a.significant and a.benefit == 1

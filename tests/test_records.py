@@ -70,8 +70,13 @@ def test_reviews_csv_has_one_row_per_record(evidence: Evidence) -> None:
 
 
 def test_export_command_writes_the_files(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "build.py", "export", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "build.py", "export", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conditions.json", "reviews.csv", "reviews.json"]
     conditions = json.loads((tmp_path / "conditions.json").read_text(encoding="utf-8"))

@@ -18,8 +18,16 @@ VOCAB = load_vocabularies()
 
 
 def effect(**kw: Any) -> dict[str, Any]:
-    e = {"outcome": "BBB score", "domain": "function", "measure": "SMD", "estimate": 2.0, "ci_low": 1.0,
-         "ci_high": 3.0, "improves": "higher", "source": "Table 2"}
+    e = {
+        "outcome": "BBB score",
+        "domain": "function",
+        "measure": "SMD",
+        "estimate": 2.0,
+        "ci_low": 1.0,
+        "ci_high": 3.0,
+        "improves": "higher",
+        "source": "Table 2",
+    }
     e.update(kw)
     return {k: v for k, v in e.items() if v is not ...}
 
@@ -43,53 +51,142 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("id with space", {"id": "test 2024"}, "id: must be a kebab-case id"),
     ("id with look-alike letter", {"id": "tеst-2024"}, "id: must be a kebab-case id"),
     # vocabularies
-    ("unknown condition with hint", {"conditions": {"reported": ["SCI"], "ids": ["spinal-cord"]}},
-     "conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?)"),
+    (
+        "unknown condition with hint",
+        {"conditions": {"reported": ["SCI"], "ids": ["spinal-cord"]}},
+        "conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?)",
+    ),
     ("unknown source", {"sources": {"reported": ["X"], "ids": ["adipose"]}}, "sources.ids.0: must be a source id"),
     ("unknown species", {"species": {"reported": ["Cats"], "ids": ["cat"]}}, "species.ids.0: must be a species id"),
     ("known ids", {"sources": {"reported": ["UC"], "ids": ["uc", "wharton-jelly"]}}, None),
     # effects
-    ("CI low above high", {"effects": [effect(ci_low=3.5, ci_high=3.0, estimate=3.2)]}, "effects.0.ci_low: must not exceed ci_high"),
-    ("estimate outside CI", {"effects": [effect(estimate=5.0)]}, "effects.0.estimate: must lie inside its confidence interval"),
+    (
+        "CI low above high",
+        {"effects": [effect(ci_low=3.5, ci_high=3.0, estimate=3.2)]},
+        "effects.0.ci_low: must not exceed ci_high",
+    ),
+    (
+        "estimate outside CI",
+        {"effects": [effect(estimate=5.0)]},
+        "effects.0.estimate: must lie inside its confidence interval",
+    ),
     ("estimate on CI bound", {"effects": [effect(estimate=3.0)]}, None),
-    ("one CI bound only", {"effects": [effect(ci_high=...)]}, "effects.0.ci_high: must be given when the other CI bound is"),
+    (
+        "one CI bound only",
+        {"effects": [effect(ci_high=...)]},
+        "effects.0.ci_high: must be given when the other CI bound is",
+    ),
     ("no CI at all", {"effects": [effect(ci_low=..., ci_high=...)]}, None),
-    ("ratio below zero", {"effects": [effect(measure="HR", estimate=-0.3, ci_low=..., ci_high=...)]},
-     "effects.0.estimate: must be greater than 0 for a ratio measure"),
-    ("ratio of zero", {"effects": [effect(measure="OR", estimate=0, ci_low=..., ci_high=...)]}, "must be greater than 0"),
+    (
+        "ratio below zero",
+        {"effects": [effect(measure="HR", estimate=-0.3, ci_low=..., ci_high=...)]},
+        "effects.0.estimate: must be greater than 0 for a ratio measure",
+    ),
+    (
+        "ratio of zero",
+        {"effects": [effect(measure="OR", estimate=0, ci_low=..., ci_high=...)]},
+        "must be greater than 0",
+    ),
     ("ratio fine", {"effects": [effect(measure="OR", estimate=6.45, ci_low=2.78, ci_high=14.97)]}, None),
     ("I2 over 100", {"effects": [effect(i2=101)]}, "effects.0.i2: must be between 0 and 100"),
     ("I2 negative", {"effects": [effect(i2=-1)]}, "effects.0.i2: must be between 0 and 100"),
     ("I2 bounds", {"effects": [effect(i2=0), effect(i2=100)]}, None),
     ("p above 1", {"effects": [effect(p=1.5)]}, "effects.0.p: must be between 0 and 1"),
     ("p bounds", {"effects": [effect(p=0), effect(p=1)]}, None),
-    ("NaN estimate", {"effects": [effect(estimate=float("nan"), ci_low=..., ci_high=...)]},
-     "effects.0.estimate: must be a finite number"),
+    (
+        "NaN estimate",
+        {"effects": [effect(estimate=float("nan"), ci_low=..., ci_high=...)]},
+        "effects.0.estimate: must be a finite number",
+    ),
     ("infinite CI", {"effects": [effect(ci_high=float("inf"))]}, "effects.0.ci_high: must be a finite number"),
     ("bad measure", {"effects": [effect(measure="Cohen d")]}, "effects.0.measure: must be one of SMD"),
     ("bad direction", {"effects": [effect(improves="up")]}, "effects.0.improves: must be one of lower, higher"),
     ("estimate as text", {"effects": [effect(estimate="3.2")]}, "effects.0.estimate: must be a number"),
     ("boolean estimate", {"effects": [effect(estimate=True)]}, "effects.0.estimate: must be a number"),
-    ("two conditions need effect condition",
-     {"conditions": {"reported": ["SCI", "TBI"], "ids": ["spinal-cord-injury", "traumatic-brain-injury"]},
-      "effects": [effect()]}, "effects.0.condition: is required when the record has more than one condition"),
-    ("effect condition not on record", {"effects": [effect(condition="asthma")]}, "effects.0.condition: must be one of the record's"),
+    (
+        "two conditions need effect condition",
+        {
+            "conditions": {"reported": ["SCI", "TBI"], "ids": ["spinal-cord-injury", "traumatic-brain-injury"]},
+            "effects": [effect()],
+        },
+        "effects.0.condition: is required when the record has more than one condition",
+    ),
+    (
+        "effect condition not on record",
+        {"effects": [effect(condition="asthma")]},
+        "effects.0.condition: must be one of the record's",
+    ),
     # citation and dates
-    ("label year differs", {"citation": {"first_author": "T", "label": "T et al. (2023)", "year": 2024, "journal": "J"}},
-     "citation.year: must match the year in the label (2023)"),
-    ("future year", {"citation": {"first_author": "T", "label": "T et al. (2999)", "year": 2999, "journal": "J"}},
-     "citation.year: must be between 1990"),
-    ("doi not doi-shaped", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
-                                         "doi": "javascript:alert(1)"}}, "citation.doi: must be"),
-    ("url not https", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
-                                    "url": "http://example.org"}}, "citation.url: must be a https link"),
-    ("url javascript", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
-                                     "url": "javascript:alert(1)"}}, "citation.url: must be a https link"),
-    ("doi fine", {"citation": {"first_author": "T", "label": "T (2024)", "year": 2024, "journal": "J",
-                               "doi": "10.1007/s12015-024-01234-5", "url": "https://doi.org/10.1007/x"}}, None),
+    (
+        "label year differs",
+        {"citation": {"first_author": "T", "label": "T et al. (2023)", "year": 2024, "journal": "J"}},
+        "citation.year: must match the year in the label (2023)",
+    ),
+    (
+        "future year",
+        {"citation": {"first_author": "T", "label": "T et al. (2999)", "year": 2999, "journal": "J"}},
+        "citation.year: must be between 1990",
+    ),
+    (
+        "doi not doi-shaped",
+        {
+            "citation": {
+                "first_author": "T",
+                "label": "T (2024)",
+                "year": 2024,
+                "journal": "J",
+                "doi": "javascript:alert(1)",
+            }
+        },
+        "citation.doi: must be",
+    ),
+    (
+        "url not https",
+        {
+            "citation": {
+                "first_author": "T",
+                "label": "T (2024)",
+                "year": 2024,
+                "journal": "J",
+                "url": "http://example.org",
+            }
+        },
+        "citation.url: must be a https link",
+    ),
+    (
+        "url javascript",
+        {
+            "citation": {
+                "first_author": "T",
+                "label": "T (2024)",
+                "year": 2024,
+                "journal": "J",
+                "url": "javascript:alert(1)",
+            }
+        },
+        "citation.url: must be a https link",
+    ),
+    (
+        "doi fine",
+        {
+            "citation": {
+                "first_author": "T",
+                "label": "T (2024)",
+                "year": 2024,
+                "journal": "J",
+                "doi": "10.1007/s12015-024-01234-5",
+                "url": "https://doi.org/10.1007/x",
+            }
+        },
+        None,
+    ),
     ("impossible date", {"added": "2024-02-30"}, "added: must be a real calendar date"),
     ("date in the future", {"updated": "2999-01-01"}, "updated: must not be in the future"),
-    ("updated before added", {"added": "2024-06-02", "updated": "2024-06-01"}, "updated: must not be earlier than added"),
+    (
+        "updated before added",
+        {"added": "2024-06-02", "updated": "2024-06-01"},
+        "updated: must not be earlier than added",
+    ),
     ("date as other format", {"added": "01/06/2024"}, "added: must be"),
     # text is plain
     ("script in summary", {"summary": "Fine <script>alert(1)</script>"}, "summary: must be plain text"),
@@ -101,12 +198,21 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("bidi override", {"summary": "abc\u202edef"}, "summary: must not contain control"),
     ("template placeholder", {"intervention": "FILL IN"}, "intervention: must be filled in"),
     # discrepancies
-    ("discrepancy on a missing field", {"discrepancies": [{"kind": "erratum", "field": "effects.9.estimate",
-                                                          "description": "x"}]},
-     "discrepancies.0.field: must name a field path that exists"),
-    ("quality numbers", {"heterogeneity": {"i2_min": 90, "i2_max": 20, "source": "Table 3"}},
-     "heterogeneity.i2_min: must not exceed i2_max"),
-    ("egger p out of range", {"publication_bias": {"egger_p": 2, "source": "Table 2"}}, "publication_bias.egger_p: must be between 0 and 1"),
+    (
+        "discrepancy on a missing field",
+        {"discrepancies": [{"kind": "erratum", "field": "effects.9.estimate", "description": "x"}]},
+        "discrepancies.0.field: must name a field path that exists",
+    ),
+    (
+        "quality numbers",
+        {"heterogeneity": {"i2_min": 90, "i2_max": 20, "source": "Table 3"}},
+        "heterogeneity.i2_min: must not exceed i2_max",
+    ),
+    (
+        "egger p out of range",
+        {"publication_bias": {"egger_p": 2, "source": "Table 2"}},
+        "publication_bias.egger_p: must be between 0 and 1",
+    ),
 ]
 
 
@@ -165,7 +271,10 @@ tests/fixtures/broken/broken-2024.yaml:44: added: must be a real calendar date (
 def test_broken_record_gives_exactly_its_errors() -> None:
     proc = subprocess.run(
         [sys.executable, "build.py", "validate", "--evidence", str(FIXTURES / "broken")],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1
     assert proc.stdout == ""
@@ -173,7 +282,9 @@ def test_broken_record_gives_exactly_its_errors() -> None:
 
 
 def test_real_records_validate() -> None:
-    proc = subprocess.run([sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("47 records valid: 27 conditions")
     # The only warnings are published inconsistencies the records acknowledge.

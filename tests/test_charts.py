@@ -1,0 +1,473 @@
+"""Charts: each builder's Vega-Lite spec renders with the real vl-convert to real SVG showing the data,
+and the renderer's cache, determinism and accessibility wrapper behave."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_map import charts
+from evidence_map.chartrender import ChartRenderer, accessible_svg, cache_key
+from evidence_map.charts import VERDICT_COLOURS, Figure
+from evidence_map.evidence import Evidence
+from evidence_map.grading import DOMAINS, INSUFFICIENT, VERDICTS, grade_all
+from evidence_map.model import Record, record_from_data
+from evidence_map.vocab import load_vocabularies
+from tests.conftest import base_record
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+# --- fixture records --------------------------------------------------------------------------
+
+
+def make_record(
+    rid: str,
+    label: str,
+    year: int,
+    conditions: tuple[str, ...],
+    sources: tuple[str, ...],
+    effects: list[dict[str, Any]],
+    *,
+    i2_max: float | None = None,
+    amstar: str = "moderate",
+    flaws: list[str] | None = None,
+    rob: tuple[str, str] = ("SYRCLE", "unclear"),
+) -> Record:
+    data = base_record(id=rid)
+    data["citation"] = {"first_author": label.split()[0], "label": label, "year": year, "journal": "J Test"}
+    data["conditions"] = {"reported": list(conditions), "ids": list(conditions)}
+    data["sources"] = {"reported": list(sources), "ids": list(sources)}
+    data["effects"] = [{"domain": "function", "source": "Table 2", **e} for e in effects]
+    data["heterogeneity"] = {"i2_max": i2_max, "source": "Table 3"}
+    data["amstar2"] = {"rating": amstar, "critical_flaws": flaws, "source": "Section 3.3"}
+    data["risk_of_bias"] = {"tool": rob[0], "overall": rob[1], "source": "Table 6"}
+    return record_from_data(data, f"evidence/{rid}.yaml")
+
+
+YE = make_record(
+    "ye-2024",
+    "Ye et al. (2024)",
+    2024,
+    ("spinal-cord-injury",),
+    ("bm",),
+    [
+        {
+            "outcome": "BBB score",
+            "measure": "SMD",
+            "estimate": 2.5,
+            "ci_low": 1.8,
+            "ci_high": 3.2,
+            "i2": 40,
+            "p": 0.001,
+            "improves": "higher",
+        }
+    ],
+    i2_max=40,
+    flaws=[],
+    rob=("SYRCLE", "moderate"),
+)
+LI = make_record(
+    "li-2022",
+    "Li et al. (2022)",
+    2022,
+    ("spinal-cord-injury", "traumatic-brain-injury"),
+    ("uc", "bm"),
+    [
+        {
+            "outcome": "Mortality",
+            "domain": "survival",
+            "measure": "HR",
+            "estimate": 0.5,
+            "ci_low": 0.3,
+            "ci_high": 0.8,
+            "improves": "lower",
+            "condition": "spinal-cord-injury",
+        },
+        {
+            "outcome": "mNSS",
+            "measure": "SMD",
+            "estimate": -1.9,
+            "improves": "lower",
+            "condition": "traumatic-brain-injury",
+        },
+    ],
+    i2_max=85,
+    rob=("CAMARADES", "high"),
+)
+WANG = make_record(
+    "wang-2023",
+    "Wang et al. (2023)",
+    2023,
+    ("sepsis",),
+    ("placenta",),
+    [
+        {
+            "outcome": "Survival",
+            "domain": "survival",
+            "measure": "HR",
+            "estimate": 0.4,
+            "ci_low": 0.25,
+            "ci_high": 0.6,
+            "improves": "lower",
+        },
+        {
+            "outcome": "Lung injury score",
+            "measure": "WMD",
+            "estimate": -1.2,
+            "ci_low": -2.0,
+            "ci_high": -0.4,
+            "improves": "lower",
+        },
+        {"outcome": "Creatinine", "measure": "MD", "estimate": -0.8, "improves": "lower"},
+    ],
+    i2_max=30,
+)
+
+
+def evidence_of(*records: Record) -> Evidence:
+    return Evidence(tuple(records), (), load_vocabularies())
+
+
+def grades_of(ev: Evidence) -> dict[str, Any]:
+    return grade_all(ev.vocab.conditions.ids, ev.records)
+
+
+@pytest.fixture(scope="module")
+def small() -> Evidence:
+    return evidence_of(YE, LI)
+
+
+@pytest.fixture(scope="module")
+def renderer(tmp_path_factory: pytest.TempPathFactory) -> ChartRenderer:
+    return ChartRenderer(tmp_path_factory.mktemp("chart-cache"))
+
+
+# --- spec and SVG helpers ---------------------------------------------------------------------
+
+
+def units(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every single-mark sub-spec, with its data values resolved (inline or named datasets)."""
+    datasets = spec.get("datasets", {})
+
+    def walk(s: dict[str, Any], data: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        data = s.get("data", data)
+        if "mark" in s:
+            values = (data or {}).get("values")
+            if values is None and data and "name" in data:
+                values = datasets[data["name"]]
+            yield {**s, "_values": values or [], "_parent": s}
+        for key in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in s.get(key, []):
+                yield from walk(sub, data)
+
+    yield from walk(spec, None)
+
+
+def mark_type(unit: dict[str, Any]) -> str:
+    mark = unit["mark"]
+    return mark if isinstance(mark, str) else mark["type"]
+
+
+def parse_svg(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG_NS}svg"
+    return root
+
+
+def svg_text(root: ET.Element) -> str:
+    return " ".join(" ".join(el.itertext()) for el in root.iter(f"{SVG_NS}text"))
+
+
+def render(renderer: ChartRenderer, figure: Figure) -> tuple[ET.Element, str]:
+    root = parse_svg(renderer.svg(figure))
+    return root, svg_text(root)
+
+
+def mark_groups(root: ET.Element, mark: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG_NS}g") if f"mark-{mark}" in (g.get("class") or "").split()]
+
+
+def overview(ev: Evidence) -> dict[str, Figure]:
+    return {f.name: f for f in charts.overview_figures(ev, grades_of(ev))}
+
+
+# --- the look ---------------------------------------------------------------------------------
+
+
+def test_verdict_colours_one_per_verdict_and_distinct() -> None:
+    assert tuple(VERDICT_COLOURS) == VERDICTS
+    assert len(set(VERDICT_COLOURS.values())) == len(VERDICTS)
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in VERDICT_COLOURS.values())
+
+
+def test_figures_have_white_background_and_fit_the_column(small: Evidence) -> None:
+    for fig in overview(small).values():
+        assert fig.spec()["config"]["background"] == "white"
+        assert re.fullmatch(r"[a-z0-9-]+", fig.name)
+        assert len(fig.rows) == 0 or all(len(r) == len(fig.columns) for r in fig.rows)
+
+
+def test_builders_are_deterministic(small: Evidence) -> None:
+    first = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(small, grades_of(small))]
+    second = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(small, grades_of(small))]
+    assert first == second
+
+
+# --- overview figures -------------------------------------------------------------------------
+
+
+def test_reviews_per_condition_counts_a_review_for_each_condition(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = overview(small)["reviews-per-condition"]
+    counts = {row[0]: row[2] for row in fig.rows}
+    assert counts["Spinal Cord Injury"] == 2 and counts["Traumatic Brain Injury"] == 1 and counts["Sepsis"] == 0
+    assert fig.rows[0][0] == "Spinal Cord Injury"  # most reviews first
+    assert len(fig.rows) == 27
+    assert fig.description.startswith("Spinal Cord Injury has the most reviews (2)")
+    root, text = render(renderer, fig)
+    assert "Spinal Cord Injury" in text and "Neurological" in text  # the organ-system legend
+    assert mark_groups(root, "rect")
+
+
+def test_heatmap_has_every_condition_and_domain_with_a_text_label(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = overview(small)["effectiveness-heatmap"]
+    rect = next(u for u in units(fig.spec()) if mark_type(u) == "rect")
+    cells = {(v["condition"], v["domain"]): v["verdict"] for v in rect["_values"]}
+    assert len(cells) == 27 * len(DOMAINS)
+    assert cells[("Sepsis", "survival")] == INSUFFICIENT  # no review, still drawn
+    grade = grades_of(small)["spinal-cord-injury"]
+    assert cells[("Spinal Cord Injury", "function")] == grade.domains["function"].label != INSUFFICIENT
+    text = next(u for u in units(fig.spec()) if mark_type(u) == "text")
+    assert text["encoding"]["text"]["field"] == "abbreviation"
+    _, svg_words = render(renderer, fig)
+    assert "Spinal Cord Injury" in svg_words and "Insufficient data" in svg_words
+    assert charts.VERDICT_ABBREVIATIONS[grade.domains["function"].label] in svg_words
+
+
+def gap_layers(fig: Figure) -> tuple[set[tuple[str, str]], set[tuple[str, str]], int]:
+    filled, hollow, grid = set(), set(), 0
+    for u in units(fig.spec()):
+        cells = {(v["source"], v["condition"]) for v in u["_values"]}
+        if mark_type(u) == "rect":
+            grid = len(cells)
+        elif u["mark"].get("filled"):
+            filled = cells
+        else:
+            hollow = cells
+    return filled, hollow, grid
+
+
+def test_gap_map_fills_qualifying_reviews_and_hollows_high_heterogeneity(
+    small: Evidence, renderer: ChartRenderer
+) -> None:
+    fig = overview(small)["evidence-gap-map"]
+    filled, hollow, grid = gap_layers(fig)
+    # Ye (moderate AMSTAR-2, I² 40%) qualifies; Li (I² 85%) does not.
+    assert filled == {("Bone marrow MSCs", "Spinal Cord Injury")}
+    assert hollow == {
+        ("Umbilical cord MSCs", "Spinal Cord Injury"),
+        ("Umbilical cord MSCs", "Traumatic Brain Injury"),
+        ("Bone marrow MSCs", "Traumatic Brain Injury"),
+    }
+    assert grid == 2 * 27  # every source in a record x every condition, gaps included
+    root, text = render(renderer, fig)
+    assert "Bone marrow MSCs" in text and "Wound Healing/Skin Regeneration" in text
+    symbols = [p for g in mark_groups(root, "symbol") for p in g.iter(f"{SVG_NS}path")]
+    fills = {p.get("fill") for p in symbols}
+    assert charts.GAP_FILLED in fills  # a filled mark
+    assert any(p.get("fill") in (None, "none", "transparent") and p.get("stroke") == charts.GAP_HOLLOW for p in symbols)
+
+
+def test_gap_map_i2_unknown_does_not_qualify() -> None:
+    unknown = dataclasses.replace(YE, heterogeneity={})
+    assert charts.qualifies(YE) and not charts.qualifies(unknown)
+    assert not charts.qualifies(dataclasses.replace(YE, heterogeneity={"i2_max": 70}))
+    assert not charts.qualifies(dataclasses.replace(YE, amstar2={"rating": "low", "critical_flaws": None}))
+
+
+def test_heatmap_and_gap_map_change_when_a_record_is_added(small: Evidence) -> None:
+    before = overview(small)
+    after = overview(evidence_of(YE, LI, WANG))
+    for name in ("effectiveness-heatmap", "evidence-gap-map", "reviews-per-condition", "reviews-per-year"):
+        assert before[name].spec() != after[name].spec(), name
+    rect = next(u for u in units(after["effectiveness-heatmap"].spec()) if mark_type(u) == "rect")
+    cells = {(v["condition"], v["domain"]): v["verdict"] for v in rect["_values"]}
+    assert cells[("Sepsis", "survival")] != INSUFFICIENT
+    filled, _, grid = gap_layers(after["evidence-gap-map"])
+    assert ("Placental MSCs", "Sepsis") in filled and grid == 3 * 27
+
+
+def test_amstar2_shows_unreported_critical_flaws_as_their_own_category(
+    small: Evidence, renderer: ChartRenderer
+) -> None:
+    fig = overview(small)["amstar2"]
+    assert set(fig.rows) == {("Moderate", charts.FLAWS_NONE, 1), ("Moderate", charts.FLAWS_NOT_REPORTED, 1)}
+    assert "not reported" in fig.description
+    _, text = render(renderer, fig)
+    assert "Critical flaws not reported" in text and "Critically low" in text
+
+
+def test_risk_of_bias_stacks_ratings_per_tool(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = overview(small)["risk-of-bias"]
+    assert set(fig.rows) == {("SYRCLE", "Moderate", 1), ("CAMARADES", "High", 1)}
+    bar = next(u for u in units(fig.spec()) if mark_type(u) == "bar")
+    assert bar["encoding"]["x"]["stack"] == "zero" and bar["encoding"]["color"]["field"] == "part"
+    _, text = render(renderer, fig)
+    assert "SYRCLE" in text and "CAMARADES" in text and "Overall risk of bias" in text
+
+
+def test_reviews_per_year_fills_empty_years(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = overview(small)["reviews-per-year"]
+    assert fig.rows == ((2022, 1), (2023, 0), (2024, 1))
+    _, text = render(renderer, fig)
+    assert all(y in text for y in ("2022", "2023", "2024"))
+
+
+# --- forest plots -----------------------------------------------------------------------------
+
+
+def forest_panels(fig: Figure) -> list[dict[str, Any]]:
+    """Each plotted panel: its x scale, no-effect value and row labels."""
+    panels = []
+    for u in units(fig.spec()):
+        if mark_type(u) == "rule" and "x2" not in u["encoding"]:
+            panels.append({"null": u["_values"][0]["no_effect"], "scale": u["encoding"]["x"].get("scale", {})})
+    return panels
+
+
+def test_forest_has_one_row_per_review_and_outcome(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = charts.forest_figure("spinal-cord-injury", small)
+    assert fig is not None
+    assert [(r[0], r[1]) for r in fig.rows] == [("Ye et al. (2024)", "BBB score"), ("Li et al. (2022)", "Mortality")]
+    points = [u for u in units(fig.spec()) if mark_type(u) == "point"]
+    labels = sorted(v["row"] for u in points for v in u["_values"])
+    assert labels == ["Li et al. (2022) · Mortality", "Ye et al. (2024) · BBB score"]  # not Li's TBI effect
+    root, text = render(renderer, fig)
+    for word in (
+        "Ye et al. (2024)",
+        "BBB score",
+        "Li et al. (2022)",
+        "Mortality",
+        "higher is better",
+        "lower is better",
+    ):
+        assert word in text, word
+    assert "40%" in text  # I² shown
+    assert len(mark_groups(root, "rule")) >= 4  # a no-effect line and a CI in each of two panels
+
+
+def test_forest_keeps_smd_and_ratio_apart_with_a_log_scale_and_no_effect_lines(small: Evidence) -> None:
+    fig = charts.forest_figure("spinal-cord-injury", small)
+    assert fig is not None
+    panels = forest_panels(fig)
+    assert sorted(p["null"] for p in panels) == [0.0, 1.0]
+    assert next(p for p in panels if p["null"] == 1.0)["scale"]["type"] == "log"
+    assert next(p for p in panels if p["null"] == 0.0)["scale"].get("type") in (None, "linear")
+    by_row = {}
+    for i, u in enumerate(u for u in units(fig.spec()) if mark_type(u) == "point"):
+        for v in u["_values"]:
+            by_row[v["row"]] = i
+    assert by_row["Li et al. (2022) · Mortality"] != by_row["Ye et al. (2024) · BBB score"]
+
+
+def test_forest_splits_mean_differences_and_draws_points_without_ci(renderer: ChartRenderer) -> None:
+    fig = charts.forest_figure("sepsis", evidence_of(WANG))
+    assert fig is not None
+    panels = forest_panels(fig)
+    assert len(panels) == 3  # WMD, MD and ratio: never one shared axis
+    assert sorted(p["null"] for p in panels) == [0.0, 0.0, 1.0]
+    creat = next(
+        v for u in units(fig.spec()) if mark_type(u) == "point" for v in u["_values"] if "Creatinine" in v["row"]
+    )
+    assert creat["has_ci"] is False and creat["ci_low"] is None
+    _, text = render(renderer, fig)
+    assert "no CI" in text and "Weighted mean difference" in text and "Mean difference (MD)" in text
+
+
+def test_forest_and_source_figures_are_none_without_data(small: Evidence) -> None:
+    assert charts.forest_figure("sepsis", small) is None
+    assert charts.forest_figure("asthma", small) is None
+    assert charts.source_figure("placenta", small) is None
+
+
+def test_source_figure_counts_conditions_of_reviews_with_that_source(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = charts.source_figure("bm", small)
+    assert fig is not None
+    assert {r[0]: r[2] for r in fig.rows} == {"Spinal Cord Injury": 2, "Traumatic Brain Injury": 1}
+    _, text = render(renderer, fig)
+    assert "Traumatic Brain Injury" in text
+
+
+# --- renderer ---------------------------------------------------------------------------------
+
+
+def test_renderer_reuses_the_cache_and_is_byte_identical(small: Evidence, tmp_path: Path) -> None:
+    fig = overview(small)["reviews-per-year"]
+    r = ChartRenderer(tmp_path / "cache")
+    first = r.svg(fig)
+    second = r.svg(fig)
+    assert (r.rendered, r.reused) == (1, 1)
+    assert first.encode() == second.encode()
+    assert (tmp_path / "cache" / f"{cache_key(fig.spec())}.svg").is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"{cache_key(fig.spec())}.svg"]  # no temp files left
+    # a fresh render elsewhere gives the same bytes: the output is deterministic, not just cached
+    again = ChartRenderer(tmp_path / "other")
+    assert again.svg(fig).encode() == first.encode() and again.rendered == 1
+
+
+def test_renderer_renders_a_changed_figure_again(small: Evidence, tmp_path: Path) -> None:
+    r = ChartRenderer(tmp_path)
+    r.svg(overview(small)["reviews-per-year"])
+    r.svg(overview(evidence_of(YE, LI, WANG))["reviews-per-year"])
+    assert (r.rendered, r.reused) == (2, 0)
+    # a new renderer on the same folder reuses both
+    r2 = ChartRenderer(tmp_path)
+    r2.svg(overview(small)["reviews-per-year"])
+    assert (r2.rendered, r2.reused) == (0, 1)
+
+
+def test_svg_has_escaped_title_and_desc(small: Evidence, renderer: ChartRenderer) -> None:
+    fig = dataclasses.replace(
+        overview(small)["reviews-per-year"], title="Reviews <b>& years", description='A "b" <c> & d'
+    )
+    svg = renderer.svg(fig)
+    assert "<b>&" not in svg and "&lt;b&gt;&amp;" in svg
+    root = parse_svg(svg)
+    assert root.get("role") == "img"
+    title, desc = list(root)[:2]
+    assert title.tag == f"{SVG_NS}title" and title.text == "Reviews <b>& years"
+    assert desc.tag == f"{SVG_NS}desc" and desc.text == 'A "b" <c> & d'
+    assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+
+
+def test_accessible_svg_prefixes_internal_ids() -> None:
+    raw = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1">'
+        '<defs><clipPath id="clip1"/></defs><g clip-path="url(#clip1)"/></svg>'
+    )
+    out = accessible_svg(raw, "T", "D", "chart-x")
+    assert 'id="chart-x-clip1"' in out and "url(#chart-x-clip1)" in out and 'id="clip1"' not in out
+    parse_svg(out)
+
+
+# --- the real records -------------------------------------------------------------------------
+
+
+def test_every_real_figure_renders_to_valid_svg(evidence: Evidence, renderer: ChartRenderer) -> None:
+    figures = charts.overview_figures(evidence, grades_of(evidence))
+    figures += [f for c in evidence.vocab.conditions.ids if (f := charts.forest_figure(c, evidence)) is not None]
+    with_effects = {c for r in evidence.records for c in r.conditions if r.effects_for(c)}
+    assert {f.name for f in figures if f.name.startswith("condition-")} == {f"condition-{c}" for c in with_effects}
+    names = set()
+    for fig in figures:
+        root = parse_svg(renderer.svg(fig))
+        assert next(iter(root)).text == fig.title
+        assert int(float(root.get("width", "0"))) <= charts.CONTENT_WIDTH + 40, fig.name
+        names.add(fig.name)
+    assert len(names) == len(figures)  # names are unique stems

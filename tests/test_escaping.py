@@ -1,0 +1,122 @@
+"""Record text never becomes markup: a hostile record is built into the real site and every page it
+touches is checked. The validator would refuse this record; the test goes past it on purpose, to
+prove the escaping holds on its own."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_map.evidence import Evidence
+from evidence_map.markup import escape
+from evidence_map.model import record_from_data
+from evidence_map.site import prepare_evidence, publish
+from evidence_map.vocab import load_vocabularies
+from tests.conftest import base_record
+
+PAYLOAD = (
+    '<script>alert("x1")</script> <img src=x onerror=alert("x2")> [click](javascript:alert("x3")) '
+    "![i](data:text/html;base64,PHNjcmlwdD4=) {: onclick=\"alert('x4')\" } **bold** | pipe | `code` "
+    "<a href='javascript:alert(5)'>a</a> &amp; \n# not a heading\n- not a list"
+)
+KEEP = {
+    "id",
+    "ids",
+    "domain",
+    "measure",
+    "improves",
+    "kind",
+    "field",
+    "factor",
+    "overall",
+    "rating",
+    "dose_response",
+    "added",
+    "updated",
+    "p_bound",
+    "difference",
+    "condition",
+    "level",
+    "year",
+}
+
+
+def poison(value: Any, key: str = "") -> Any:
+    if key in KEEP:
+        return value
+    if isinstance(value, dict):
+        return {k: poison(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [poison(v, key) for v in value]
+    if isinstance(value, str):
+        return PAYLOAD + (" (2024)" if key == "label" else "")
+    return value
+
+
+class Audit(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bad: list[str] = []
+        self.text: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.in_script = tag == "script"
+        for name, val in attrs:
+            v = (val or "").strip().lower()
+            if name.startswith("on") and "alert" in v:
+                self.bad.append(f"<{tag} {name}={val}>")
+            if name in ("href", "src") and (v.startswith("javascript:") or v.startswith("data:text")):
+                self.bad.append(f"<{tag} {name}={val}>")
+        if tag == "img" and dict(attrs).get("src") == "x":
+            self.bad.append("<img src=x>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self.in_script and "alert" in data:
+            self.bad.append(f"script: {data[:60]}")
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = poison(base_record(id="hostile-2024"))
+    data["discrepancies"] = [{"kind": "erratum", "field": "summary", "description": PAYLOAD}]
+    data["subgroups"] = [{"factor": "dose", "level": PAYLOAD, "finding": PAYLOAD, "source": PAYLOAD}]
+    data["effect_notes"] = [PAYLOAD]
+    hostile = record_from_data(data, "evidence/hostile-2024.yaml")
+    evidence = Evidence((hostile,), (), load_vocabularies())
+    root = tmp_path_factory.mktemp("hostile")
+    publish(prepare_evidence(evidence, root / "work"), root / "site", strict=True)
+    return root / "site"
+
+
+def test_no_markup_from_the_record_reaches_any_page(hostile_site: Path) -> None:
+    pages = sorted(hostile_site.rglob("*.html"))
+    assert len(pages) > 40
+    for page in pages:
+        audit = Audit()
+        audit.feed(page.read_text(encoding="utf-8"))
+        assert audit.bad == [], page
+
+
+def test_the_hostile_text_is_shown_as_text(hostile_site: Path) -> None:
+    audit = Audit()
+    audit.feed((hostile_site / "reviews" / "hostile-2024" / "index.html").read_text(encoding="utf-8"))
+    text = " ".join(audit.text)
+    assert '<script>alert("x1")</script>' in text
+    assert '[click](javascript:alert("x3"))' in text
+    assert "**bold**" in text and "# not a heading" in text
+
+
+def test_escape_is_total() -> None:
+    out = re.sub(r"&#\d+;", "", str(escape("<a>[b](c) *d* _e_ `f` #g |h| {i} !j &k")))
+    assert not set(out) & set("<>[]()*_`#|{}!&")
+    assert str(escape(None)) == ""
