@@ -46,8 +46,8 @@ VERDICT_COLOURS: dict[str, str] = {
     HIGH: OKABE_ITO["bluish-green"],
     MODERATE: OKABE_ITO["sky-blue"],
     HETEROGENEOUS: OKABE_ITO["orange"],
-    LOW: OKABE_ITO["vermillion"],
-    INSUFFICIENT: "#DDDDDD",
+    LOW: OKABE_ITO["reddish-purple"],
+    INSUFFICIENT: "#D9D9D9",
 }
 assert tuple(VERDICT_COLOURS) == VERDICTS
 
@@ -121,7 +121,7 @@ HEATMAP_STEP = 20
 GAP_STEP = 20
 FOREST_STEP = 34
 FOREST_LABEL_WIDTH = 210
-FOREST_PLOT_WIDTH = 200
+FOREST_PLOT_WIDTH = 230
 
 # Measures that may share an axis; the families never do. Ratios go on a log scale.
 FOREST_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -213,6 +213,21 @@ def _leaders(counts: Mapping[str, int], noun: str) -> str:
     return f"{_join(names)} have the most {noun} ({top} each)"
 
 
+def _count_ticks(top: int) -> list[int]:
+    """Whole-number ticks for a count axis, with room past the largest bar for its label."""
+    step = next((st for st in (1, 2, 5, 10, 20, 50, 100, 200, 500) if top / st <= 10), 1000)
+    end = (math.floor(top * 1.1 / step) + 1) * step
+    return list(range(0, end + 1, step))
+
+
+def _count_scale(top: int) -> alt.Scale:
+    return alt.Scale(domain=[0, _count_ticks(top)[-1]], nice=False)
+
+
+def _count_axis(top: int, grid: bool = True) -> alt.Axis:
+    return alt.Axis(values=_count_ticks(top), format="d", grid=grid)
+
+
 def _luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
         s = c / 255
@@ -268,8 +283,8 @@ def _condition_bars(counts: Mapping[str, int], evidence: Evidence, *, show_zero:
         x=alt.X(
             "reviews:Q",
             title="Reviews",
-            scale=alt.Scale(domain=[0, max(top, 1) + 1], nice=False),
-            axis=alt.Axis(tickMinStep=1, format="d", grid=True),
+            scale=_count_scale(top),
+            axis=_count_axis(top, grid=True),
         ),
         color=alt.Color(
             "system:N",
@@ -500,15 +515,13 @@ def _stacked_bars(
         title=y_title,
         axis=alt.Axis(ticks=False, labelLimit=200),
     )
-    x_scale = alt.Scale(domain=[0, max(top, 1) * 1.08], nice=False)
+    x_scale = _count_scale(top)
     bars = (
         alt.Chart(_data(data))
         .mark_bar(height={"band": 0.7})
         .encode(
             y=y,
-            x=alt.X(
-                "reviews:Q", stack="zero", title="Reviews", scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")
-            ),
+            x=alt.X("reviews:Q", stack="zero", title="Reviews", scale=x_scale, axis=_count_axis(top)),
             color=alt.Color(
                 "part:N",
                 title=colour_title,
@@ -640,8 +653,8 @@ def reviews_per_year(evidence: Evidence) -> Figure:
         y=alt.Y(
             "reviews:Q",
             title="Reviews",
-            scale=alt.Scale(domain=[0, max(top, 1) + 1], nice=False),
-            axis=alt.Axis(tickMinStep=1, format="d"),
+            scale=_count_scale(top),
+            axis=_count_axis(top),
         )
     )
     labels = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
@@ -771,7 +784,7 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
         x_title = " / ".join(measures) + " (log scale; 1 = no effect)"
     else:
         x_scale = alt.Scale(zero=True, nice=True)
-        x_axis = alt.Axis(grid=True, tickCount=6)
+        x_axis = alt.Axis(grid=True, tickCount=5, labelOverlap=True)
         x_title = f"{measures[0]} (0 = no effect)"
     base = alt.Chart(_data(data))
     ci = (
@@ -830,14 +843,13 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
         if seen[label] > 1:
             label = f"{label} [{seen[label]}]"
         rows.append(_ForestRow(r, e, label))
-    panels, counts, plotted = [], [], []
+    panels, plotted = [], []
     for family, measures, title in FOREST_FAMILIES:
         in_family = [row for row in rows if row.effect.measure in measures]
         if family == "ratio":  # a ratio at or below 0 has no place on a log scale
             in_family = [row for row in in_family if min(_values(row.effect)) > 0]
         if in_family:
             panels.append(_forest_panel(in_family, family, measures, title))
-            counts.append(f"{len(in_family)} {'ratio' if family == 'ratio' else measures[0]}")
             plotted += in_family
     if not panels:
         return None
@@ -846,12 +858,23 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     n_reviews = len({row.record.id for row in plotted})
     favour = sum(1 for row in plotted if _favours_ev(row.effect))
     no_ci = sum(1 for row in plotted if row.effect.ci_low is None or row.effect.ci_high is None)
-    description = (
-        f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} "
-        f"({_join(counts)}): {favour} of them {'favours' if favour == 1 else 'favour'} MSC-EVs "
-        f"with a 95% CI that excludes no effect"
-        + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
-    )
+    n_measure = Counter(row.effect.measure for row in plotted)
+    kinds = _join([f"{k} {m}" for _, ms, _ in FOREST_FAMILIES for m in ms for k in [n_measure[m]] if k])
+    head = f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} ({kinds})"
+    if len(plotted) == 1:
+        e = plotted[0].effect
+        if no_ci:
+            tail = "it is published without a confidence interval."
+        elif favour:
+            tail = "it favours MSC-EVs, with a 95% CI that excludes no effect."
+        else:
+            tail = "its 95% CI does not show a benefit of MSC-EVs."
+        description = f"{head}: {tail} For {e.outcome}, {e.improves} is better."
+    else:
+        description = (
+            f"{head}: {favour} {'favours' if favour == 1 else 'favour'} MSC-EVs with a 95% CI that excludes no effect"
+            + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
+        )
     if len(plotted) < len(rows):
         description += f" {_plural(len(rows) - len(plotted), 'ratio')} at or below zero cannot be drawn."
     table = tuple(

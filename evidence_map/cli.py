@@ -11,9 +11,9 @@ from .paths import EVIDENCE
 from .validate import Problem
 
 
-def report_errors(problems: list[Problem]) -> int:
+def report_errors(problems: list[Problem], fmt: str = "text") -> int:
     for p in problems:
-        print(p, file=sys.stderr)
+        print(p.github() if fmt == "github" else p, file=sys.stderr)
     print(f"{len(problems)} error{'s' if len(problems) != 1 else ''}", file=sys.stderr)
     return 1
 
@@ -22,9 +22,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         ev = load_evidence(args.evidence)
     except InvalidEvidence as exc:
-        return report_errors(exc.problems)
+        return report_errors(exc.problems, args.format)
     for w in ev.warnings:
-        print(w, file=sys.stderr)
+        print(w.github() if args.format == "github" else w, file=sys.stderr)
     conditions = {c for r in ev.records for c in r.conditions}
     sources = {s for r in ev.records for s in r.sources}
     print(
@@ -86,6 +86,7 @@ def parser() -> argparse.ArgumentParser:
         return p
 
     p = add("validate", "check every record; print each problem as file:line: field: rule")
+    p.add_argument("--format", choices=("text", "github"), default="text", help="github: workflow annotations")
     p.set_defaults(func=cmd_validate)
     p = add("export", "write reviews.json, reviews.csv and conditions.json")
     p.add_argument("--out", type=Path, default=Path("site/downloads"))

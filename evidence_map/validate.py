@@ -48,6 +48,21 @@ class Problem:
             text += f"; got {self.got}"
         return ("warning: " if self.warning else "") + text
 
+    def github(self) -> str:
+        """The problem as a GitHub Actions annotation on the file and line."""
+
+        def data(text: str) -> str:
+            return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+        def prop(text: str) -> str:
+            return data(text).replace(":", "%3A").replace(",", "%2C")
+
+        level = "warning" if self.warning else "error"
+        props = f"file={prop(self.file)}" + (f",line={self.line}" if self.line else "")
+        props += f",title={prop(self.field or 'record')}"
+        message = self.rule + (f"; got {self.got}" if self.got is not None else "")
+        return f"::{level} {props}::{data(message)}"
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -84,6 +99,14 @@ def schema() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- schema errors as rules
 
+PATTERN_HINTS = {
+    "doi": "a DOI such as 10.1000/xyz123, without a https://doi.org/ prefix",
+    "url": "a https:// link",
+    "pmid": "a PubMed id: digits only",
+    "added": "a date written YYYY-MM-DD",
+    "updated": "a date written YYYY-MM-DD",
+}
+
 
 def _schema_rule(err: jsonschema.ValidationError) -> Issue:
     path: FieldPath = tuple(err.absolute_path)
@@ -114,10 +137,9 @@ def _schema_rule(err: jsonschema.ValidationError) -> Issue:
     if kw == "enum":
         return Issue(path, "must be one of " + ", ".join(str(a) for a in arg), inst)
     if kw == "pattern":
-        hint = sub.get("description", "").split(".")[0]
-        if arg == r"^[a-z0-9]+(-[a-z0-9]+)*$":
-            hint = "a kebab-case id (lower-case letters, digits, single hyphens)"
-        return Issue(path, f"must be {hint[0].lower() + hint[1:] if hint else 'well formed'}", inst)
+        last = str(path[-1]) if path else ""
+        hint = PATTERN_HINTS.get(last, "a kebab-case id (lower-case letters, digits, single hyphens)")
+        return Issue(path, f"must be {hint}", inst)
     if kw in ("minLength", "minItems"):
         return Issue(path, "must not be empty", inst)
     if kw == "maxLength":
@@ -244,12 +266,12 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
         if (lo is None) != (hi is None):
             missing = "ci_high" if hi is None else "ci_low"
             yield Issue((*at, missing), "must be given when the other CI bound is (both or neither)")
-        if _num(lo) and _num(hi):
+        if _num(lo) and _num(hi) and all(math.isfinite(x) for x in (lo, hi)):
             if lo > hi:
                 yield Issue((*at, "ci_low"), f"must not exceed ci_high ({hi})", lo)
-            elif _num(est) and not lo <= est <= hi:
+            elif _num(est) and math.isfinite(est) and not lo <= est <= hi:
                 yield Issue((*at, "estimate"), f"must lie inside its confidence interval [{lo}, {hi}]", est)
-        if eff.get("measure") in RATIO_MEASURES:
+        if isinstance(eff.get("measure"), str) and eff["measure"] in RATIO_MEASURES:
             for key in ("estimate", "ci_low", "ci_high"):
                 if _num(eff.get(key)) and eff[key] <= 0:
                     yield Issue((*at, key), f"must be greater than 0 for a ratio measure ({eff['measure']})", eff[key])

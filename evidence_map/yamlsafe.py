@@ -73,11 +73,15 @@ def load(text: str) -> Loaded:
     """Parse YAML text strictly into data and a map of field path -> line."""
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)
         node = loader.get_single_node()
     except LoadError:
         raise
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise LoadError(line, f"file contains a character YAML does not allow ({exc.character!r})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -88,7 +92,8 @@ def load(text: str) -> Loaded:
     except yaml.YAMLError as exc:
         raise LoadError(0, f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
     lines: dict[Path, int] = {}
@@ -97,8 +102,15 @@ def load(text: str) -> Loaded:
     return Loaded(data, lines)
 
 
+PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+)
+
+
 def _build(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    if node.tag not in PLAIN_TAGS:
+        raise LoadError(node.start_mark.line + 1, f"YAML tags are not allowed; got {node.tag!r}")
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

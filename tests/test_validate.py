@@ -289,3 +289,20 @@ def test_real_records_validate() -> None:
     assert proc.stdout.startswith("47 records valid: 27 conditions")
     # The only warnings are published inconsistencies the records acknowledge.
     assert all(line.startswith("warning: ") and "acknowledged" in line for line in proc.stderr.splitlines())
+
+
+def test_github_annotations_name_file_and_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "build.py", "validate", "--format", "github", "--evidence", str(FIXTURES / "broken")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (
+        "::error file=tests/fixtures/broken/broken-2024.yaml,line=6,title=citation.year::"
+        "must match the year in the label (2023); got 2024"
+    )
+    assert len([ln for ln in lines if ln.startswith("::error ")]) == 9 and lines[-1] == "9 errors"

@@ -1,0 +1,94 @@
+"""The corpus of bad records: each gives its one-line error and a failing exit, never a traceback,
+through both `validate` and `build`; and what is published or committed is never touched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.sitebuild import ROOT, Built, build
+
+CORPUS = FIXTURES / "bad"
+EXPECTED = (FIXTURES / "bad-expected.txt").read_text(encoding="utf-8")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_validate_gives_exactly_the_expected_lines() -> None:
+    proc = run("validate", "--evidence", str(CORPUS.relative_to(ROOT)))
+    assert proc.returncode == 1
+    assert proc.stderr == EXPECTED
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("case", sorted(p.stem for p in CORPUS.glob("*.yaml")))
+def test_every_case_is_reported_on_its_own_file_with_a_line(case: str) -> None:
+    lines = [ln for ln in EXPECTED.splitlines() if ln.startswith(f"tests/fixtures/bad/{case}.yaml:")]
+    if case == "dup-a":  # the first of two files sharing an id is fine; the second is reported
+        assert lines == []
+        return
+    assert lines, f"no error for {case}"
+    for line in lines:
+        location = line.split(": ", 1)[0]
+        assert location.rsplit(":", 1)[1].isdigit(), line
+
+
+def test_build_stops_with_the_same_lines(tmp_path: Path) -> None:
+    proc = run("build", "--evidence", str(CORPUS), "--out", str(tmp_path / "site"), "--work", str(tmp_path / "w"))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    body = proc.stderr.replace(str(CORPUS.relative_to(ROOT)), "tests/fixtures/bad")
+    assert body.startswith(EXPECTED)
+    assert not (tmp_path / "site").exists()
+
+
+def test_non_utf8_and_oversized_files(tmp_path: Path) -> None:
+    (tmp_path / "latin1-2024.yaml").write_bytes("id: latin1-2024\nsummary: caf\xe9\n".encode("latin-1"))
+    (tmp_path / "huge-2024.yaml").write_text("id: huge-2024\nnotes: " + "x" * 300_000 + "\n", encoding="utf-8")
+    (tmp_path / "nul-2024.yaml").write_bytes(b"id: nul-2024\n\x00\n")
+    proc = run("validate", "--evidence", str(tmp_path))
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert any(ln.endswith("huge-2024.yaml: file is larger than the 256 KiB limit for a record") for ln in lines)
+    assert any(ln.endswith("latin1-2024.yaml:2: file is not UTF-8 text; save it as UTF-8") for ln in lines)
+    assert any(ln.endswith("nul-2024.yaml:2: file contains a NUL byte") for ln in lines)
+    assert lines[-1] == "3 errors"
+
+
+def tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def test_build_never_writes_into_the_evidence_folder(tmp_path: Path, built: Built) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(ROOT / "evidence", evidence)
+    before = tree_digest(evidence)
+    proc = build(tmp_path / "site", built.work, evidence=evidence)
+    assert proc.returncode == 0, proc.stderr
+    assert tree_digest(evidence) == before
+    assert sorted(p.name for p in evidence.iterdir()) == sorted(p.name for p in (ROOT / "evidence").iterdir())
+
+
+def test_two_builds_of_the_same_records_are_byte_identical(tmp_path: Path, built: Built) -> None:
+    """Reproducible output: a cold build in a fresh work folder equals the session's build."""
+    proc = build(tmp_path / "site", tmp_path / "work")
+    assert proc.returncode == 0, proc.stderr
+    assert "pages 0 written" not in proc.stdout  # really a fresh build
+    differing = [
+        p.relative_to(built.site).as_posix()
+        for p in sorted(built.site.rglob("*"))
+        if p.is_file() and p.read_bytes() != (tmp_path / "site" / p.relative_to(built.site)).read_bytes()
+    ]
+    assert differing == []

@@ -1,0 +1,139 @@
+"""Property-based tests: any input ends in a valid model or a clean list of errors, never a crash."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidence_map.grading import VERDICTS, grade_condition
+from evidence_map.model import record_from_data
+from evidence_map.validate import check_record
+from evidence_map.vocab import load_vocabularies
+from evidence_map.yamlsafe import LoadError, decode, load
+from tests.conftest import base_record
+
+VOCAB = load_vocabularies()
+BASE = base_record()
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += paths(v, (*prefix, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += paths(v, (*prefix, i))
+    return out
+
+
+ALL_PATHS = [p for p in paths(BASE) if p]
+
+
+def replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
+    data = copy.deepcopy(data)
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
+def outcome(data: Any) -> None:
+    """Validate; when clean, the model builds and grades without error."""
+    issues = check_record(data, VOCAB)
+    for issue in issues:
+        assert isinstance(issue.rule, str) and issue.rule
+        issue.shown()
+    if not issues:
+        rec = record_from_data(data, "evidence/x.yaml")
+        for cid in rec.conditions:
+            assert grade_condition(cid, [rec]).overall.label in VERDICTS
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(ALL_PATHS), value=values)
+def test_any_field_replaced_by_anything(path: tuple[Any, ...], value: Any) -> None:
+    outcome(replaced(BASE, path, value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=values)
+def test_any_document(data: Any) -> None:
+    outcome(data)
+
+
+effect = st.fixed_dictionaries(
+    {
+        "outcome": st.just("score"),
+        "domain": st.sampled_from(["function", "inflammation", "histology", "survival"]),
+        "measure": st.sampled_from(["SMD", "WMD", "MD", "HR", "OR", "RR"]),
+        "estimate": st.floats(-20, 20, allow_nan=False),
+        "improves": st.sampled_from(["lower", "higher"]),
+        "source": st.just("Table 2"),
+    },
+    optional={
+        "ci_low": st.floats(-20, 20, allow_nan=False),
+        "ci_high": st.floats(-20, 20, allow_nan=False),
+        "i2": st.floats(0, 100),
+        "p": st.floats(0, 1),
+        "p_bound": st.sampled_from(["<", "="]),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(effects=st.lists(effect, max_size=5))
+def test_generated_effects_grade_or_fail_cleanly(effects: list[dict[str, Any]]) -> None:
+    outcome(replaced(BASE, ("effects",), effects))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_loads_or_fails_cleanly(text: str) -> None:
+    try:
+        loaded = load(decode(text.encode("utf-8")))
+    except LoadError as exc:
+        assert exc.message and exc.line >= 0
+        return
+    outcome(loaded.data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_any_bytes_load_or_fail_cleanly(raw: bytes) -> None:
+    try:
+        loaded = load(decode(raw))
+    except LoadError as exc:
+        assert exc.message
+        return
+    outcome(loaded.data)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=values)
+def test_dumped_yaml_round_trips_through_the_strict_loader(data: Any) -> None:
+    text = yaml.safe_dump({"k": data}, allow_unicode=True)
+    try:
+        loaded = load(text)
+    except LoadError as exc:  # floats such as .nan, duplicate-looking keys are refused cleanly
+        assert exc.message
+        return
+    assert loaded.lines[()] >= 1
