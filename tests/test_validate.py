@@ -151,7 +151,7 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
                 "url": "http://example.org",
             }
         },
-        "citation.url: must be a https link",
+        "citation.url: must be a https:// link",
     ),
     (
         "url javascript",
@@ -164,7 +164,7 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
                 "url": "javascript:alert(1)",
             }
         },
-        "citation.url: must be a https link",
+        "citation.url: must be a https:// link",
     ),
     (
         "doi fine",
