@@ -9,6 +9,7 @@ come from one grouping function (`topic_pages`), not two copies.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,6 +129,7 @@ class Renderer:
             review_link=lambda r, base: link(r.label, page_url(base, "reviews", r.id)),
             condition_link=lambda c, base: link(self.v.conditions.get(c).name, page_url(base, "conditions", c)),
             source_link=self.source_link,
+            suggest_url=self.suggest_url,
         )
 
     def source_link(self, source_id: str, base: Markup) -> Markup:
@@ -136,6 +138,15 @@ class Renderer:
         if not self.ev.for_source(source_id):
             return escape(name)  # type: ignore[no-any-return]
         return link(name, page_url(base, "sources", source_id))
+
+    def suggest_url(self, condition: str = "", source: str = "") -> Markup:
+        """A new-issue link that pre-fills the suggest-a-review form."""
+        query = {"template": "suggest-review.yml", "title": f"Suggest a review: {condition or source}"}
+        if condition:
+            query["condition"] = condition
+        if source:
+            query["source"] = source
+        return Markup(f"{self.info.repo_url}/issues/new?{urlencode(query)}")
 
     def edit_url(self, record: Record) -> Markup:
         return Markup(f"{self.info.repo_url}/edit/main/{record.path}")

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,10 +213,20 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
                 print(p, file=sys.stderr)
             print(f"{len(exc.problems)} errors: preview keeps the last good pages", file=sys.stderr)
 
+    pending: list[threading.Timer] = []
+
     class OnChange(FileSystemEventHandler):
+        """Regenerate once per burst of events (an editor's save fires several)."""
+
         def on_any_event(self, event: FileSystemEvent) -> None:
-            if not event.is_directory and not str(event.src_path).endswith((".tmp", "~")):
-                regenerate()
+            if event.is_directory or str(event.src_path).endswith((".tmp", "~")):
+                return
+            if event.event_type not in ("created", "modified", "deleted", "moved", "closed"):
+                return  # reading a file (opened, closed_no_write) changes nothing
+            for timer in pending:
+                timer.cancel()
+            pending[:] = [threading.Timer(0.3, regenerate)]
+            pending[0].start()
 
     work.mkdir(parents=True, exist_ok=True)
     regenerate()

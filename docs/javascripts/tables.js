@@ -62,7 +62,10 @@
     count.className = "count";
     count.setAttribute("aria-live", "polite");
     tools.appendChild(count);
-    table.parentNode.insertBefore(tools, table);
+    // Above the table's horizontal scroll box (the theme's wrapper), so that on a phone the filters
+    // stay on screen instead of scrolling sideways with a wide table.
+    var anchor = table.closest(".md-typeset__scrollwrap") || table;
+    anchor.parentNode.insertBefore(tools, anchor);
 
     function apply() {
       var q = search.value.trim().toLowerCase();
@@ -103,7 +106,18 @@
     });
   }
 
+  // The theme's search dialog and page-load progress bar have ARIA roles but no accessible name
+  // (axe-core: aria-dialog-name, aria-progressbar-name); name them until the theme's partials do.
+  function nameLandmarks() {
+    var names = { ".md-search[role=dialog]": "Search", ".md-progress[role=progressbar]": "Page loading" };
+    Object.keys(names).forEach(function (selector) {
+      var el = document.querySelector(selector);
+      if (el && !el.hasAttribute("aria-label")) el.setAttribute("aria-label", names[selector]);
+    });
+  }
+
   function init() {
+    nameLandmarks();
     document.querySelectorAll(".filterable table").forEach(enhance);
   }
   if (typeof document$ !== "undefined") {
