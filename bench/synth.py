@@ -156,7 +156,7 @@ def make_record(i: int, rng: random.Random, vocab: Any, today: date) -> dict[str
     added = date(2025, 1, 1) + timedelta(days=rng.randint(0, 300))
     updated = added + timedelta(days=rng.choice((0, 0, 0, 14, 60)))
     amstar = rng.choice(AMSTAR)
-    i2s = sorted(rng.sample(range(0, 100), 2))
+    i2s = sorted([e["i2"] for e in effects if "i2" in e] or rng.sample(range(0, 100), 2))
     rec: dict[str, Any] = {
         "id": rid,
         "citation": {
@@ -184,7 +184,7 @@ def make_record(i: int, rng: random.Random, vocab: Any, today: date) -> dict[str
             }
             for k in range(rng.randint(0, 2))
         ],
-        "heterogeneity": {"i2_min": i2s[0], "i2_max": i2s[1], "source": "Table 3"},
+        "heterogeneity": {"i2_min": i2s[0], "i2_max": i2s[-1], "source": "Table 3"},
         "risk_of_bias": {
             "tool": rng.choice(ROB_TOOLS),
             "overall": rng.choice(ROB_LEVELS),

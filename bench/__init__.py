@@ -1,0 +1,1 @@
+"""Build-time benchmark of the evidence map (see bench/README.md)."""

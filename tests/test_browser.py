@@ -1,0 +1,383 @@
+"""The built site as a visitor meets it: in headless Chromium, with a keyboard, through axe-core's view of
+each page, and through a check of every link and of the HTML between the built files.
+
+The browser tests need Debian's chromium (at /usr/bin/chromium, or $CHROMIUM) and Python playwright: one
+browser serves the whole module, against the session's one real build (`built`) served on 127.0.0.1.
+Without them the tests skip locally and fail when CI=true. Screenshots and axe reports are kept in
+test-artifacts/ at the repository root."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from evidence_map.evidence import Evidence
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    DESKTOP,
+    LAUNCH_ARGS,
+    PHONE,
+    REPO_FACTS,
+    Visit,
+    axe_violations,
+    broken_links,
+    describe_violations,
+    freeze_transitions,
+    require,
+    serve,
+    switch_to_dark,
+    unavailable,
+)
+from tests.sitebuild import Built, parse
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+Opener = Callable[..., Visit]
+
+SCREENSHOTS = ARTIFACTS / "screenshots"
+SCI = "conditions/spinal-cord-injury/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file():
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
+    with sync_playwright() as pw:
+        try:
+            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        except Error as exc:
+            unavailable(f"Chromium at {CHROMIUM} does not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(built: Built) -> Iterator[str]:
+    with serve(built.site) as base:
+        yield base
+
+
+@pytest.fixture
+def visit(browser: Browser, site: str) -> Iterator[Opener]:
+    """Opens a fresh tab (own storage, so the light palette) at a desktop or phone viewport."""
+    opened: list[Visit] = []
+
+    def open_(path: str = "", viewport: dict[str, int] = DESKTOP) -> Visit:
+        v = Visit.open(browser, site, viewport)
+        opened.append(v)
+        v.goto(path)
+        return v
+
+    yield open_
+    for v in opened:
+        v.close()
+
+
+def assert_clean(v: Visit) -> None:
+    problems = v.problems(allow_repo_facts=True)
+    assert not problems, "\n".join(problems)
+
+
+def visible_rows(page: Page) -> list[list[str]]:
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('.filterable tbody tr'))
+            .filter(r => !r.hidden).map(r => Array.from(r.cells, c => c.textContent.trim()))"""
+    )
+
+
+# End to end -------------------------------------------------------------------------------------------
+
+
+def test_home_page_loads_offline_without_errors(visit: Opener) -> None:
+    v = visit("")
+    v.page.wait_for_load_state("networkidle")
+    assert v.page.title().startswith("Home - MSC-EV Living Evidence Map")
+    assert v.page.locator("h1").inner_text() == "MSC-EV Living Evidence Map"
+    assert any(u.endswith("search/search_index.json") for u in v.requests), "the search index was not loaded"
+    assert all(u.startswith(v.base) for u in v.requests if u not in v.offsite)
+    problems = v.problems()
+    if problems and all(REPO_FACTS in line for line in problems):
+        pytest.fail(
+            "the theme asks GitHub's API for repository facts on every visit (mkdocs.yml repo_url), so the "
+            "site is not offline and a closed network logs console errors:\n" + "\n".join(problems),
+            pytrace=False,
+        )
+    assert not problems, "\n".join(problems)
+
+
+def test_search_for_spinal_reaches_the_spinal_cord_injury_page(visit: Opener) -> None:
+    v = visit("")
+    v.page.get_by_role("textbox", name="Search").click()
+    v.page.keyboard.type("spinal")
+    result = v.page.locator(".md-search-result__item", has=v.page.get_by_role("heading", name="Spinal Cord Injury"))
+    result.first.click()
+    v.page.wait_for_url(f"**/{SCI}*")
+    assert v.path() == SCI
+    assert v.page.locator("h1").inner_text() == "Spinal Cord Injury"
+    assert_clean(v)
+
+
+def test_a_condition_page_opens_its_reviews(visit: Opener, evidence: Evidence) -> None:
+    v = visit(SCI)
+    reviews = v.page.locator("article a[href*='/reviews/']:not([href$='/reviews/'])")
+    linked = {re.sub(r".*/reviews/([^/]+)/$", r"\1", h) for h in reviews.evaluate_all("as => as.map(a => a.href)")}
+    assert linked == {r.id for r in evidence.for_condition("spinal-cord-injury")}
+    v.page.get_by_role("link", name="Ye et al. (2024)").first.click()
+    v.page.wait_for_url("**/reviews/ye-2024/")
+    assert v.page.locator("h1").inner_text() == "Ye et al. (2024)"
+    assert v.page.get_by_role("link", name="Spinal Cord Injury").count() >= 1
+    assert_clean(v)
+
+
+def test_the_reviews_table_filters_and_sorts(visit: Opener, evidence: Evidence) -> None:
+    v = visit("reviews/")
+    page = v.page
+    count = page.locator(".table-tools .count")
+    n = len(evidence.records)
+    assert count.inner_text() == f"{n} of {n} shown"
+    assert len(visible_rows(page)) == n
+
+    page.get_by_label("Filter the table by any text").fill("spinal")
+    sci = [r for r in evidence.records if "spinal-cord-injury" in r.conditions]
+    rows = visible_rows(page)
+    assert len(rows) == len(sci) and all("Spinal Cord Injury" in row[2] for row in rows)
+    assert count.inner_text() == f"{len(sci)} of {n} shown"
+
+    page.get_by_label("Filter by Year").select_option("2024")
+    assert len(visible_rows(page)) == sum(r.year == 2024 for r in sci)
+    page.get_by_label("Filter the table by any text").fill("")
+    assert len(visible_rows(page)) == sum(r.year == 2024 for r in evidence.records)
+    page.get_by_label("Filter by Year").select_option("")
+
+    page.get_by_label("Filter by Species").select_option("Sheep")
+    assert len(visible_rows(page)) == sum("sheep" in r.species for r in evidence.records) > 0
+    page.get_by_label("Filter by Species").select_option("")
+
+    page.get_by_role("button", name="Sort by Studies").click()
+    studies = [int(row[5]) for row in visible_rows(page)]
+    assert studies == sorted(studies) and len(studies) == n
+    assert page.locator("th", has=page.get_by_role("button", name="Sort by Studies")).get_attribute("aria-sort") == (
+        "ascending"
+    )
+    page.get_by_role("button", name="Sort by Studies").click()
+    assert [int(row[5]) for row in visible_rows(page)] == sorted(studies, reverse=True)
+    assert_clean(v)
+
+
+def test_the_table_filters_stay_on_screen_on_a_phone(visit: Opener) -> None:
+    v = visit("reviews/", PHONE)
+    tools = v.page.locator(".table-tools input, .table-tools select")
+    assert tools.count() >= 5
+    for box in tools.evaluate_all("els => els.map(e => e.getBoundingClientRect().toJSON())"):
+        assert 0 <= box["left"] and box["right"] <= PHONE["width"], box
+    assert_clean(v)
+
+
+def test_the_dark_palette(visit: Opener) -> None:
+    v = visit(SCI)
+    page = v.page
+    light = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    switch_to_dark(page)
+    freeze_transitions(page)
+    dark = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark != light
+    assert _luminance(dark) < 0.1 < _luminance(light)
+    # Charts are drawn on white and keep it, so their dark text stays legible.
+    assert page.locator("figure.chart img").first.evaluate("i => getComputedStyle(i).backgroundColor") == "rgb(255, 255, 255)"
+    # The choice is remembered on the next page.
+    page.get_by_role("link", name="Ye et al. (2024)").first.click()
+    page.wait_for_url("**/reviews/ye-2024/")
+    page.reload()
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    assert_clean(v)
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("path", ["", SCI, "sources/bm/", "quality/"])
+def test_charts_are_drawn_and_described(visit: Opener, path: str) -> None:
+    v = visit(path)
+    charts = v.page.locator("img[src*='assets/charts/']")
+    assert charts.count() >= 1
+    charts.last.scroll_into_view_if_needed()
+    for img in charts.evaluate_all(
+        """els => Promise.all(els.map(e => e.decode().catch(() => null).then(() => ({
+            src: e.getAttribute('src'), width: e.naturalWidth, shown: e.getBoundingClientRect().width,
+            alt: (e.getAttribute('alt') || '').trim()}))))"""
+    ):
+        assert img["width"] > 0 and img["shown"] > 0, f"{img['src']} is not drawn"
+        assert len(img["alt"]) > 20, f"{img['src']} has no useful alt text: {img['alt']!r}"
+    assert_clean(v)
+
+
+def test_every_chart_file_loads_as_an_image_and_has_a_title_and_description(visit: Opener, built: Built) -> None:
+    files = sorted((built.site / "assets" / "charts").glob("*.svg"))
+    assert len(files) >= 3
+    for svg in files:
+        root = ET.parse(svg).getroot()
+        ns = "{http://www.w3.org/2000/svg}"
+        title, desc = root.find(f"{ns}title"), root.find(f"{ns}desc")
+        assert title is not None and (title.text or "").strip(), f"{svg.name}: no <title>"
+        assert desc is not None and (desc.text or "").strip(), f"{svg.name}: no <desc>"
+    v = visit("")
+    sizes = v.page.evaluate(
+        """srcs => Promise.all(srcs.map(src => new Promise(done => {
+            const img = new Image();
+            img.onload = () => done([src, img.naturalWidth]);
+            img.onerror = () => done([src, 0]);
+            img.src = src;
+        })))""",
+        [f"assets/charts/{f.name}" for f in files],
+    )
+    assert [src for src, width in sizes if width <= 0] == []
+    assert_clean(v)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("path", ["", SCI, "reviews/ye-2024/"], ids=["home", "condition", "review"])
+def test_screenshot(visit: Opener, path: str, viewport: dict[str, int]) -> None:
+    v = visit(path, viewport)
+    v.page.wait_for_load_state("networkidle")
+    # Nothing but the theme's own scroll boxes (tables, charts) may be wider than the screen.
+    assert v.page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = (path.strip("/").replace("/", "-") or "home") + f"-{viewport['width']}.png"
+    v.page.screenshot(path=SCREENSHOTS / name, full_page=True)
+    assert (SCREENSHOTS / name).stat().st_size > 10_000
+    assert_clean(v)
+
+
+# Accessibility ----------------------------------------------------------------------------------------
+
+AXE_PAGES = {"home": "", "condition": SCI, "source": "sources/bm/", "review": "reviews/ye-2024/", "reviews-table": "reviews/"}
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+@pytest.mark.parametrize("name", [*AXE_PAGES, "search-results"])
+def test_axe_finds_no_serious_violations(visit: Opener, name: str, palette: str) -> None:
+    v = visit(AXE_PAGES.get(name, ""))
+    page = v.page
+    page.wait_for_load_state("networkidle")
+    freeze_transitions(page)
+    if palette == "dark":
+        switch_to_dark(page)
+    if name == "search-results":
+        page.get_by_role("textbox", name="Search").fill("spinal")
+        page.locator(".md-search-result__item").first.wait_for()
+    serious = axe_violations(page, f"{name}-{palette}")
+    assert not serious, describe_violations(serious)
+    assert_clean(v)
+
+
+def test_search_works_from_the_keyboard(visit: Opener) -> None:
+    v = visit("reviews/")
+    page = v.page
+    page.keyboard.press("/")  # the theme's shortcut (also "s" and "f")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Search"
+    page.keyboard.type("spinal")
+    page.locator(".md-search-result__item").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.classList.contains('md-search-result__link')")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{SCI}*")
+    assert page.locator("h1").inner_text() == "Spinal Cord Injury"
+    assert_clean(v)
+
+
+def test_the_table_filters_work_from_the_keyboard(visit: Opener, evidence: Evidence) -> None:
+    v = visit("reviews/")
+    page = v.page
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "md-skip"  # "Skip to content"
+    page.keyboard.press("Enter")
+
+    def tab_to(label: str, limit: int = 12) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('aria-label')") == label:
+                return
+        pytest.fail(f"{label!r} is not reached in {limit} presses of Tab after the skip link")
+
+    tab_to("Filter the table by any text")
+    page.keyboard.type("spinal")
+    sci = [r for r in evidence.records if "spinal-cord-injury" in r.conditions]
+    assert len(visible_rows(page)) == len(sci)
+
+    tab_to("Filter by Year", limit=2)
+    page.keyboard.press("ArrowDown")  # the first year in the list
+    year = page.evaluate("document.activeElement.value")
+    assert re.fullmatch(r"\d{4}", year)
+    assert len(visible_rows(page)) == sum(str(r.year) == year for r in sci)
+
+    tab_to("Sort by Review", limit=12)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.closest('th').getAttribute('aria-sort')") == "ascending"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.closest('th').getAttribute('aria-sort')") == "descending"
+    assert_clean(v)
+
+
+# The built files --------------------------------------------------------------------------------------
+
+
+def test_every_internal_link_and_anchor_resolves(built: Built) -> None:
+    problems = broken_links(built.site)
+    assert not problems, f"{len(problems)} broken:\n" + "\n".join(problems[:40])
+
+
+def test_every_page_parses_as_html_without_errors(built: Built) -> None:
+    """Each page through html5lib, which implements the WHATWG parsing algorithm and records every parse
+    error it defines: stray or missing end tags (a block closed with inline elements still open), misnested
+    tags, duplicate attributes, a missing doctype. A browser silently repairs each of them, into a layout
+    and an accessibility tree the page's author did not write. Ids must also be unique, so that every
+    #fragment and ARIA reference has one target."""
+    html5lib = require("html5lib")
+    pages = sorted(built.site.rglob("*.html"))
+    assert len(pages) > 50
+    problems = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+        parser.parse(text)
+        where = page.relative_to(built.site).as_posix()
+        problems += [f"{where}:{line}:{col}: {code} {data or ''}" for (line, col), code, data in parser.errors]
+        ids = [attrs["id"] for _, attrs in parse(text).tags if attrs.get("id")]
+        problems += [f"{where}: id {i!r} used {ids.count(i)} times" for i in sorted(set(ids)) if ids.count(i) > 1]
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_every_image_in_the_site_has_alt_text(built: Built) -> None:
+    missing = []
+    for page in sorted(built.site.rglob("*.html")):
+        for tag, attrs in parse(page.read_text(encoding="utf-8")).tags:
+            if tag == "img" and not (attrs.get("alt") or "").strip():
+                missing.append(f"{page.relative_to(built.site)}: {attrs.get('src')}")
+    assert not missing, "\n".join(missing)
+
+
+# The rule for a missing browser -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), (None, pytest.skip.Exception)])
+def test_a_missing_browser_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type[BaseException]
+) -> None:
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no Chromium"):
+        unavailable("no Chromium at /nowhere")
