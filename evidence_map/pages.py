@@ -9,19 +9,21 @@ come from one grouping function (`topic_pages`), not two copies.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 import yaml
 from markupsafe import Markup
 
 from .evidence import Evidence
+from .feeds import changes_from_records
 from .grading import DOMAINS, VERDICTS, Assessed, ConditionGrade, assess
+from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
 from .paths import AUDIT, TEMPLATES
@@ -130,6 +132,7 @@ class Renderer:
             condition_link=lambda c, base: link(self.v.conditions.get(c).name, page_url(base, "conditions", c)),
             source_link=self.source_link,
             suggest_url=self.suggest_url,
+            last_update=lambda **kw: last_update(evidence, **kw),
         )
 
     def source_link(self, source_id: str, base: Markup) -> Markup:
@@ -266,6 +269,12 @@ def render_site_pages(
         "audit.md": r.render("audit.md.j2", base=top, rows=audit_rows(evidence, grades), paper_notes=paper_notes()),
         "downloads.md": r.render("downloads.md.j2", base=top),
         "about.md": r.render("about.md.j2", base=top),
+        "whatsnew.md": r.render(
+            "whatsnew.md.j2",
+            base=top,
+            changes=sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
+            verdict_changes=verdict_changes(evidence),
+        ),
     }
     pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs)
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
@@ -297,6 +306,7 @@ def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
         {"Quality": "quality.md"},
         {"Methods": ["methods.md", "audit.md"]},
         {"Downloads": "downloads.md"},
+        {"What's new": "whatsnew.md"},
         {"Contribute": "contribute.md"},
         {"About": ["about.md", "tags.md"]},
     ]

@@ -23,12 +23,18 @@ import yaml
 
 from .chartrender import ChartRenderer
 from .charts import forest_figure, overview_figures, source_figure
+from .citations import bibtex, ris
+from .datapackage import datapackage_json, zip_bundle
 from .evidence import Evidence, load_evidence
 from .exports import write_exports
+from .feeds import atom_feed, changes_from_records, whats_new
 from .grading import ConditionGrade, grade_all
+from .history import last_update
 from .pages import SiteInfo, nav, render_site_pages, static_files
 from .paths import DOCS, MKDOCS_YML, ROOT, SCHEMA
 from .writer import TreeWriter
+
+BUNDLE = "msc-ev-evidence-map.zip"
 
 
 class BuildFailed(Exception):
@@ -71,8 +77,8 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
     config["nav"] = nav(evidence, sources)
     config["not_in_nav"] = "/reviews/*.md\n"  # reached from tables and pages, not the sidebar
     config["copyright"] = (
-        f"Data version {info.data_date} ({info.data_commit}) · "
-        f"{len(evidence.records)} meta-analyses · summaries for research use, not medical advice"
+        f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses · "
+        f'<a href="{info.repo_url}">records and source</a> · for research use, not medical advice'
     )
     return config
 
@@ -112,18 +118,15 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
     t0 = time.perf_counter()
     date, commit = data_version(evidence)
     with open(MKDOCS_YML, encoding="utf-8") as fh:
-        repo_url = str(yaml.safe_load(fh).get("repo_url", "")).rstrip("/")
+        settings = yaml.safe_load(fh)
+    repo_url = str(settings.get("extra", {}).get("repository", "")).rstrip("/")
+    site_url = str(settings.get("site_url", "")).rstrip("/") + "/"
     info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
     for rel, data in static_files(DOCS).items():
         writer.write(rel, data)
     render_site_pages(evidence, grades, figures, info, writer)
-    downloads = tempfile.mkdtemp(prefix="downloads-", dir=work)
-    try:
-        for path in write_exports(evidence, grades, Path(downloads)):
-            writer.write(f"downloads/{path.name}", path.read_bytes())
-    finally:
-        shutil.rmtree(downloads, ignore_errors=True)
-    writer.write("downloads/record.schema.json", SCHEMA.read_bytes())
+    write_downloads(evidence, grades, work, writer)
+    write_feeds(evidence, site_url, date, writer)
     writer.prune()
     config = work / "mkdocs.yml"
     text = yaml.safe_dump(site_config(evidence, docs, info, sources), sort_keys=False, allow_unicode=True)
@@ -132,6 +135,54 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
     return Prepared(
         evidence, grades, config, renderer.rendered, renderer.reused, writer.written, writer.unchanged, timings
     )
+
+
+def write_downloads(evidence: Evidence, grades: dict[str, ConditionGrade], work: Path, writer: TreeWriter) -> None:
+    """The data downloads, the references, a Frictionless data package describing them, and one zip."""
+    folder = Path(tempfile.mkdtemp(prefix="downloads-", dir=work))
+    try:
+        files = {p.name: p.read_bytes() for p in write_exports(evidence, grades, folder)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    files["references.bib"] = bibtex(evidence).encode("utf-8")
+    files["references.ris"] = ris(evidence).encode("utf-8")
+    files["record.schema.json"] = SCHEMA.read_bytes()
+    files["datapackage.json"] = datapackage_json(evidence, files=files).encode("utf-8")
+    for name, data in sorted(files.items()):
+        writer.write(f"downloads/{name}", data)
+    writer.write(f"downloads/{BUNDLE}", zip_bundle(files))
+
+
+def write_feeds(evidence: Evidence, site_url: str, date: str, writer: TreeWriter) -> None:
+    """A site-wide Atom feed of additions and updates, and one per condition."""
+    changes = changes_from_records(evidence)
+    title = "MSC-EV Living Evidence Map"
+    writer.write(
+        "feed.xml",
+        atom_feed(
+            whats_new(evidence, changes, limit=100),
+            site_url,
+            f"{title}: what's new",
+            site_url,
+            date,
+            self_link=site_url + "feed.xml",
+        ),
+    )
+    for term in evidence.vocab.conditions.terms:
+        on = {r.id for r in evidence.for_condition(term.id)}
+        entries = whats_new(evidence, [c for c in changes if c.record_id in on], limit=100)
+        updated = last_update(evidence, condition=term.id) or date
+        writer.write(
+            f"feeds/{term.id}.xml",
+            atom_feed(
+                entries,
+                f"{site_url}conditions/{term.id}/",
+                f"{title}: {term.name}",
+                site_url,
+                updated,
+                self_link=f"{site_url}feeds/{term.id}.xml",
+            ),
+        )
 
 
 def run_generator(config: Path, site_dir: Path, strict: bool) -> None:

@@ -1,0 +1,110 @@
+"""What a contributor does: start a record with `build.py new`, fill it in, validate, build, and
+find the review everywhere it should appear; a broken version gives annotated error lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.sitebuild import ROOT, Built, build, parse
+
+FILLED = [
+    ("  journal: FILL IN ", "  journal: Test Journal "),
+    ("  reported: [FILL IN] ", "  reported: [Acute spinal cord injury] "),
+    ("  ids: [FILL-IN] ", "  ids: [spinal-cord-injury] "),
+    ("outcomes: [FILL IN] ", "outcomes: [BBB score] "),
+    ("  - outcome: FILL IN ", "  - outcome: Zebrafin locomotor score "),
+    ("    estimate: 0 ", "    estimate: 2.4 "),
+    ("    ci_low: -1 ", "    ci_low: 1.8 "),
+    ("    ci_high: 1 ", "    ci_high: 3.0 "),
+    ("    source: FILL IN ", "    source: Table 2 "),
+    ("  source: FILL IN ", "  source: Table 3 "),
+    ("  source: FILL IN\n", "  source: Table 3\n"),
+    ("  source: FILL IN\n", "  source: Methods\n"),
+    ("  FILL IN\n", "  A made-up review used by the tests: rats given bone marrow EVs walked better.\n"),
+    ("  citation: FILL IN", "  citation: The article"),
+]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def contributed(tmp_path_factory: pytest.TempPathFactory, built: Built) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("contrib")
+    evidence = root / "evidence"
+    shutil.copytree(ROOT / "evidence", evidence)
+    proc = run("new", "smithson-2026", "--evidence", str(evidence))
+    assert proc.returncode == 0, proc.stderr
+    path = evidence / "smithson-2026.yaml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in FILLED:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    proc = run("validate", "--evidence", str(evidence))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("48 records valid")
+    work = root / "work"
+    shutil.copytree(built.work, work)  # a warm cache, as a contributor's second build would have
+    proc = build(root / "site", work, evidence=evidence)
+    assert proc.returncode == 0, proc.stderr
+    return root / "site", path
+
+
+def test_new_review_appears_on_its_pages(contributed: tuple[Path, Path]) -> None:
+    site, _ = contributed
+    review = (site / "reviews" / "smithson-2026" / "index.html").read_text(encoding="utf-8")
+    assert "Smithson et al. (2026)" in review and "Zebrafin locomotor score" in review
+    for page in ("conditions/spinal-cord-injury", "sources/bm", "reviews", "whatsnew"):
+        hrefs = parse((site / page / "index.html").read_text(encoding="utf-8")).hrefs
+        assert any(h.rstrip("/").split("/")[-1] == "smithson-2026" for h in hrefs), page
+
+
+def test_new_review_is_searchable_and_exported(contributed: tuple[Path, Path]) -> None:
+    site, _ = contributed
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert any(d["location"].startswith("reviews/smithson-2026/") and "Zebrafin" in d["text"] for d in docs)
+    reviews = json.loads((site / "downloads" / "reviews.json").read_text(encoding="utf-8"))
+    assert "smithson-2026" in [r["id"] for r in reviews]
+    rows = list(csv.DictReader(io.StringIO((site / "downloads" / "reviews.csv").read_text(encoding="utf-8"))))
+    assert any(r["id"] == "smithson-2026" for r in rows)
+    assert "@article{smithson-2026," in (site / "downloads" / "references.bib").read_text(encoding="utf-8")
+
+
+def test_new_review_is_in_the_feeds(contributed: tuple[Path, Path]) -> None:
+    site, _ = contributed
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for feed in (site / "feed.xml", site / "feeds" / "spinal-cord-injury.xml"):
+        root = ET.parse(feed).getroot()
+        assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+        [entry] = [e for e in root.findall("a:entry", ns) if "Smithson" in (e.findtext("a:title", namespaces=ns) or "")]
+        assert entry.findtext("a:title", namespaces=ns) == "Added: Smithson et al. (2026)"
+        assert entry.findtext("a:updated", namespaces=ns, default="").startswith(date.today().isoformat())
+        link = entry.find("a:link", ns)
+        assert link is not None and link.get("href", "").endswith("/reviews/smithson-2026/")
+    sepsis = ET.parse(site / "feeds" / "sepsis.xml").getroot()
+    assert all("Smithson" not in (e.findtext("a:title", namespaces=ns) or "") for e in sepsis.findall("a:entry", ns))
+
+
+def test_broken_contribution_gives_annotations(contributed: tuple[Path, Path], tmp_path: Path) -> None:
+    _, path = contributed
+    broken = tmp_path / "smithson-2026.yaml"
+    broken.write_text(
+        path.read_text(encoding="utf-8").replace("    ci_high: 3.0 ", "    ci_high: 2.0 "), encoding="utf-8"
+    )
+    proc = run("validate", "--format", "github", "--evidence", str(tmp_path))
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("::error file=") and "smithson-2026.yaml,line=" in first
+    assert "title=effects.0.estimate::must lie inside its confidence interval [1.8, 2.0]; got 2.4" in first
