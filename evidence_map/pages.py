@@ -27,6 +27,7 @@ from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
 from .paths import AUDIT, TEMPLATES
+from .scaffold import record_template
 from .vocab import Term
 from .writer import TreeWriter
 
@@ -269,6 +270,11 @@ def render_site_pages(
         "audit.md": r.render("audit.md.j2", base=top, rows=audit_rows(evidence, grades), paper_notes=paper_notes()),
         "downloads.md": r.render("downloads.md.j2", base=top),
         "about.md": r.render("about.md.j2", base=top),
+        "contribute.md": r.render(
+            "contribute.md.j2",
+            base=top,
+            record_template=Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
+        ),
         "whatsnew.md": r.render(
             "whatsnew.md.j2",
             base=top,

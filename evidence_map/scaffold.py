@@ -14,6 +14,12 @@ from .paths import TEMPLATES
 ID = re.compile(r"^(?P<surname>[a-z]+(?:-[a-z]+)*)-(?P<year>\d{4})[a-z]?$")
 
 
+def record_template(record_id: str, surname: str, year: str, today: str) -> str:
+    """The commented record template, filled with an id, a surname, a year and a date."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True, autoescape=False)
+    return env.get_template("record.yaml.j2").render(id=record_id, surname=surname, year=year, today=today)
+
+
 def new_record(record_id: str, folder: Path, force: bool = False) -> int:
     match = ID.match(record_id)
     if not match:
@@ -28,10 +34,7 @@ def new_record(record_id: str, folder: Path, force: bool = False) -> int:
         print(f"error: {path} exists; choose another id or pass --force", file=sys.stderr)
         return 1
     surname = " ".join(p.capitalize() for p in match["surname"].split("-"))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True, autoescape=False)
-    text = env.get_template("record.yaml.j2").render(
-        id=record_id, surname=surname, year=match["year"], today=date.today().isoformat()
-    )
+    text = record_template(record_id, surname, match["year"], date.today().isoformat())
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"wrote {path}: fill in the FILL IN values, then run: python build.py validate")
