@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib
+import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -13,6 +16,16 @@ from evidence_map.evidence import Evidence, load_evidence
 from evidence_map.paths import EVIDENCE, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def optional(module: str) -> ModuleType:
+    """A test dependency; missing, the test skips locally and fails in CI."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,9 @@ hostile record text kept inside its own field; and the map's own CITATION.cff.""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import os
 import re
 import tomllib
 from dataclasses import replace
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,6 +16,7 @@ from evidence_map.citations import bibtex, bibtex_entry, bibtex_escape, ris, ris
 from evidence_map.evidence import Evidence
 from evidence_map.model import Record
 from evidence_map.paths import MKDOCS_YML, ROOT
+from tests.conftest import optional
 
 HOSTILE_TITLE = (
     "A {hostile} } title \\end{document} \\input{/etc/passwd} with % and $x^2$ & _ # ~ \n"
@@ -37,16 +35,6 @@ UNESCAPE = {
     r"\#": "#",
     r"\_": "_",
 }
-
-
-def optional(module: str) -> ModuleType:
-    """A test dependency; missing, the test skips locally and fails in CI."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
 def unescape(text: str) -> str:

@@ -4,14 +4,11 @@ and the zip bundle: reproducible to the byte, with safe names only."""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
-import os
 import tomllib
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,18 +19,9 @@ from evidence_map.evidence import Evidence
 from evidence_map.exports import CSV_COLUMNS, write_exports
 from evidence_map.grading import grade_all
 from evidence_map.paths import ROOT
+from tests.conftest import optional
 
 DOWNLOADS = {"reviews.csv", "reviews.json", "conditions.json", "references.bib", "references.ris"}
-
-
-def optional(module: str) -> ModuleType:
-    """A test dependency; missing, the test skips locally and fails in CI."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
 def write_downloads(evidence: Evidence, folder: Path) -> dict[str, bytes]:

@@ -3,16 +3,14 @@ has every element Atom requires, and carries hostile record text as text."""
 
 from __future__ import annotations
 
-import importlib
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from types import ModuleType
 
 import pytest
 
 from evidence_map.evidence import Evidence
 from evidence_map.feeds import ATOM_NS, Change, Entry, atom_feed, changes_from_records, rfc3339, whats_new
+from tests.conftest import optional
 
 A = f"{{{ATOM_NS}}}"
 SITE = "https://msc-ev-map.github.io/evidence-map/"
@@ -20,16 +18,6 @@ HOSTILE = (
     '<script>alert("x")</script> ]]> <![CDATA[ &amp; &nbsp; <!-- --> <?pi?> <!DOCTYPE x [<!ENTITY e "boom">]> &e; '
     "\x00\x07\x1b\ufffe line\nbreak 'quote' \"double\""
 )
-
-
-def optional(module: str) -> ModuleType:
-    """A test dependency; missing, the test skips locally and fails in CI."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
 def dated(evidence: Evidence) -> Evidence:
