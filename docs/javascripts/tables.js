@@ -27,6 +27,7 @@
     var tools = document.createElement("div");
     tools.className = "table-tools";
     tools.setAttribute("role", "search");
+    tools.setAttribute("aria-label", "Filter the table");
     var search = document.createElement("input");
     search.type = "search";
     search.placeholder = "Filter reviews";
@@ -116,9 +117,40 @@
     });
   }
 
+  // "Skip to content" moves the keyboard focus to the page's heading itself. Left to the browser and
+  // the theme, the first in-page link after a page load makes the theme's instant navigation fetch and
+  // redraw the page, which drops the focus (the next Tab often lands back in the header).
+  window.addEventListener("click", function (ev) {
+    var link = ev.target instanceof Element ? ev.target.closest("a.md-skip") : null;
+    var target = link ? document.getElementById(decodeURIComponent(link.hash.slice(1))) : null;
+    if (!target) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
+  }, true);
+
+  // A box that scrolls sideways (a wide table, or on a phone a chart kept at its drawn size) can be
+  // scrolled from the keyboard only if it takes the focus: while it overflows it gets tabindex=0, as
+  // the theme does for code blocks (axe-core: scrollable-region-focusable).
+  function markScrollable() {
+    document.querySelectorAll(".md-typeset__scrollwrap, figure.chart").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  }
+  var pending = 0;
+  function markSoon() {
+    clearTimeout(pending);
+    pending = setTimeout(markScrollable, 100);
+  }
+  window.addEventListener("resize", markSoon);
+  document.addEventListener("load", function (ev) { if (ev.target.tagName === "IMG") markSoon(); }, true);
+
   function init() {
     nameLandmarks();
     document.querySelectorAll(".filterable table").forEach(enhance);
+    markScrollable();
   }
   if (typeof document$ !== "undefined") {
     document$.subscribe(init);
