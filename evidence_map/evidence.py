@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .model import Record, record_from_data
@@ -23,14 +25,35 @@ class Evidence:
     warnings: tuple[Problem, ...]
     vocab: Vocabularies
 
+    # Indexes built once: pages look records up by id, condition and source thousands of times.
+    @cached_property
+    def _by_id(self) -> dict[str, Record]:
+        return {r.id: r for r in self.records}
+
+    @cached_property
+    def _by_condition(self) -> dict[str, list[Record]]:
+        index: dict[str, list[Record]] = defaultdict(list)
+        for r in self.records:
+            for c in r.conditions:
+                index[c].append(r)
+        return index
+
+    @cached_property
+    def _by_source(self) -> dict[str, list[Record]]:
+        index: dict[str, list[Record]] = defaultdict(list)
+        for r in self.records:
+            for s in r.sources:
+                index[s].append(r)
+        return index
+
     def by_id(self, record_id: str) -> Record:
-        return next(r for r in self.records if r.id == record_id)
+        return self._by_id[record_id]
 
     def for_condition(self, condition: str) -> list[Record]:
-        return [r for r in self.records if condition in r.conditions]
+        return list(self._by_condition.get(condition, ()))
 
     def for_source(self, source: str) -> list[Record]:
-        return [r for r in self.records if source in r.sources]
+        return list(self._by_source.get(source, ()))
 
 
 def repo_path(path: Path) -> str:
