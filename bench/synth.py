@@ -25,11 +25,77 @@ from evidence_map.vocab import load_vocabularies
 HEADER = "# yaml-language-server: $schema=../schema/record.schema.json\n"
 
 SURNAMES = (
-    "Abbasi Bao Castro Dawson Eriksen Fujita Gomez Haddad Ito Jensen Kovacs Liang Moreau Nakamura Okafor "
-    "Petrov Qureshi Rossi Sato Tanaka Usman Vargas Wang Xu Yilmaz Zhang Alves Brandt Cheng Duarte Esposito "
-    "Fischer Gupta Hansen Iyer Jung Kim Lopez Mehta Nguyen Olsen Park Reyes Singh Torres Ueda Vogel Weber "
-    "Yang Zhou Li Chen Liu Zhao Huang Wu Sun Ma Hu Guo He Lin Luo Tang Xie Han Song Cao Deng Feng"
-).split()
+    "Abbasi",
+    "Bao",
+    "Castro",
+    "Dawson",
+    "Eriksen",
+    "Fujita",
+    "Gomez",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kovacs",
+    "Liang",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Qureshi",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Usman",
+    "Vargas",
+    "Wang",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Alves",
+    "Brandt",
+    "Cheng",
+    "Duarte",
+    "Esposito",
+    "Fischer",
+    "Gupta",
+    "Hansen",
+    "Iyer",
+    "Jung",
+    "Kim",
+    "Lopez",
+    "Mehta",
+    "Nguyen",
+    "Olsen",
+    "Park",
+    "Reyes",
+    "Singh",
+    "Torres",
+    "Ueda",
+    "Vogel",
+    "Weber",
+    "Yang",
+    "Zhou",
+    "Li",
+    "Chen",
+    "Liu",
+    "Zhao",
+    "Huang",
+    "Wu",
+    "Sun",
+    "Ma",
+    "Hu",
+    "Guo",
+    "He",
+    "Lin",
+    "Luo",
+    "Tang",
+    "Xie",
+    "Han",
+    "Song",
+    "Cao",
+    "Deng",
+    "Feng",
+)
 JOURNALS = (
     "Stem Cell Res Ther",
     "J Extracell Vesicles",
@@ -73,6 +139,7 @@ ROB_LEVELS = ("low", "low-moderate", "moderate", "moderate-high", "high", "uncle
 AMSTAR = ("high", "moderate", "moderate", "low", "low", "critically-low", "not-rated")
 BIASES = ("allocation concealment", "blinding of assessors", "random housing", "selective reporting", "small samples")
 SPECIES_SKEW = ("rat", "mouse", "rat", "mouse", "rabbit", "pig", "sheep", "dog", "monkey")
+FLAWS = ["protocol", "search", "RoB"]
 FACTORS = ("dose", "timing", "model", "modification", "delivery", "comparator")
 SENTENCES = (
     "Most included studies used young male animals and short follow-up, which limits what the pooled "
@@ -145,8 +212,10 @@ def make_record(i: int, rng: random.Random, vocab: Any, today: date) -> dict[str
     conditions = [first_cond]
     if rng.random() < 0.15:
         conditions.append(rng.choice([c for c in conds if c != first_cond]))
-    first_src = sources[i % len(sources)] if i < 2 * len(sources) else rng.choices(sources, weights=_skew(len(sources)))[0]
-    src = [first_src] + rng.sample([s for s in sources[:8] if s != first_src], rng.randint(0, 3))
+    first_src = (
+        sources[i % len(sources)] if i < 2 * len(sources) else rng.choices(sources, weights=_skew(len(sources)))[0]
+    )
+    src = [first_src, *rng.sample([s for s in sources[:8] if s != first_src], rng.randint(0, 3))]
     species = sorted(set(rng.sample(SPECIES_SKEW, rng.randint(1, 3))))
     year = rng.randint(2012, min(2025, today.year))
     author = rng.choice(SURNAMES)
@@ -194,7 +263,7 @@ def make_record(i: int, rng: random.Random, vocab: Any, today: date) -> dict[str
         "publication_bias": {"assessed": True, "detected": rng.random() < 0.4, "source": "Table 2"},
         "amstar2": {
             "rating": amstar,
-            "critical_flaws": None if rng.random() < 0.5 else rng.sample(["protocol", "search", "RoB"], rng.randint(0, 2)),
+            "critical_flaws": None if rng.random() < 0.5 else rng.sample(FLAWS, rng.randint(0, 2)),
             "source": "Section 3.3",
         },
         "dosing": {

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -92,8 +93,12 @@ class ChartRenderer:
     def path_for(self, key: str) -> Path:
         return self.cache_dir / f"{key}.svg"
 
-    def raw_svg(self, spec: dict[str, Any]) -> str:
-        """vl-convert's SVG for a Vega-Lite spec, from the cache when it is there."""
+    def raw_svg(self, spec: dict[str, Any], validate: Callable[[], object] | None = None) -> str:
+        """vl-convert's SVG for a Vega-Lite spec, from the cache when it is there.
+
+        `validate`, when given, is called before a spec is drawn (a cache miss) and should raise
+        if the spec is not valid Vega-Lite; a spec found in the cache was valid when it was drawn.
+        """
         key = cache_key(spec)
         path = self.path_for(key)
         try:
@@ -103,6 +108,8 @@ class ChartRenderer:
         if cached.lstrip().startswith("<svg"):
             self.reused += 1
             return cached
+        if validate is not None:
+            validate()
         svg = vlc.vegalite_to_svg(spec, vl_version=vegalite_version(spec))
         self.rendered += 1
         self._write(path, svg)
@@ -110,7 +117,9 @@ class ChartRenderer:
 
     def svg(self, figure: Figure) -> str:
         """The figure as a standalone, accessible SVG document."""
-        raw = self.raw_svg(figure.chart.to_dict())
+        # Checking a spec against the Vega-Lite schema costs as much as building it, so it is done
+        # only when the chart is drawn, not to compute the cache key of an unchanged chart.
+        raw = self.raw_svg(figure.chart.to_dict(validate=False), validate=figure.chart.to_dict)
         return accessible_svg(raw, figure.title, figure.description, _id_prefix(figure.name))
 
     def _write(self, path: Path, text: str) -> None:

@@ -122,6 +122,10 @@ GAP_STEP = 20
 FOREST_STEP = 34
 FOREST_LABEL_WIDTH = 210
 FOREST_PLOT_WIDTH = 230
+# At most this many effects in one forest plot. Past it a plot is too tall to read (34 px a row),
+# its SVG outgrows a page (about 1.5 KB a row) and Vega can no longer compile it; the plot then
+# shows the effects of the reviews that pool the most primary studies and says how many it leaves out.
+FOREST_MAX_ROWS = 60
 
 # Measures that may share an axis; the families never do. Ratios go on a log scale.
 FOREST_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -153,11 +157,22 @@ class Figure:
 
 
 def _finish(chart: Any) -> Any:
-    """The shared look: white background (readable in the site's dark palette too), one font."""
-    return (
-        chart.configure(background="white", font=FONT, padding=8)
-        .configure_view(stroke=None)
-        .configure_axis(
+    """The shared look: white background (readable in the site's dark palette too), one font.
+
+    The whole configuration is set in one step: each of Altair's `configure_*` methods copies the
+    chart with all its data, which cost six deep copies per chart, most of the time spent building
+    a large forest plot. The chart is one the caller has just built, so setting it in place is safe.
+    """
+    chart.config = alt.Config(
+        # No ARIA attributes on each mark and guide: the SVG's root has role="img" with a title and
+        # a description (chartrender), which makes everything inside it presentational, and the
+        # numbers are in a table beside the chart. They were over half of a large chart's bytes.
+        aria=False,
+        background="white",
+        font=FONT,
+        padding=8,
+        view=alt.ViewConfig(stroke=None),
+        axis=alt.AxisConfig(
             labelFont=FONT,
             titleFont=FONT,
             labelFontSize=11,
@@ -168,8 +183,8 @@ def _finish(chart: Any) -> Any:
             domainColor="#888888",
             tickColor="#888888",
             gridColor=GRID,
-        )
-        .configure_legend(
+        ),
+        legend=alt.LegendConfig(
             labelFont=FONT,
             titleFont=FONT,
             labelFontSize=11,
@@ -178,14 +193,17 @@ def _finish(chart: Any) -> Any:
             titleColor=INK,
             titleFontWeight="normal",
             labelLimit=260,
-        )
-        .configure_header(labelFont=FONT, titleFont=FONT, labelColor=INK, titleColor=INK)
-        .configure_title(font=FONT, fontSize=12, color=INK, anchor="start", fontWeight="bold")
+        ),
+        header=alt.HeaderConfig(labelFont=FONT, titleFont=FONT, labelColor=INK, titleColor=INK),
+        title=alt.TitleConfig(font=FONT, fontSize=12, color=INK, anchor="start", fontWeight="bold"),
     )
+    return chart
 
 
 def _data(rows: Sequence[Mapping[str, Any]]) -> alt.Data:
-    return alt.Data(values=[dict(r) for r in rows])
+    # A tuple, not a list: Altair deep-copies lists and dicts every time a chart is layered,
+    # concatenated or encoded, but passes a tuple by reference (and writes it out as a list).
+    return alt.Data(values=tuple(dict(r) for r in rows))
 
 
 def _num(value: float) -> str:
@@ -755,10 +773,12 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
                 "improves": f"{e.improves} is better",
             }
         )
-    order = [row.label for row in rows]
+    # The explicit domain fixes the row order. No `sort` list as well: Vega-Lite compiles one into
+    # a conditional expression nested once per row, which overflows the JavaScript stack at a few
+    # thousand rows (vl-convert: "Maximum call stack size exceeded"); the drawing is the same.
+    order = tuple(row.label for row in rows)
     y = alt.Y(
         "row:N",
-        sort=order,
         scale=alt.Scale(domain=order),
         title=None,
         axis=alt.Axis(
@@ -810,7 +830,7 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
                 align="left", baseline="middle", dy=-6, fontSize=11, color=INK, lineBreak="\n", lineHeight=13
             )
             .encode(
-                y=alt.Y("row:N", sort=order, scale=alt.Scale(domain=order), axis=None),
+                y=alt.Y("row:N", scale=alt.Scale(domain=order), axis=None),
                 text=f"{field}:N",
                 x=alt.value(0),
             )
@@ -843,11 +863,12 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
         if seen[label] > 1:
             label = f"{label} [{seen[label]}]"
         rows.append(_ForestRow(r, e, label))
+    # A ratio at or below 0 has no place on a log scale.
+    drawable = [row for row in rows if not row.effect.is_ratio or min(_values(row.effect)) > 0]
+    shown = _largest_reviews_first(drawable, FOREST_MAX_ROWS)
     panels, plotted = [], []
     for family, measures, title in FOREST_FAMILIES:
-        in_family = [row for row in rows if row.effect.measure in measures]
-        if family == "ratio":  # a ratio at or below 0 has no place on a log scale
-            in_family = [row for row in in_family if min(_values(row.effect)) > 0]
+        in_family = [row for row in shown if row.effect.measure in measures]
         if in_family:
             panels.append(_forest_panel(in_family, family, measures, title))
             plotted += in_family
@@ -860,7 +881,13 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     no_ci = sum(1 for row in plotted if row.effect.ci_low is None or row.effect.ci_high is None)
     n_measure = Counter(row.effect.measure for row in plotted)
     kinds = _join([f"{k} {m}" for _, ms, _ in FOREST_FAMILIES for m in ms for k in [n_measure[m]] if k])
-    head = f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} ({kinds})"
+    if len(plotted) < len(drawable):
+        head = (
+            f"{len(plotted)} of the {len(drawable)} pooled effects on {name}, those of the "
+            f"{_plural(n_reviews, 'review')} that pool the most primary studies ({kinds})"
+        )
+    else:
+        head = f"{_plural(len(plotted), 'pooled effect')} from {_plural(n_reviews, 'review')} of {name} ({kinds})"
     if len(plotted) == 1:
         e = plotted[0].effect
         if no_ci:
@@ -875,8 +902,10 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
             f"{head}: {favour} {'favours' if favour == 1 else 'favour'} MSC-EVs with a 95% CI that excludes no effect"
             + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
         )
-    if len(plotted) < len(rows):
-        description += f" {_plural(len(rows) - len(plotted), 'ratio')} at or below zero cannot be drawn."
+    if len(plotted) < len(drawable):
+        description += f" The other {len(drawable) - len(plotted)} are listed in the downloads."
+    if len(drawable) < len(rows):
+        description += f" {_plural(len(rows) - len(drawable), 'ratio')} at or below zero cannot be drawn."
     table = tuple(
         (
             row.record.label,
@@ -899,6 +928,18 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
         columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
         rows=table,
     )
+
+
+def _largest_reviews_first(rows: list[_ForestRow], limit: int) -> list[_ForestRow]:
+    """All rows when they fit; else the effects of the reviews pooling the most studies (newest first
+    among equals), up to `limit`, in their original order."""
+    if len(rows) <= limit:
+        return rows
+    ranked = sorted(
+        range(len(rows)), key=lambda i: (-rows[i].record.n_studies, -rows[i].record.year, rows[i].record.id, i)
+    )
+    keep = set(ranked[:limit])
+    return [row for i, row in enumerate(rows) if i in keep]
 
 
 def _cell(value: float | None) -> float | str:

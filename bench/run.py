@@ -1,0 +1,649 @@
+"""Where build time goes: build the site from 47 real and N synthetic records and print a table per N.
+
+    python -m bench.run                       # 47 (real), 500, 2000, 5000; writes bench/RESULTS.md
+    python -m bench.run --sizes 47,500        # a quicker look; --no-browser skips the browser checks
+
+For each N: a cold full build (empty work folder and chart cache), each in a fresh process
+(bench/worker.py) with time and peak memory per stage; the built site's size, page count and
+search index; a real browser's page weights and search timings (Debian chromium); then a rebuild
+with nothing changed and a rebuild after editing one effect of one record. Raw figures go to
+bench/out/results.json, the tables to stdout and to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import hashlib
+import http.server
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.synth import write_records
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+REAL = 47
+STAGES = ("load + validate", "grading", "charts", "pages", "site generator")
+STAGE_NAMES = {
+    "load + validate": "load + validate",
+    "grading": "grading",
+    "charts": "charts",
+    "pages": "page rendering",
+    "site generator": "mkdocs build",
+}
+PRE = STAGES[:4]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MB = 1024 * 1024
+
+
+# --- builds ---------------------------------------------------------------------------------------
+
+
+def build(evidence: Path, work: Path, site: Path, log: Path) -> dict[str, Any]:
+    """One build in a fresh process (bench/worker.py); its JSON report."""
+    report = work.parent / "report.json"
+    cmd = [sys.executable, "-m", "bench.worker", "--evidence", str(evidence), "--work", str(work)]
+    cmd += ["--out", str(site), "--report", str(report)]
+    with open(log, "a", encoding="utf-8") as fh:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode:
+        raise SystemExit(f"build failed (exit {proc.returncode}); see {log}")
+    result: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    report.unlink()
+    result["total"] = sum(result["timings"].values())
+    return result
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def site_metrics(site: Path) -> dict[str, Any]:
+    files = [p for p in site.rglob("*") if p.is_file()]
+    index = site / "search" / "search_index.json"
+    raw = index.read_bytes() if index.exists() else b""
+    docs = len(json.loads(raw)["docs"]) if raw else 0
+    return {
+        "site_bytes": sum(p.stat().st_size for p in files),
+        "files": len(files),
+        "html_pages": sum(1 for p in files if p.suffix == ".html"),
+        "search_index_bytes": len(raw),
+        "search_index_gzip": len(gzip.compress(raw, 6)),
+        "search_docs": docs,
+    }
+
+
+def edit_one_record(evidence: Path) -> dict[str, Any]:
+    """Change the first effect estimate of one record (the middle file that has a CI), keeping it valid."""
+    files = sorted(evidence.glob("*.yaml"))
+    pattern = re.compile(r"^(\s*-?\s*)estimate: (-?[\d.]+)\n\s*ci_low: (-?[\d.]+)\n\s*ci_high: (-?[\d.]+)$", re.M)
+    order = files[len(files) // 2 :] + files[: len(files) // 2]
+    for path in order:
+        text = path.read_text(encoding="utf-8")
+        m = pattern.search(text)
+        if not m:
+            continue
+        est, lo, hi = (float(m.group(i)) for i in (2, 3, 4))
+        new = round((est + lo) / 2, 3) if est != lo else round((est + hi) / 2, 3)
+        line = m.group(0).replace(f"estimate: {m.group(2)}", f"estimate: {new}", 1)
+        path.write_text(text[: m.start()] + line + text[m.end() :], encoding="utf-8")
+        return {"record": path.stem, "old": est, "new": new}
+    raise SystemExit(f"no record with an effect and a CI under {evidence}")
+
+
+def dependents(evidence: Path, record_id: str) -> set[str]:
+    """The generated files that can depend on one record's effects (any other change is a leak)."""
+    from evidence_map.evidence import load_evidence
+
+    ev = load_evidence(evidence)
+    rec = ev.by_id(record_id)
+    deps = {f"reviews/{rec.id}.md"}
+    deps |= {f"conditions/{c}.md" for c in rec.conditions}
+    deps |= {f"sources/{s}.md" for s in rec.sources}
+    deps |= {f"assets/charts/condition-{c}.svg" for c in rec.conditions}
+    deps |= {f"assets/charts/source-{s}.svg" for s in rec.sources}
+    # Pages and charts computed over all records (verdicts, counts, exports).
+    deps |= {"index.md", "conditions/index.md", "audit.md", "quality.md", "dosing.md", "reviews/index.md"}
+    deps |= {"assets/charts/effectiveness-heatmap.svg", "assets/charts/evidence-gap-map.svg"}
+    # Every download is an export of all records, except the record schema.
+    downloads = Path(evidence).parent / "work" / "docs" / "downloads"
+    deps |= {f"downloads/{p.name}" for p in downloads.iterdir() if p.name != "record.schema.json"}
+    return deps
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _weight(site: Path, base: str, urls: set[str]) -> dict[str, Any]:
+    """Bytes of the site's files behind `urls`, raw and gzip-compressed, with the biggest listed."""
+    sizes = []
+    for url in urls:
+        if not url.startswith(base):
+            continue
+        rel = url[len(base) :].split("#")[0].split("?")[0]
+        path = site / rel
+        if path.is_dir() or not rel or rel.endswith("/"):
+            path = path / "index.html"
+        if path.is_file():
+            data = path.read_bytes()
+            sizes.append((rel or "index.html", len(data), len(gzip.compress(data, 6))))
+    sizes.sort(key=lambda s: -s[1])
+    return {
+        "bytes": sum(s[1] for s in sizes),
+        "gzip": sum(s[2] for s in sizes),
+        "requests": len(sizes),
+        "largest": sizes[:6],
+    }
+
+
+def page_weight(browser: Any, site: Path, base: str, path: str) -> dict[str, Any]:
+    """Everything one visit loads (scrolled to the end, so lazy charts load too), from the files on disk."""
+    context = browser.new_context()
+    page = context.new_page()
+    urls: set[str] = set()
+    page.on("request", lambda req: urls.add(req.url))
+    page.goto(base + path, wait_until="load")
+    height = page.evaluate("document.body.scrollHeight")
+    for y in range(0, int(height) + 800, 800):
+        page.evaluate(f"window.scrollTo(0, {y})")
+    page.wait_for_load_state("networkidle")
+    urls |= set(page.evaluate("Array.from(document.images, i => i.currentSrc || i.src)"))
+    context.close()
+    total = _weight(site, base, urls)
+    charts = _weight(site, base, {u for u in urls if "/assets/charts/" in u})
+    index = _weight(site, base, {u for u in urls if u.endswith("search_index.json")})
+    return {
+        **total,
+        "charts": charts["bytes"],
+        "charts_gzip": charts["gzip"],
+        "search_index": index["bytes"],
+        "search_index_gzip": index["gzip"],
+    }
+
+
+def search_timing(browser: Any, base: str, query: str) -> dict[str, float]:
+    """Seconds from page load until search is ready, and from typing a query to the first result."""
+    context = browser.new_context()
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(base, wait_until="load")
+    loaded = time.perf_counter() - t0
+    box = page.locator("input.md-search__input")
+    box.click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.md-search-result__meta');"
+        " return m && !/Initializing/i.test(m.textContent); }",
+        timeout=600_000,
+    )
+    ready = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    page.keyboard.type(query)
+    page.wait_for_selector(".md-search-result__item", timeout=600_000)
+    first = time.perf_counter() - t1
+    hits = page.locator(".md-search-result__meta").inner_text()
+    # A second query on the warm index: clear, type, wait for the result list to change.
+    box.fill("")
+    t2 = time.perf_counter()
+    page.keyboard.type("inflammation")
+    page.wait_for_function(
+        "() => /inflammation/i.test(document.querySelector('.md-search-result__list')?.textContent || '')",
+        timeout=600_000,
+    )
+    second = time.perf_counter() - t2
+    context.close()
+    return {"page_load": loaded, "search_ready": ready, "query": first, "query2": second, "hits": hits.strip()}
+
+
+PAGEFIND_QUERY = """async ([q1, q2]) => {
+  const t0 = performance.now();
+  const pf = await import("/pagefind/pagefind.js");
+  await pf.init();
+  const t1 = performance.now();
+  const r1 = await pf.search(q1);
+  const top1 = await Promise.all(r1.results.slice(0, 10).map((x) => x.data()));
+  const t2 = performance.now();
+  const r2 = await pf.search(q2);
+  await Promise.all(r2.results.slice(0, 10).map((x) => x.data()));
+  const t3 = performance.now();
+  return {init: (t1 - t0) / 1000, query: (t2 - t1) / 1000, query2: (t3 - t2) / 1000,
+          hits: r1.results.length, first: top1.length ? top1[0].url : null};
+}"""
+
+
+def pagefind_metrics(site: Path) -> dict[str, Any] | None:
+    """The alternative search index: Pagefind's chunked index of the built pages, and a query on it.
+
+    Needs the `pagefind` package with its binary (pip install 'pagefind[bin]'); None without it.
+    The index goes into site/pagefind/, as it would be published.
+    """
+    try:
+        import pagefind_bin  # noqa: F401
+    except ImportError:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    t0 = time.perf_counter()
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--root-selector", "article"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    seconds = time.perf_counter() - t0
+    files = [p for p in (site / "pagefind").rglob("*") if p.is_file()]
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(base, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            urls: set[str] = set()
+            page.on("request", lambda req: urls.add(req.url))
+            timing = page.evaluate(PAGEFIND_QUERY, ["sepsis", "inflammation"])
+            context.close()
+        finally:
+            browser.close()
+    fetched = _weight(site, base, {u for u in urls if "/pagefind/" in u})
+    return {
+        "index_seconds": seconds,
+        "index_bytes": sum(p.stat().st_size for p in files),
+        "index_files": len(files),
+        "fetched_bytes": fetched["bytes"],
+        "fetched_gzip": fetched["gzip"],
+        "fetched_requests": fetched["requests"],
+        **timing,
+    }
+
+
+def browser_metrics(site: Path, condition: str) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    with serve(site) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return {
+                "search": search_timing(browser, base, "sepsis"),
+                "home": page_weight(browser, site, base, ""),
+                "condition": {"page": condition, **page_weight(browser, site, base, f"conditions/{condition}/")},
+            }
+        finally:
+            browser.close()
+
+
+def biggest_condition(site: Path) -> str:
+    pages = sorted((site / "conditions").glob("*/index.html"), key=lambda p: -p.stat().st_size)
+    return pages[0].parent.name
+
+
+# --- one size ------------------------------------------------------------------------------------
+
+
+def run_size(n: int, seed: int, browser: bool) -> dict[str, Any]:
+    base = OUT / f"n{n}"
+    if base.exists():
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    evidence, work, site, log = base / "evidence", base / "work", base / "site", base / "build.log"
+    if n == REAL:
+        shutil.copytree(ROOT / "evidence", evidence)
+    else:
+        write_records(n, evidence, seed)
+    result: dict[str, Any] = {"n": n, "real": n == REAL}
+
+    print(f"[{n}] full build ...", flush=True)
+    result["full"] = build(evidence, work, site, log)
+    result["site"] = site_metrics(site)
+
+    print(f"[{n}] rebuild, nothing changed ...", flush=True)
+    before = tree_hashes(site)
+    result["noop"] = build(evidence, work, site, log)
+    after = tree_hashes(site)
+    result["noop"]["site_files_changed"] = sorted(p for p in after if before.get(p) != after[p])
+
+    print(f"[{n}] rebuild after a one-record edit ...", flush=True)
+    edit = edit_one_record(evidence)
+    result["edit"] = build(evidence, work, site, log)
+    result["edit"]["edit"] = edit
+    deps = dependents(evidence, edit["record"])
+    result["edit"]["dependents"] = sorted(deps)
+    result["edit"]["leaks"] = sorted(set(result["edit"]["files_written"]) - deps)
+    changed = tree_hashes(site)
+    result["edit"]["site_files_changed"] = sorted(p for p in changed if after.get(p) != changed[p])
+    result["edit"]["site_files"] = len(changed)
+
+    if browser:  # on the site as it is now, after the edit: one effect differs from the full build
+        print(f"[{n}] browser ...", flush=True)
+        result["browser"] = browser_metrics(site, biggest_condition(site))
+        print(f"[{n}] Pagefind ...", flush=True)
+        result["pagefind"] = pagefind_metrics(site)
+    return result
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    def cpuinfo() -> str:
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+        return platform.processor() or "unknown"
+
+    mem = "unknown"
+    with contextlib.suppress(OSError):
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    chromium = "not found"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    versions = ", ".join(
+        f"{p} {metadata.version(p)}" for p in ("mkdocs", "mkdocs-material", "altair", "vl-convert-python", "playwright")
+    )
+    return {
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "memory": mem,
+        "cpu": cpuinfo(),
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "packages": versions,
+        "browser": chromium,
+    }
+
+
+def _s(x: float) -> str:
+    return f"{x:.1f}" if x < 100 else f"{x:.0f}"
+
+
+def _mb(x: float) -> str:
+    return f"{x / MB:.1f}" if x < 100 * MB else f"{x / MB:.0f}"
+
+
+def _kb(x: float) -> str:
+    return f"{x / 1024:,.0f} KB"
+
+
+def size_table(r: dict[str, Any]) -> list[str]:
+    full = r["full"]
+    t, peak = full["timings"], full["peak_rss"]
+    total = full["total"]
+    label = f"{r['n']} real records" if r["real"] else f"{r['n']:,} synthetic records"
+    lines = [
+        f"### {label} ({full['effects']:,} effects)",
+        "",
+        "| Stage | Time (s) | Share of total | Peak memory (MB) |",
+        "|---|---:|---:|---:|",
+    ]
+    for key in ("startup (imports)", *STAGES):
+        name = STAGE_NAMES.get(key, key)
+        lines.append(f"| {name} | {_s(t[key])} | {100 * t[key] / total:.0f}% | {_mb(peak[key])} |")
+    pre = sum(t[k] for k in PRE)
+    lines.append(f"| **total** | **{_s(total)}** | 100% | {_mb(max(peak.values()))} |")
+    lines.append("")
+    s = r["site"]
+    lines.append(
+        f"Stages before mkdocs: {_s(pre)} s = {pre / t['site generator']:.2f} × the mkdocs build "
+        f"({_s(t['site generator'])} s). Charts: {full['charts_rendered']} rendered. "
+        f"Site: {s['html_pages']:,} pages, {_mb(s['site_bytes'])} MB in {s['files']:,} files; "
+        f"search index {_mb(s['search_index_bytes'])} MB ({_mb(s['search_index_gzip'])} MB gzipped), "
+        f"{s['search_docs']:,} entries."
+    )
+    lines.append("")
+    noop, edit = r["noop"], r["edit"]
+    e = edit["edit"]
+    lines += [
+        "| Rebuild | Time (s) | vs full build | Charts rendered | Pages written | mkdocs (s) | Site files changed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| nothing changed | {_s(noop['total'])} | {noop['total'] / total:.2f} | {noop['charts_rendered']} "
+        f"| {noop['pages_written']} | {_s(noop['timings']['site generator'])} "
+        f"| {len(noop['site_files_changed'])} of {s['files']:,} |",
+        f"| one record edited | {_s(edit['total'])} | {edit['total'] / total:.2f} | {edit['charts_rendered']} "
+        f"| {edit['pages_written']} | {_s(edit['timings']['site generator'])} "
+        f"| {len(edit['site_files_changed'])} of {edit['site_files']:,} |",
+        "",
+        f"The edit changed one effect estimate of `{e['record']}` ({e['old']} → {e['new']}). Files rewritten: "
+        + ", ".join(f"`{p}`" for p in edit["files_written"])
+        + (
+            f". Outside the record's dependents: {', '.join(edit['leaks'])}."
+            if edit["leaks"]
+            else "; all of them depend on the record."
+        ),
+        "",
+    ]
+    if "browser" in r:
+        b = r["browser"]
+        q = b["search"]
+        lines.append(
+            f"Browser: search ready {_s(q['search_ready'])} s after opening the home page; "
+            f"query 'sepsis' {q['query']:.2f} s to the first result ({q['hits']}), "
+            f"a second query {q['query2']:.2f} s. "
+            f"Home page {_kb(b['home']['bytes'])} ({_kb(b['home']['gzip'])} gzipped), of which charts "
+            f"{_kb(b['home']['charts'])} and search index {_kb(b['home']['search_index'])}; "
+            f"condition page `{b['condition']['page']}` {_kb(b['condition']['bytes'])} "
+            f"({_kb(b['condition']['gzip'])} gzipped), of which charts {_kb(b['condition']['charts'])} "
+            f"and search index {_kb(b['condition']['search_index'])}."
+        )
+        lines.append("")
+    pf = r.get("pagefind")
+    if pf:
+        lines.append(
+            f"Pagefind instead (an alternative index of the same pages): indexing {_s(pf['index_seconds'])} s, "
+            f"{_mb(pf['index_bytes'])} MB in {pf['index_files']:,} files on the server; the first query "
+            f"('sepsis', {pf['hits']} pages) fetched {_kb(pf['fetched_bytes'])} in {pf['fetched_requests']} requests "
+            f"({_kb(pf['fetched_gzip'])} gzipped) and took {pf['init'] + pf['query']:.2f} s including start-up; "
+            f"a second query {pf['query2']:.2f} s."
+        )
+        lines.append("")
+    return lines
+
+
+def growth_table(results: dict[int, dict[str, Any]]) -> list[str]:
+    ns = sorted(results)
+    head = "| Stage | " + " | ".join(f"{n:,}" for n in ns) + " | t(5,000)/t(500) |"
+    lines = [head, "|---|" + "---:|" * (len(ns) + 1)]
+    rows = [*STAGES, "pre", "total"]
+    for key in rows:
+        vals = []
+        for n in ns:
+            t = results[n]["full"]["timings"]
+            vals.append(
+                sum(t[k] for k in PRE) if key == "pre" else results[n]["full"]["total"] if key == "total" else t[key]
+            )
+        ratio = ""
+        if 500 in results and 5000 in results:
+            i, j = ns.index(500), ns.index(5000)
+            ratio = f"{vals[j] / vals[i]:.1f}" if vals[i] else ""
+        name = {"pre": "stages before mkdocs", "total": "**total**"}.get(key, STAGE_NAMES.get(key, key))
+        lines.append(f"| {name} | " + " | ".join(_s(v) for v in vals) + f" | {ratio} |")
+    return lines
+
+
+def _weight_text(n: int, w: dict[str, Any]) -> str:
+    without, without_raw = w["gzip"] - w["search_index_gzip"], w["bytes"] - w["search_index"]
+    return f"{n:,}: {_kb(w['gzip'])} ({_kb(w['bytes'])}); without the search index {_kb(without)} ({_kb(without_raw)})"
+
+
+def goals(results: dict[int, dict[str, Any]]) -> list[str]:
+    """The issue's goals, each checked against the figures of this run."""
+    ns = sorted(results)
+    big = results[max(ns)]
+    rows = []
+
+    def pre(n: int) -> float:
+        return sum(results[n]["full"]["timings"][k] for k in PRE)
+
+    def gen(n: int) -> float:
+        return float(results[n]["full"]["timings"]["site generator"])
+
+    ok = all(pre(n) < gen(n) for n in ns)
+    rows.append(
+        (
+            "stages before mkdocs < mkdocs build, every N (cold build)",
+            ", ".join(f"{n:,}: {_s(pre(n))} vs {_s(gen(n))} s" for n in ns),
+            ok,
+        )
+    )
+    if 500 in results and 5000 in results:
+        ratio = results[5000]["full"]["total"] / results[500]["full"]["total"]
+        rows.append(("t(5,000)/t(500) <= 11", f"{ratio:.1f}", ratio <= 11))
+    noop = all(results[n]["noop"]["charts_rendered"] == 0 and results[n]["noop"]["pages_written"] == 0 for n in ns)
+    rows.append(
+        (
+            "rebuild, nothing changed: no chart re-rendered, no page rewritten",
+            ", ".join(
+                f"{n:,}: {results[n]['noop']['charts_rendered']} charts, {results[n]['noop']['pages_written']} pages, "
+                f"{results[n]['noop']['total'] / results[n]['full']['total']:.2f} of the full time"
+                for n in ns
+            ),
+            noop,
+        )
+    )
+    edit = all(not results[n]["edit"]["leaks"] for n in ns)
+    rows.append(
+        (
+            "one-record edit: only the generated pages and charts that depend on it are rewritten",
+            ", ".join(
+                f"{n:,}: {results[n]['edit']['pages_written']} files rewritten, "
+                f"{results[n]['edit']['charts_rendered']} charts drawn"
+                f"{'' if not results[n]['edit']['leaks'] else ' (some not dependent)'}"
+                for n in ns
+            ),
+            edit,
+        )
+    )
+    rows.append(
+        (
+            "one-record edit: only the dependent pages are redone by mkdocs",
+            ", ".join(
+                f"{n:,}: all {results[n]['site']['html_pages']:,} pages, "
+                f"{_s(results[n]['edit']['timings']['site generator'])} s "
+                f"(of which {sum(p.endswith('.html') for p in results[n]['edit']['site_files_changed'])} changed)"
+                for n in ns
+            ),
+            False,
+        )
+    )
+    peak = max(big["full"]["peak_rss"].values())
+    rows.append((f"peak memory < 2 GB at {max(ns):,}", f"{_mb(peak)} MB", peak < 2 * 1024 * MB))
+    if "browser" in big:
+        b = big["browser"]
+        s = big["site"]
+        rows.append(
+            (
+                f"search index usable at {max(ns):,}",
+                f"{_mb(s['search_index_bytes'])} MB ({_mb(s['search_index_gzip'])} MB gzipped) loaded by every page; "
+                f"ready {_s(b['search']['search_ready'])} s after opening a page; query {b['search']['query']:.2f} s",
+                None,
+            )
+        )
+        for page in ("home", "condition"):
+            seen = [n for n in ns if "browser" in results[n]]
+            rows.append(
+                (
+                    f"{page} page < 1 MB transferred, every N (gzipped; uncompressed in brackets)",
+                    ", ".join(_weight_text(n, results[n]["browser"][page]) for n in seen),
+                    all(results[n]["browser"][page]["gzip"] < MB for n in seen),
+                )
+            )
+    lines = ["| Goal | Measured | Met |", "|---|---|---|"]
+    for goal, measured, met in rows:
+        lines.append(f"| {goal} | {measured} | {'see note' if met is None else 'yes' if met else '**no**'} |")
+    return lines
+
+
+def report(results: dict[int, dict[str, Any]], info: dict[str, str]) -> str:
+    lines = [
+        "# Build benchmark: results",
+        "",
+        "Produced by `python -m bench.run` (see bench/README.md). One run; times are wall-clock seconds on",
+        "this machine, which is shared and noisy, so read the ratios rather than the absolute figures.",
+        "",
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} memory, Python {info['python']}, "
+        f"{info['os']}; {info['packages']}; {info['browser']}.",
+        "",
+        "## Goals",
+        "",
+        *goals(results),
+        "",
+        "## Total time by N",
+        "",
+        *growth_table(results),
+        "",
+        "## Per N",
+        "",
+    ]
+    for n in sorted(results):
+        lines += size_table(results[n])
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="47,500,2000,5000", help="comma-separated record counts; 47 = the real ones")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-browser", action="store_true", help="skip the page-weight and search checks")
+    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from bench/out/results.json")
+    args = ap.parse_args()
+    if args.report_only:
+        saved = json.loads((OUT / "results.json").read_text(encoding="utf-8"))
+        text = report({int(n): r for n, r in saved["results"].items()}, saved["machine"])
+        args.results.write_text(text, encoding="utf-8")
+        print(text)
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",")]
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict[int, dict[str, Any]] = {}
+    info = machine()
+    for n in sizes:
+        results[n] = run_size(n, args.seed, not args.no_browser)
+        (OUT / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))
+        print("\n".join(size_table(results[n])), flush=True)
+    text = report(results, info)
+    args.results.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

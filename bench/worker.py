@@ -1,0 +1,148 @@
+"""One build in a fresh process, timed and memory-measured per stage; prints a JSON report.
+
+Run by bench/run.py, once per build, so that every build starts from a cold interpreter (as
+`build.py build` does) and its memory figures belong to it alone.
+
+Time per stage is the pipeline's own `Prepared.timings` (evidence_map/site.py). Peak memory per
+stage is the peak resident set size (VmHWM) of this process while the stage ran: the high-water
+mark is reset at each stage boundary (writing 5 to /proc/self/clear_refs) and read at the next.
+It covers Python objects and native memory alike (vl-convert's V8 runs inside this process),
+which tracemalloc would miss. Memory Python keeps from an earlier stage (the loaded records,
+for instance) counts in the later stages too, as it does in a real build. The site generator
+runs in a child process, started through bench/spawn.py so that its ru_maxrss is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+T_START = time.perf_counter()
+
+from evidence_map import site  # noqa: E402
+
+T_IMPORTED = time.perf_counter()
+
+
+def _status(field: str) -> int:
+    """A VmHWM/VmRSS figure of this process, in bytes."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class StagePeaks:
+    """Peak RSS per stage, from the kernel's high-water mark reset at every boundary."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[str, int] = {}
+        self.resettable = _reset_peak()
+
+    def close(self, stage: str) -> None:
+        self.peaks[stage] = _status("VmHWM")
+        _reset_peak()
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) of every file under root: a file the build rewrote gets a new mtime."""
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()
+    }
+
+
+def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
+    peaks = StagePeaks()
+    peaks.close("startup (imports)")
+    before = snapshot(work / "docs")
+
+    # Stage boundaries inside prepare_evidence, marked by wrapping the functions it calls there.
+    grade_all, data_version = site.grade_all, site.data_version
+
+    def grade_all_marked(*a: Any, **k: Any) -> Any:
+        peaks.close("load + validate")
+        result = grade_all(*a, **k)
+        peaks.close("grading")
+        return result
+
+    def data_version_marked(*a: Any, **k: Any) -> Any:
+        peaks.close("charts")
+        return data_version(*a, **k)
+
+    # The site generator is started through bench/spawn.py, which records its own peak memory.
+    generator_report = work.parent / f"generator-{os.getpid()}.json"
+    real_run = subprocess.run
+
+    def run_via_launcher(cmd: list[str], *a: Any, **k: Any) -> Any:
+        if "mkdocs" in cmd:
+            cmd = [sys.executable, "-m", "bench.spawn", str(generator_report), "--", *cmd]
+        return real_run(cmd, *a, **k)
+
+    site.grade_all, site.data_version = grade_all_marked, data_version_marked  # type: ignore[assignment]
+    site.subprocess.run = run_via_launcher  # type: ignore[attr-defined]
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        prepared = site.prepare(evidence, work)
+        peaks.close("pages")
+        site.publish(prepared, out, strict=False)
+    finally:
+        site.grade_all, site.data_version = grade_all, data_version  # type: ignore[assignment]
+        site.subprocess.run = real_run  # type: ignore[attr-defined]
+    if generator_report.exists():
+        peaks.peaks["site generator"] = json.loads(generator_report.read_text(encoding="utf-8"))["peak_rss"]
+        generator_report.unlink()
+    else:  # the build decided the published site was current and did not run the generator
+        peaks.peaks["site generator"] = 0
+
+    after = snapshot(work / "docs")
+    written = sorted(p for p, meta in after.items() if before.get(p) != meta)
+    removed = sorted(set(before) - set(after))
+    timings = {"startup (imports)": T_IMPORTED - T_START, **prepared.timings}
+    return {
+        "records": len(prepared.evidence.records),
+        "effects": sum(len(r.effects) for r in prepared.evidence.records),
+        "timings": timings,
+        "peak_rss": peaks.peaks,
+        "peak_resettable": peaks.resettable,
+        "charts_rendered": prepared.charts_rendered,
+        "charts_reused": prepared.charts_reused,
+        "pages_written": prepared.pages_written,
+        "pages_unchanged": prepared.pages_unchanged,
+        "files_written": written,
+        "files_removed": removed,
+        "wall": time.perf_counter() - T_START,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--evidence", type=Path, required=True)
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--report", type=Path, required=True)
+    args = ap.parse_args()
+    report = run(args.evidence, args.work, args.out)
+    args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
