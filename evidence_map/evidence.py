@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,19 +33,11 @@ class Evidence:
 
     @cached_property
     def _by_condition(self) -> dict[str, list[Record]]:
-        index: dict[str, list[Record]] = defaultdict(list)
-        for r in self.records:
-            for c in r.conditions:
-                index[c].append(r)
-        return index
+        return _index(self.records, lambda r: r.conditions)
 
     @cached_property
     def _by_source(self) -> dict[str, list[Record]]:
-        index: dict[str, list[Record]] = defaultdict(list)
-        for r in self.records:
-            for s in r.sources:
-                index[s].append(r)
-        return index
+        return _index(self.records, lambda r: r.sources)
 
     def by_id(self, record_id: str) -> Record:
         return self._by_id[record_id]
@@ -54,6 +47,14 @@ class Evidence:
 
     def for_source(self, source: str) -> list[Record]:
         return list(self._by_source.get(source, ()))
+
+
+def _index(records: Iterable[Record], keys: Callable[[Record], Iterable[str]]) -> dict[str, list[Record]]:
+    index: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        for k in keys(r):
+            index[k].append(r)
+    return index
 
 
 def repo_path(path: Path) -> str:
