@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import Effect, Record
 
@@ -51,14 +52,14 @@ class Assessed:
     i2: float | None
     i2_from_review: bool  # taken from the review's reported I² range (its highest value)
 
-    @property
+    @cached_property
     def significant(self) -> bool | None:
         """p < 0.05 as reported; with no p, whether the 95% CI excludes no effect."""
         if self.p_derived or self.p is None:
             return ci_excludes_null(self.effect)
         return self.p <= P_SIGNIFICANT if self.p_is_bound else self.p < P_SIGNIFICANT
 
-    @property
+    @cached_property
     def p_below_high(self) -> bool:
         if self.p is None or not self.significant:
             return False
@@ -66,11 +67,11 @@ class Assessed:
             return self.p <= P_HIGH
         return self.p < P_HIGH
 
-    @property
+    @cached_property
     def is_smd(self) -> bool:
         return self.effect.measure == "SMD"
 
-    @property
+    @cached_property
     def meaningful(self) -> bool:
         """Significant, beneficial, and not a small standardized effect."""
         return (
@@ -79,7 +80,7 @@ class Assessed:
             and (not self.is_smd or abs(self.effect.estimate) >= SMD_MODERATE)
         )
 
-    @property
+    @cached_property
     def high_grade(self) -> bool:
         return (
             self.meaningful

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .evidence import Evidence
-from .grading import grade_all
+from .grading import Assessed, assess, verdict
+from .model import Record
 
 
 @dataclass(frozen=True)
@@ -23,20 +24,30 @@ class VerdictChange:
 
 
 def verdict_changes(evidence: Evidence) -> list[VerdictChange]:
-    """Every change of a condition's overall verdict, newest first."""
+    """Every change of a condition's overall verdict, newest first.
+
+    A condition's verdict depends only on the effects on that condition, so each effect is
+    assessed once, and after each date only the conditions the date's records touch are graded.
+    """
     conditions = evidence.vocab.conditions.ids
-    dates = sorted({r.added for r in evidence.records})
+    by_date: dict[str, list[Record]] = {}
+    for r in evidence.records:
+        by_date.setdefault(r.added, []).append(r)
+    assessed: dict[str, list[Assessed]] = {c: [] for c in conditions}
+    labels: dict[str, str] = {}
     changes: list[VerdictChange] = []
-    previous = None
-    for date in dates:
-        current = grade_all(conditions, [r for r in evidence.records if r.added <= date])
-        if previous is not None:
-            for cid in conditions:
-                before, after = previous[cid].overall.label, current[cid].overall.label
-                if before != after:
-                    added = tuple(r.id for r in evidence.records if r.added == date and cid in r.conditions)
-                    changes.append(VerdictChange(date, cid, before, after, added))
-        previous = current
+    for i, date in enumerate(sorted(by_date)):
+        new = by_date[date]
+        for r in new:
+            for c in r.conditions:
+                assessed[c] += [assess(r, e) for e in r.effects_for(c)]
+        touched = conditions if i == 0 else [c for c in conditions if any(c in r.conditions for r in new)]
+        for cid in touched:
+            before, after = labels.get(cid), verdict(assessed[cid]).label
+            labels[cid] = after
+            if i and before != after:
+                added = tuple(r.id for r in new if cid in r.conditions)
+                changes.append(VerdictChange(date, cid, str(before), after, added))
     return sorted(changes, key=lambda c: (c.date, c.condition), reverse=True)
 
 

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 _SPACE = re.compile(r"\s+")
 _SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>&\"'~=$^@:%")
+_REFERENCES = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
 
 
 def escape(value: Any) -> Any:
@@ -26,8 +27,7 @@ def escape(value: Any) -> Any:
         return ""
     if isinstance(value, Markup):
         return value
-    text = _SPACE.sub(" ", str(value))
-    return Markup("".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in text))
+    return Markup(_SPACE.sub(" ", str(value)).translate(_REFERENCES))
 
 
 def yaml_string(value: str) -> Markup:

@@ -73,6 +73,10 @@ def load(text: str) -> Loaded:
     """Parse YAML text strictly into data and a map of field path -> line."""
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise LoadError(1, "file is empty; a record is a YAML mapping of fields")
+    node = _fast_node(text)
+    if node is not None:
+        fast_lines: dict[Path, int] = {}
+        return Loaded(_build(node, (), fast_lines, yaml.SafeLoader("")), fast_lines)
     loader = None
     try:
         loader = _StrictLoader(text)
@@ -100,6 +104,30 @@ def load(text: str) -> Loaded:
     constructor = yaml.SafeLoader("")
     data = _build(node, (), lines, constructor)
     return Loaded(data, lines)
+
+
+def _fast_node(text: str) -> Node | None:
+    """The node tree from libyaml when the text is plain, valid YAML without anchors or aliases;
+    None otherwise (or without libyaml), so that the pure-Python loader reports the problem."""
+    if not hasattr(yaml, "CSafeLoader") or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None  # the pure-Python reader names the character and its line
+    try:
+        loader = yaml.CSafeLoader(text)
+        try:
+            while loader.check_event():
+                event = loader.get_event()
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    return None
+        finally:
+            loader.dispose()
+        loader = yaml.CSafeLoader(text)
+        try:
+            node: Node | None = loader.get_single_node()
+        finally:
+            loader.dispose()
+        return node
+    except yaml.YAMLError:
+        return None
 
 
 PLAIN_TAGS = frozenset(
