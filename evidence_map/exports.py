@@ -111,15 +111,19 @@ def conditions_json(evidence: Evidence, grades: dict[str, ConditionGrade]) -> st
     return json.dumps(condition_rows(evidence, grades), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def write_exports(evidence: Evidence, grades: dict[str, ConditionGrade], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {
+def export_files(evidence: Evidence, grades: dict[str, ConditionGrade]) -> dict[str, str]:
+    """The export files by name, as text."""
+    return {
         "reviews.json": reviews_json(evidence),
         "reviews.csv": reviews_csv(evidence),
         "conditions.json": conditions_json(evidence, grades),
     }
+
+
+def write_exports(evidence: Evidence, grades: dict[str, ConditionGrade], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in files.items():
+    for name, text in export_files(evidence, grades).items():
         path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -26,7 +26,7 @@ from .charts import forest_figure, overview_figures, source_figure
 from .citations import bibtex, ris
 from .datapackage import datapackage_json, zip_bundle
 from .evidence import Evidence, load_evidence
-from .exports import write_exports
+from .exports import export_files
 from .feeds import atom_feed, changes_from_records, whats_new
 from .grading import ConditionGrade, grade_all
 from .history import last_update
@@ -125,7 +125,7 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
     for rel, data in static_files(DOCS).items():
         writer.write(rel, data)
     render_site_pages(evidence, grades, figures, info, writer)
-    write_downloads(evidence, grades, work, writer)
+    write_downloads(evidence, grades, writer)
     write_feeds(evidence, site_url, date, writer)
     writer.prune()
     config = work / "mkdocs.yml"
@@ -137,13 +137,9 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
     )
 
 
-def write_downloads(evidence: Evidence, grades: dict[str, ConditionGrade], work: Path, writer: TreeWriter) -> None:
+def write_downloads(evidence: Evidence, grades: dict[str, ConditionGrade], writer: TreeWriter) -> None:
     """The data downloads, the references, a Frictionless data package describing them, and one zip."""
-    folder = Path(tempfile.mkdtemp(prefix="downloads-", dir=work))
-    try:
-        files = {p.name: p.read_bytes() for p in write_exports(evidence, grades, folder)}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    files = {name: text.encode("utf-8") for name, text in export_files(evidence, grades).items()}
     files["references.bib"] = bibtex(evidence).encode("utf-8")
     files["references.ris"] = ris(evidence).encode("utf-8")
     files["record.schema.json"] = SCHEMA.read_bytes()
