@@ -5,6 +5,8 @@ the SHA-256 of the canonical Vega-Lite spec plus the vl-convert version, so an u
 read back from the cache and a chart whose data changed (a record was added) is drawn again.
 The cache holds vl-convert's own output; the accessible wrapper (<title>, <desc>, role and ARIA
 attributes) is added on every call, so the same figure always gives byte-identical SVG.
+Charts missing from the cache are drawn in a pool of processes, one per core, while the build
+goes on with other work.
 """
 
 from __future__ import annotations
@@ -12,17 +14,20 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import vl_convert as vlc
 
-from .charts import Figure
+if TYPE_CHECKING:  # not imported at run time: drawing processes need vl-convert only, not Altair
+    from .charts import Figure
 
 
 def _vl_convert_version() -> str:
@@ -82,6 +87,19 @@ def accessible_svg(svg: str, title: str, description: str, id_prefix: str) -> st
     return svg[: match.start()] + tag + head + svg[match.end() :]
 
 
+def draw(spec: dict[str, Any]) -> str:
+    """vl-convert's SVG for a Vega-Lite spec (run in a worker process when drawing in parallel)."""
+    return str(vlc.vegalite_to_svg(spec, vl_version=vegalite_version(spec)))
+
+
+def default_workers() -> int:
+    """One drawing process per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 class ChartRenderer:
     """Turn figures into SVG text, reusing earlier renderings of the same spec from `cache_dir`."""
 
@@ -93,34 +111,32 @@ class ChartRenderer:
     def path_for(self, key: str) -> Path:
         return self.cache_dir / f"{key}.svg"
 
-    def raw_svg(self, spec: dict[str, Any], validate: Callable[[], object] | None = None) -> str:
-        """vl-convert's SVG for a Vega-Lite spec, from the cache when it is there.
-
-        `validate`, when given, is called before a spec is drawn (a cache miss) and should raise
-        if the spec is not valid Vega-Lite; a spec found in the cache was valid when it was drawn.
-        """
-        key = cache_key(spec)
-        path = self.path_for(key)
+    def _cached(self, key: str) -> str | None:
         try:
-            cached = path.read_text(encoding="utf-8")
+            text = self.path_for(key).read_text(encoding="utf-8")
         except (FileNotFoundError, UnicodeDecodeError):
-            cached = ""
-        if cached.lstrip().startswith("<svg"):
-            self.reused += 1
-            return cached
-        if validate is not None:
-            validate()
-        svg = vlc.vegalite_to_svg(spec, vl_version=vegalite_version(spec))
-        self.rendered += 1
-        self._write(path, svg)
-        return svg
+            return None
+        return text if text.lstrip().startswith("<svg") else None
 
     def svg(self, figure: Figure) -> str:
         """The figure as a standalone, accessible SVG document."""
-        # Checking a spec against the Vega-Lite schema costs as much as building it, so it is done
-        # only when the chart is drawn, not to compute the cache key of an unchanged chart.
-        raw = self.raw_svg(figure.chart.to_dict(validate=False), validate=figure.chart.to_dict)
-        return accessible_svg(raw, figure.title, figure.description, _id_prefix(figure.name))
+        return self.start([figure], workers=1).svgs()[0]
+
+    def svgs(self, figures: Iterable[Figure], workers: int | None = None) -> list[str]:
+        """Each figure as a standalone, accessible SVG document, in order."""
+        return self.start(figures, workers).svgs()
+
+    def start(self, figures: Iterable[Figure], workers: int | None = None) -> Drawing:
+        """Start drawing the figures missing from the cache; `Drawing.svgs()` waits for them.
+
+        They are drawn in up to `workers` processes (one per core by default): vl-convert runs one
+        JavaScript engine per process, which draws one chart at a time, so on a cold cache drawing
+        is most of the build. Each chart is sent off as soon as its figure is built (`figures` may
+        be a generator), and the caller can do other work, such as rendering pages, until it needs
+        the SVG. The specs are not checked against the Vega-Lite schema here: they come from the
+        chart builders, not from records, and the tests check every builder's output against it.
+        """
+        return Drawing(self, figures, workers or default_workers())
 
     def _write(self, path: Path, text: str) -> None:
         """Write atomically: a reader (or a parallel build) sees the old file or the whole new one."""
@@ -133,3 +149,78 @@ class ChartRenderer:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+class Drawing:
+    """Charts being drawn for one build: cached ones are read at once, the others sent to workers."""
+
+    def __init__(self, renderer: ChartRenderer, figures: Iterable[Figure], workers: int) -> None:
+        self._renderer = renderer
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self.figures: list[Figure] = []
+        self._keys: list[str] = []
+        self._found: dict[str, str] = {}
+        self._pending: dict[str, Future[str] | dict[str, Any]] = {}  # a future, or a spec drawn here later
+        try:
+            for figure in figures:
+                spec = figure.chart.to_dict(validate=False)
+                key = cache_key(spec)
+                self.figures.append(figure)
+                self._keys.append(key)
+                if key in self._found or key in self._pending:
+                    continue
+                cached = renderer._cached(key)
+                if cached is not None:
+                    self._found[key] = cached
+                elif self._workers > 1:
+                    self._pending[key] = self._pool_for().submit(draw, spec)
+                else:
+                    self._pending[key] = spec
+        except BaseException:
+            self._close(cancel=True)
+            raise
+
+    def _pool_for(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # "spawn", not "fork": vl-convert's engine runs threads, which a forked child would lack.
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def svgs(self) -> list[str]:
+        """Wait for the drawings, store them in the cache, and return each figure's accessible SVG."""
+        renderer = self._renderer
+        try:
+            for key, job in self._pending.items():
+                name = self.figures[self._keys.index(key)].name
+                try:
+                    svg = job.result() if isinstance(job, Future) else draw(job)
+                except Exception as exc:
+                    raise ChartError(f"chart {name!r} could not be drawn: {exc}") from exc
+                renderer._write(renderer.path_for(key), svg)
+                self._found[key] = svg
+        finally:
+            self._close(cancel=True)
+        renderer.rendered += len(self._pending)
+        renderer.reused += len(self.figures) - len(self._pending)
+        self._pending = {}
+        return [
+            accessible_svg(self._found[key], f.title, f.description, _id_prefix(f.name))
+            for f, key in zip(self.figures, self._keys, strict=True)
+        ]
+
+    def __enter__(self) -> Drawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Leaving early (a page failed to render) stops the drawing processes."""
+        self._close(cancel=True)
+
+    def _close(self, cancel: bool) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+
+class ChartError(RuntimeError):
+    """vl-convert could not draw a chart."""

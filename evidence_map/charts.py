@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+from altair.utils.schemapi import debug_mode
 
 from .evidence import Evidence
 from .grading import DOMAINS, HETEROGENEOUS, HIGH, I2_LIMIT, INSUFFICIENT, LOW, MODERATE, VERDICTS, ConditionGrade
@@ -144,12 +145,12 @@ class Figure:
     name: str  # file-safe stem
     title: str
     description: str  # one or two sentences, computed from the data
-    chart: Any  # an Altair top-level chart (Chart, LayerChart, HConcatChart, VConcatChart)
+    chart: Any  # an Altair top-level chart or top-level spec (forest plots: see _forest_panel)
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
 
     def spec(self) -> dict[str, Any]:
-        """The Vega-Lite spec, as a plain dict."""
+        """The Vega-Lite spec, as a plain dict, checked against the Vega-Lite schema."""
         return dict(self.chart.to_dict())
 
 
@@ -806,41 +807,61 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
         x_scale = alt.Scale(zero=True, nice=True)
         x_axis = alt.Axis(grid=True, tickCount=5, labelOverlap=True)
         x_title = f"{measures[0]} (0 = no effect)"
-    base = alt.Chart(_data(data))
-    ci = (
-        base.transform_filter("datum.has_ci")
-        .mark_rule(color=INK, strokeWidth=1.5)
-        .encode(x=alt.X("ci_low:Q", scale=x_scale, axis=x_axis, title=x_title), x2="ci_high:Q", y=y)
+    # Made of Altair's plain schema classes (UnitSpec, LayerSpec, ...) rather than its Chart API:
+    # the API deep-copies the whole chart at every chained call and again when layering and
+    # concatenating, which made building the forest plots most of the time a warm build spent on
+    # charts. Nor is each piece checked against the schema as it is made (Altair's debug mode):
+    # the tests check the whole spec against the Vega-Lite schema instead.
+    rows_data = _data(data)
+    x_title_kw: dict[str, Any] = {"scale": x_scale, "axis": x_axis, "title": x_title}
+    ci = alt.UnitSpec(
+        data=rows_data,
+        mark=alt.MarkDef(type="rule", color=INK, strokeWidth=1.5),
+        encoding=alt.Encoding(x=alt.X("ci_low:Q", **x_title_kw), x2=alt.X2("ci_high"), y=y),
+        transform=[alt.FilterTransform(filter="datum.has_ci")],
     )
-    point = base.mark_point(shape="square", filled=True, size=64, color=OKABE_ITO["blue"], opacity=1).encode(
-        x=alt.X("estimate:Q", scale=x_scale, axis=x_axis, title=x_title), y=y
+    point = alt.UnitSpec(
+        data=rows_data,
+        mark=alt.MarkDef(type="point", shape="square", filled=True, size=64, color=OKABE_ITO["blue"], opacity=1),
+        encoding=alt.Encoding(x=alt.X("estimate:Q", **x_title_kw), y=y),
     )
-    no_effect = (
-        alt.Chart(_data([{"no_effect": null}]))
-        .mark_rule(color="#666666", strokeDash=[4, 3], strokeWidth=1.2)
-        .encode(x=alt.X("no_effect:Q", scale=x_scale, axis=x_axis, title=x_title))
+    no_effect = alt.UnitSpec(
+        data=_data([{"no_effect": null}]),
+        mark=alt.MarkDef(type="rule", color="#666666", strokeDash=[4, 3], strokeWidth=1.2),
+        encoding=alt.Encoding(x=alt.X("no_effect:Q", **x_title_kw)),
     )
-    plot = alt.layer(no_effect, ci, point).properties(
-        width=FOREST_PLOT_WIDTH, height=alt.Step(FOREST_STEP), title=alt.TitleParams(title, anchor="start")
+    plot = alt.LayerSpec(
+        layer=[no_effect, ci, point],
+        width=FOREST_PLOT_WIDTH,
+        height=alt.Step(FOREST_STEP),
+        title=alt.TitleParams(title, anchor="start"),
     )
 
     def column(field: str, header: str, width: int) -> Any:
-        return (
-            base.mark_text(
-                align="left", baseline="middle", dy=-6, fontSize=11, color=INK, lineBreak="\n", lineHeight=13
-            )
-            .encode(
+        return alt.UnitSpecWithFrame(
+            data=rows_data,
+            mark=alt.MarkDef(
+                type="text",
+                align="left",
+                baseline="middle",
+                dy=-6,
+                fontSize=11,
+                color=INK,
+                lineBreak="\n",
+                lineHeight=13,
+            ),
+            encoding=alt.Encoding(
                 y=alt.Y("row:N", scale=alt.Scale(domain=order), axis=None),
-                text=f"{field}:N",
-                x=alt.value(0),
-            )
-            .properties(width=width, height=alt.Step(FOREST_STEP), title=alt.TitleParams(header, fontWeight="normal"))
+                text=alt.Text(f"{field}:N"),
+                x=alt.XValue(0),
+            ),
+            width=width,
+            height=alt.Step(FOREST_STEP),
+            title=alt.TitleParams(header, fontWeight="normal"),
         )
 
-    return alt.hconcat(
-        plot,
-        column("text", "Estimate (95% CI)", 128),
-        column("i2", "I²", 34),
+    return alt.HConcatSpecGenericSpec(
+        hconcat=[plot, column("text", "Estimate (95% CI)", 128), column("i2", "I²", 34)],
         spacing=10,
     )
 
@@ -870,11 +891,17 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     for family, measures, title in FOREST_FAMILIES:
         in_family = [row for row in shown if row.effect.measure in measures]
         if in_family:
-            panels.append(_forest_panel(in_family, family, measures, title))
+            with debug_mode(False):
+                panels.append(_forest_panel(in_family, family, measures, title))
             plotted += in_family
     if not panels:
         return None
-    chart = panels[0] if len(panels) == 1 else alt.vconcat(*panels, spacing=18)
+    with debug_mode(False):  # see _forest_panel
+        if len(panels) == 1:
+            chart: Any = alt.TopLevelHConcatSpec(hconcat=panels[0].hconcat, spacing=panels[0].spacing)
+        else:
+            chart = alt.TopLevelVConcatSpec(vconcat=panels, spacing=18)
+    chart["$schema"] = alt.SCHEMA_URL
 
     n_reviews = len({row.record.id for row in plotted})
     favour = sum(1 for row in plotted if _favours_ev(row.effect))

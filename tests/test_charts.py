@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from evidence_map import charts
-from evidence_map.chartrender import ChartRenderer, accessible_svg, cache_key
+from evidence_map.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.charts import VERDICT_COLOURS, Figure
-from evidence_map.evidence import Evidence
+from evidence_map.evidence import Evidence, load_evidence
 from evidence_map.grading import DOMAINS, INSUFFICIENT, VERDICTS, grade_all
 from evidence_map.model import Record, record_from_data
+from evidence_map.site import all_figures
 from evidence_map.vocab import load_vocabularies
 from tests.conftest import base_record
 
@@ -459,15 +460,67 @@ def test_accessible_svg_prefixes_internal_ids() -> None:
 # --- the real records -------------------------------------------------------------------------
 
 
+def every_figure(ev: Evidence) -> list[Figure]:
+    sources = [s for s in ev.vocab.sources.ids if ev.for_source(s)]
+    return list(all_figures(ev, grades_of(ev), sources))
+
+
 def test_every_real_figure_renders_to_valid_svg(evidence: Evidence, renderer: ChartRenderer) -> None:
-    figures = charts.overview_figures(evidence, grades_of(evidence))
-    figures += [f for c in evidence.vocab.conditions.ids if (f := charts.forest_figure(c, evidence)) is not None]
+    figures = every_figure(evidence)
     with_effects = {c for r in evidence.records for c in r.conditions if r.effects_for(c)}
     assert {f.name for f in figures if f.name.startswith("condition-")} == {f"condition-{c}" for c in with_effects}
+    used_sources = {s for r in evidence.records for s in r.sources}
+    assert {f.name for f in figures if f.name.startswith("source-")} == {f"source-{s}" for s in used_sources}
     names = set()
     for fig in figures:
+        fig.spec()  # the build does not check specs against the Vega-Lite schema: this does
         root = parse_svg(renderer.svg(fig))
         assert next(iter(root)).text == fig.title
         assert int(float(root.get("width", "0"))) <= charts.CONTENT_WIDTH + 40, fig.name
         names.add(fig.name)
     assert len(names) == len(figures)  # names are unique stems
+
+
+def test_figures_of_many_records_are_valid_vega_lite(tmp_path: Path) -> None:
+    """At scale the builders take other paths (forest plots capped, two-line labels, every measure
+    family, log axes): every spec still passes the Vega-Lite schema."""
+    from bench.synth import write_records
+
+    write_records(200, tmp_path / "evidence")
+    ev = load_evidence(tmp_path / "evidence")
+    figures = every_figure(ev)
+    forests = [f for f in figures if f.name.startswith("condition-")]
+    assert max(len(f.rows) for f in forests) == charts.FOREST_MAX_ROWS  # the cap is reached
+    for fig in figures:
+        fig.spec()
+
+
+# --- drawing in parallel ----------------------------------------------------------------------
+
+
+def test_parallel_drawing_gives_the_same_bytes_and_fills_the_cache(small: Evidence, tmp_path: Path) -> None:
+    figures = every_figure(small)
+    figures.append(dataclasses.replace(figures[0], name="copy-of-first"))  # same spec: drawn once
+    serial = ChartRenderer(tmp_path / "serial").svgs(figures, workers=1)
+    r = ChartRenderer(tmp_path / "parallel")
+    assert r.svgs(figures, workers=2) == serial
+    assert (r.rendered, r.reused) == (len(figures) - 1, 1)
+    assert len(list((tmp_path / "parallel").glob("*.svg"))) == len(figures) - 1
+    again = ChartRenderer(tmp_path / "parallel")
+    assert again.svgs(figures, workers=2) == serial and (again.rendered, again.reused) == (0, len(figures))
+
+
+def test_a_chart_that_cannot_be_drawn_fails_naming_it(small: Evidence, tmp_path: Path) -> None:
+    good = overview(small)["reviews-per-year"]
+    broken = charts.Figure(
+        name="broken",
+        title="Broken",
+        description="A filter that is not an expression.",
+        chart=good.chart.transform_filter("datum.year >"),
+        columns=(),
+        rows=(),
+    )
+    r = ChartRenderer(tmp_path)
+    with pytest.raises(ChartError, match="'broken' could not be drawn"):
+        r.svgs([good, broken], workers=2)
+    assert not list(tmp_path.glob(f"{cache_key(broken.chart.to_dict(validate=False))}*"))  # nothing cached
