@@ -182,15 +182,32 @@ class Usage:
     discrepancies: list[tuple[Record, Any]]
 
 
-def usage(records: list[Record]) -> Usage:
+def usage(records: list[Record], detail: list[Record]) -> Usage:
+    """Counts over every record; the per-review rows (subgroups, discrepancies) over `detail`."""
     sources = Counter(s for r in records for s in r.sources)
     return Usage(
         sources=sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])),
         routes=sorted({x for r in records for x in r.routes}),
         conditions=sorted({c for r in records for c in r.conditions}),
-        subgroups=[(r, sg) for r in records for sg in r.subgroups],
-        discrepancies=[(r, d) for r in records for d in r.discrepancies],
+        subgroups=[(r, sg) for r in detail for sg in r.subgroups],
+        discrepancies=[(r, d) for r in detail for d in r.discrepancies],
     )
+
+
+# A condition or source page describes at most this many reviews in full (summary, effects,
+# doses, subgroups); its reviews table lists every one. Without a limit a page grows with the
+# map: a condition with 600 reviews made 2.8 MB of HTML, too long to read or to load on a phone.
+DETAIL_MAX_REVIEWS = 50
+
+
+def detailed(records: list[Record], limit: int | None = None) -> list[Record]:
+    """All records when they fit; else those pooling the most primary studies (newest first among
+    equals, as in the forest plots), in their original order."""
+    limit = DETAIL_MAX_REVIEWS if limit is None else limit
+    if len(records) <= limit:
+        return records
+    keep = {r.id for r in sorted(records, key=lambda r: (-r.n_studies, -r.year, r.id))[:limit]}
+    return [r for r in records if r.id in keep]
 
 
 def topic_pages(
@@ -202,15 +219,17 @@ def topic_pages(
         records = records_of(term.id)
         if kind == "sources" and not records:
             continue
+        detail = detailed(records)
         pages[f"{kind}/{term.id}.md"] = renderer.render(
             f"{kind[:-1]}.md.j2",
             term=term,
             records=records,
+            detail=detail,
             assessed={
                 r.id: [assess(r, e) for e in (r.effects_for(term.id) if kind == "conditions" else r.effects)]
-                for r in records
+                for r in detail
             },
-            use=usage(records),
+            use=usage(records, detail),
             tags=tags_for(records, renderer, [term.name]),
             figure=figures.get(f"{kind[:-1]}-{term.id}"),
             base=Markup("../"),

@@ -1,0 +1,68 @@
+"""Condition and source pages at scale: past a limit, only the largest reviews are described in full."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from evidence_map import pages
+from evidence_map.evidence import Evidence
+from evidence_map.grading import grade_all
+
+INFO = pages.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
+
+
+def topic_page(evidence: Evidence, kind: str, term_id: str) -> str:
+    renderer = pages.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    vocab = evidence.vocab.conditions if kind == "conditions" else evidence.vocab.sources
+    records_of = evidence.for_condition if kind == "conditions" else evidence.for_source
+    return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, {})[f"{kind}/{term_id}.md"]
+
+
+def section(md: str, heading: str) -> str:
+    return md.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def table_rows(md: str) -> list[str]:
+    return [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| Review |")]
+
+
+def test_under_the_limit_every_review_is_described(evidence: Evidence) -> None:
+    records = evidence.for_condition("spinal-cord-injury")
+    assert 2 < len(records) <= pages.DETAIL_MAX_REVIEWS
+    md = topic_page(evidence, "conditions", "spinal-cord-injury")
+    assert re.findall(r"^### .* \{ #([\w-]+) \}$", md, re.M) == [r.id for r in records]
+    assert "in detail" not in md
+
+
+def test_past_the_limit_the_largest_reviews_are_described_and_all_are_listed(
+    evidence: Evidence, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "DETAIL_MAX_REVIEWS", 2)
+    records = evidence.for_condition("spinal-cord-injury")
+    largest = {r.id for r in sorted(records, key=lambda r: (-r.n_studies, -r.year, r.id))[:2]}
+    md = topic_page(evidence, "conditions", "spinal-cord-injury")
+
+    assert re.findall(r"^### .* \{ #([\w-]+) \}$", md, re.M) == [r.id for r in records if r.id in largest]
+    assert f'!!! note "2 of {len(records)} reviews in detail"' in md
+    assert f"The other {len(records) - 2} are in the table above" in md
+    reviews_table = section(md, "Reviews").split("\n!!! note", 1)[0]
+    assert len(table_rows(reviews_table)) == len(records)
+    for r in records:
+        assert f"../reviews/{r.id}.md" in reviews_table, r.id
+    assert len(table_rows(section(md, "Dose ranges"))) == 2
+
+
+def test_source_pages_limit_their_effects_table_the_same_way(
+    evidence: Evidence, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = evidence.for_source("bm")
+    full = topic_page(evidence, "sources", "bm")
+    monkeypatch.setattr(pages, "DETAIL_MAX_REVIEWS", 1)
+    short = topic_page(evidence, "sources", "bm")
+    assert len(records) > 1 and f"1 of {len(records)} reviews in detail" in short
+    (kept,) = pages.detailed(records)
+    effects = table_rows(section(short, "Pooled effects in these reviews"))
+    assert effects and all(f"(../reviews/{kept.id}.md)" in row for row in effects)
+    assert len(effects) < len(table_rows(section(full, "Pooled effects in these reviews")))
