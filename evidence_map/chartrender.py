@@ -138,6 +138,17 @@ class ChartRenderer:
         """
         return Drawing(self, figures, workers or default_workers())
 
+    def prune(self, keep: Iterable[str]) -> int:
+        """Delete cached charts whose key is not in `keep` (the charts of this build), so that the
+        cache, kept between CI runs, holds one site's charts rather than every chart ever drawn."""
+        wanted = {f"{key}.svg" for key in keep}
+        removed = 0
+        for path in self.cache_dir.glob("*.svg"):
+            if path.name not in wanted:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def _write(self, path: Path, text: str) -> None:
         """Write atomically: a reader (or a parallel build) sees the old file or the whole new one."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +170,7 @@ class Drawing:
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self.figures: list[Figure] = []
-        self._keys: list[str] = []
+        self.keys: list[str] = []  # each figure's cache key
         self._found: dict[str, str] = {}
         self._pending: dict[str, Future[str] | dict[str, Any]] = {}  # a future, or a spec drawn here later
         try:
@@ -167,7 +178,7 @@ class Drawing:
                 spec = figure.chart.to_dict(validate=False)
                 key = cache_key(spec)
                 self.figures.append(figure)
-                self._keys.append(key)
+                self.keys.append(key)
                 if key in self._found or key in self._pending:
                     continue
                 cached = renderer._cached(key)
@@ -192,7 +203,7 @@ class Drawing:
         renderer = self._renderer
         try:
             for key, job in self._pending.items():
-                name = self.figures[self._keys.index(key)].name
+                name = self.figures[self.keys.index(key)].name
                 try:
                     svg = job.result() if isinstance(job, Future) else draw(job)
                 except Exception as exc:
@@ -206,7 +217,7 @@ class Drawing:
         self._pending = {}
         return [
             accessible_svg(self._found[key], f.title, f.description, _id_prefix(f.name))
-            for f, key in zip(self.figures, self._keys, strict=True)
+            for f, key in zip(self.figures, self.keys, strict=True)
         ]
 
     def __enter__(self) -> Drawing:

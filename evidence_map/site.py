@@ -125,6 +125,7 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
         t0 = time.perf_counter()
         for fig, svg in zip(figures, drawing.svgs(), strict=True):
             writer.write(f"assets/charts/{fig.name}.svg", svg)
+        renderer.prune(keep=drawing.keys)
         timings["charts"] += time.perf_counter() - t0  # the wait for drawings still running
 
     t0 = time.perf_counter()

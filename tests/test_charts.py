@@ -524,3 +524,13 @@ def test_a_chart_that_cannot_be_drawn_fails_naming_it(small: Evidence, tmp_path:
     with pytest.raises(ChartError, match="'broken' could not be drawn"):
         r.svgs([good, broken], workers=2)
     assert not list(tmp_path.glob(f"{cache_key(broken.chart.to_dict(validate=False))}*"))  # nothing cached
+
+
+def test_prune_keeps_only_this_builds_charts(small: Evidence, tmp_path: Path) -> None:
+    figures = every_figure(small)
+    r = ChartRenderer(tmp_path)
+    drawing = r.start(figures, workers=1)
+    drawing.svgs()
+    (tmp_path / "notes.txt").write_text("not a chart", encoding="utf-8")
+    assert r.prune(keep=drawing.keys[:2]) == len(set(drawing.keys)) - len(set(drawing.keys[:2]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({f"{k}.svg" for k in drawing.keys[:2]} | {"notes.txt"})
