@@ -6,10 +6,12 @@ Run by bench/run.py, once per build, so that every build starts from a cold inte
 Time per stage is the pipeline's own `Prepared.timings` (evidence_map/site.py). Peak memory per
 stage is the peak resident set size (VmHWM) of this process while the stage ran: the high-water
 mark is reset at each stage boundary (writing 5 to /proc/self/clear_refs) and read at the next.
-It covers Python objects and native memory alike (vl-convert's V8 runs inside this process),
-which tracemalloc would miss. Memory Python keeps from an earlier stage (the loaded records,
-for instance) counts in the later stages too, as it does in a real build. The site generator
-runs in a child process, started through bench/spawn.py so that its ru_maxrss is its own.
+It covers Python objects and native memory alike, which tracemalloc would miss. Memory Python
+keeps from an earlier stage (the loaded records, for instance) counts in the later stages too, as
+it does in a real build. The site generator runs in a child process, started through
+bench/spawn.py so that its ru_maxrss is its own. Charts missing from the cache are drawn in a
+pool of child processes (vl-convert's V8 runs in them) during the charts and pages stages; the
+largest of them is reported as `drawing_peak_rss` (RUSAGE_CHILDREN, read once they have exited).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -102,6 +105,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         work.mkdir(parents=True, exist_ok=True)
         prepared = site.prepare(evidence, work)
         peaks.close("pages")
+        drawing_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         site.publish(prepared, out, strict=False)
     finally:
         site.grade_all, site.data_version = grade_all, data_version  # type: ignore[assignment]
@@ -121,6 +125,8 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         "effects": sum(len(r.effects) for r in prepared.evidence.records),
         "timings": timings,
         "peak_rss": peaks.peaks,
+        "drawing_peak_rss": drawing_peak if prepared.charts_rendered else 0,
+        "drawing_processes": min(prepared.charts_rendered, len(os.sched_getaffinity(0))),
         "peak_resettable": peaks.resettable,
         "charts_rendered": prepared.charts_rendered,
         "charts_reused": prepared.charts_reused,
