@@ -4,16 +4,20 @@ prove the escaping holds on its own."""
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import markdown
 import pytest
+import yaml
 
 from evidence_map.evidence import Evidence
 from evidence_map.markup import escape
 from evidence_map.model import record_from_data
+from evidence_map.paths import ROOT
 from evidence_map.site import prepare_evidence, publish
 from evidence_map.vocab import load_vocabularies
 from tests.conftest import base_record
@@ -120,3 +124,43 @@ def test_escape_is_total() -> None:
     out = re.sub(r"&#\d+;", "", str(escape("<a>[b](c) *d* _e_ `f` #g |h| {i} !j &k")))
     assert not set(out) & set("<>[]()*_`#|{}!&")
     assert str(escape(None)) == ""
+
+
+LINE_STARTS = [
+    "1. item",
+    "2025) item",
+    " 3. item",
+    "- item",
+    "+ item",
+    "* item",
+    "# heading",
+    "===",
+    "---",
+    "- - -",
+    "> quote",
+    "    code",
+    "!!! note",
+    "| a | b |",
+    "<div>x</div>",
+    "```",
+    ": term",
+    "*[HTML]: Hyper",
+    "(1.5) [x](javascript:alert(1))",
+    "95% (0.81 to 2.43) - 1.2",
+]
+
+
+@pytest.mark.parametrize("value", LINE_STARTS)
+def test_a_value_cannot_start_a_block_or_make_markup(value: str) -> None:
+    """A value at the start of a line, after a paragraph line, alone or in a table cell stays
+    literal text in one paragraph or cell, through the site's own Markdown extensions."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace("!!python/name:", ""))
+    extensions = [e if isinstance(e, str) else next(iter(e)) for e in config["markdown_extensions"]]
+    for source in (f"{escape(value)}\n", f"Before\n{escape(value)}\n", f"| A |\n|---|\n| {escape(value)} |\n"):
+        out = markdown.markdown(source, extensions=extensions)
+        audit = Audit()
+        audit.feed(out)
+        assert audit.bad == [], (value, out)
+        tags = re.findall(r"<(\w+)", out)
+        assert set(tags) <= {"p", "table", "thead", "tbody", "tr", "th", "td"}, (value, out)
+        assert " ".join(value.split()) in html.unescape(re.sub(r"<[^>]+>", "", out)), (value, out)
