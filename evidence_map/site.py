@@ -2,8 +2,9 @@
 
 Everything the site generator needs is generated here, before it runs (no generator plugin or
 hook does any of it), so mkdocs-material or Zensical can build the same folder. The generator
-writes into a temporary folder beside the output; only a successful build replaces the
-previous site, so a failure leaves what was published exactly as it was.
+writes into a temporary folder beside the output, Pagefind adds the search index to it, and
+only when both succeed does it replace the previous site, so a failure leaves what was
+published exactly as it was.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ from .paths import DOCS, MKDOCS_YML, ROOT, SCHEMA
 from .writer import TreeWriter
 
 BUNDLE = "msc-ev-evidence-map.zip"
+# Pagefind indexes each page's <article>: the page itself, not the header, navigation or footer;
+# without the headings' permalink signs, and without the tables of numbers behind the charts,
+# which repeat the page and would make every overview page match every condition.
+PAGEFIND_ARGS = ("--root-selector", "article", "--exclude-selectors", ".headerlink, details.chart-data")
+PAGEFIND_BINARY = "PAGEFIND_BINARY_PATH"  # read by the pagefind package: a binary other than its own
 
 
 class BuildFailed(Exception):
@@ -75,6 +81,10 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
     with open(MKDOCS_YML, encoding="utf-8") as fh:
         config: dict[str, Any] = yaml.safe_load(fh)
     config["docs_dir"] = docs_dir.name  # relative to the generated config, which sits beside it
+    theme = config.get("theme")
+    if isinstance(theme, dict) and theme.get("custom_dir"):
+        # The theme overrides stay in the repository, wherever the work folder is.
+        theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
     config["nav"] = nav(evidence, sources)
     config["not_in_nav"] = "/reviews/*.md\n"  # reached from tables and pages, not the sidebar
     config["copyright"] = (
@@ -222,6 +232,24 @@ def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
         raise BuildFailed(f"the site generator failed (exit {proc.returncode}); see the messages above")
 
 
+def run_indexer(site_dir: Path) -> None:
+    """Pagefind's search index of the built pages, into `site_dir`/pagefind/.
+
+    Run from inside the folder and without PAGEFIND_* variables (but PAGEFIND_BINARY_PATH, which
+    names the binary), so that no pagefind.yml or setting of the caller's changes the index."""
+    cmd = [sys.executable, "-m", "pagefind", "--site", str(site_dir), *PAGEFIND_ARGS]
+    env = {k: v for k, v in os.environ.items() if k == PAGEFIND_BINARY or not k.startswith("PAGEFIND_")}
+    proc = subprocess.run(cmd, cwd=site_dir, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0 or not (site_dir / "pagefind" / "pagefind-entry.json").is_file():
+        for line in (proc.stdout + proc.stderr).splitlines():
+            if line.strip():
+                print(line, file=sys.stderr)
+        hint = " (pip install -e . installs it)" if "No module named" in proc.stderr else ""
+        raise BuildFailed(
+            f"the search indexer, Pagefind, failed (exit {proc.returncode}){hint}; see the messages above"
+        )
+
+
 def swap_in(new: Path, out: Path) -> None:
     """Replace `out` by `new` with two renames, so a reader never sees a half-written site."""
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -237,26 +265,33 @@ def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path =
     work.mkdir(parents=True, exist_ok=True)
     prepared = prepare(evidence_dir, work)
     publish(prepared, out, strict)
+    generated = (
+        f"site generator {prepared.timings['site generator']:.1f} s, "
+        f"search index {prepared.timings['search index']:.1f} s"
+    )
     print(
         f"built {out}: {len(prepared.evidence.records)} reviews; pages {prepared.pages_written} written, "
         f"{prepared.pages_unchanged} unchanged; charts {prepared.charts_rendered} rendered, "
-        f"{prepared.charts_reused} from cache; {time.perf_counter() - t_all:.1f} s"
+        f"{prepared.charts_reused} from cache; {generated}; {time.perf_counter() - t_all:.1f} s"
     )
     return prepared
 
 
 def publish(prepared: Prepared, out: Path, strict: bool) -> None:
-    """Run the site generator into a fresh folder and swap it in only if it succeeds."""
+    """Run the site generator, then Pagefind, into a fresh folder, and swap it in only if both succeed."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     t0 = time.perf_counter()
     try:
         run_generator(prepared.config, tmp, strict)
+        prepared.timings["site generator"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_indexer(tmp)
+        prepared.timings["search index"] = time.perf_counter() - t0
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    prepared.timings["site generator"] = time.perf_counter() - t0
     swap_in(tmp, out)
 
 
@@ -293,6 +328,7 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
 
     work.mkdir(parents=True, exist_ok=True)
     regenerate()
+    print("live preview: no search here; search works in the site `build.py build` makes", file=sys.stderr)
     observer = Observer()
     for folder in (evidence_dir, ROOT / "templates", DOCS, ROOT / "vocab"):
         observer.schedule(OnChange(), str(folder), recursive=True)

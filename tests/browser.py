@@ -153,6 +153,33 @@ class Visit:
         self.context.close()
 
 
+# Search -------------------------------------------------------------------------------------------------
+
+PAGEFIND_SEARCH = """async ([bundle, query]) => {
+    const pagefind = await import(bundle + "pagefind.js");
+    const search = await pagefind.search(query);
+    return Promise.all(search.results.map((result) => result.data()));
+}"""
+
+
+def pagefind_search(page: Page, base: str, query: str) -> list[dict[str, Any]]:
+    """Every result of a query, straight from Pagefind's JavaScript API (`base`pagefind/pagefind.js) in
+    the page's browser: each with its url, meta (title, kind), excerpt and sub_results."""
+    results: list[dict[str, Any]] = page.evaluate(PAGEFIND_SEARCH, [base + "pagefind/", query])
+    return results
+
+
+def open_search(page: Page) -> None:
+    """Click the header's search button, as a visitor would, and wait for the search field to take the focus."""
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_function("document.activeElement && document.activeElement.matches('pagefind-modal input')")
+
+
+def search_results(page: Page) -> Any:
+    """The result links the search dialog shows (pages, then their sections)."""
+    return page.locator("pagefind-modal pagefind-results a")
+
+
 def switch_to_dark(page: Page) -> None:
     """Click the header's palette toggle, as a visitor would, and wait for the dark scheme."""
     page.locator('label[title="Switch to dark mode"]').click()

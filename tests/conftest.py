@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -59,3 +60,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
     proc = build(root / "site", root / "work")
     assert proc.returncode == 0, proc.stderr
     return Built(root / "site", root / "work", proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for the whole session (tests/browser.py says what it needs); without it the
+    tests that use it skip locally and fail when CI=true."""
+    from tests.browser import CHROMIUM, LAUNCH_ARGS, unavailable
+
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file():
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
+    with sync_playwright() as pw:
+        try:
+            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        except Error as exc:
+            unavailable(f"Chromium at {CHROMIUM} does not start: {exc}")
+        yield chromium
+        chromium.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -22,17 +23,45 @@ class Built:
     def html(self, page: str) -> str:
         return (self.site / page / "index.html").read_text(encoding="utf-8")
 
-    def search_docs(self) -> list[dict[str, Any]]:
-        return json.loads((self.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    def search_pages(self) -> dict[str, dict[str, Any]]:
+        return search_pages(self.site)
 
 
-def build(out: Path, work: Path, evidence: Path | None = None, strict: bool = True) -> subprocess.CompletedProcess[str]:
+def search_pages(site: Path) -> dict[str, dict[str, Any]]:
+    """What Pagefind indexed, page by page: url (from the site root, e.g. /reviews/ye-2024/) -> the
+    page's record in the index, with its title and metadata (`meta`), filters and text (`content`).
+
+    Each record is one gzip-compressed fragment file: a `pagefind_dcd` signature, then JSON."""
+    pages = {}
+    for path in sorted((site / "pagefind" / "fragment").glob("*.pf_fragment")):
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd"), path
+        record = json.loads(data[len(b"pagefind_dcd") :])
+        pages[record["url"]] = record
+    return pages
+
+
+def indexed_pages(site: Path) -> set[str]:
+    """The built pages Pagefind should index: every HTML page with the root element it is given
+    (<article>), as the url Pagefind gives it."""
+    urls = set()
+    for page in site.rglob("*.html"):
+        if "pagefind" in page.relative_to(site).parts or "<article" not in page.read_text(encoding="utf-8"):
+            continue
+        rel = page.relative_to(site).as_posix()
+        urls.add("/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel))
+    return urls
+
+
+def build(
+    out: Path, work: Path, evidence: Path | None = None, strict: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "build.py", "build", "--out", str(out), "--work", str(work)]
     if evidence is not None:
         cmd += ["--evidence", str(evidence)]
     if strict:
         cmd.append("--strict")
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
 
 
 class Links(HTMLParser):

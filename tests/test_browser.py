@@ -2,13 +2,23 @@
 each page, and through a check of every link and of the HTML between the built files.
 
 The browser tests need Debian's chromium (at /usr/bin/chromium, or $CHROMIUM) and Python playwright: one
-browser serves the whole module, against the session's one real build (`built`) served on 127.0.0.1.
+browser serves the whole session (tests/conftest.py), against the session's one real build (`built`) served
+on 127.0.0.1.
 Without them the tests skip locally and fail when CI=true. Screenshots and axe reports are kept in
 test-artifacts/ at the repository root."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,22 +30,24 @@ import pytest
 from evidence_map.evidence import Evidence
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
     DESKTOP,
-    LAUNCH_ARGS,
     PHONE,
     Visit,
     axe_violations,
     broken_links,
     describe_violations,
     freeze_transitions,
+    open_search,
+    pagefind_search,
     require,
+    search_results,
     serve,
     settle_layout,
+    site_url,
     switch_to_dark,
     unavailable,
 )
-from tests.sitebuild import Built, parse
+from tests.sitebuild import ROOT, Built, parse
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -44,23 +56,6 @@ Opener = Callable[..., Visit]
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 SCI = "conditions/spinal-cord-injury/"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.is_file():
-        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        except Error as exc:
-            unavailable(f"Chromium at {CHROMIUM} does not start: {exc}")
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -105,27 +100,133 @@ def visible_rows(page: Page) -> list[list[str]]:
 # End to end -------------------------------------------------------------------------------------------
 
 
+def search_requests(v: Visit) -> list[str]:
+    return [u for u in v.requests if "/pagefind/" in u or "search_index" in u]
+
+
 def test_home_page_loads_offline_without_errors(visit: Opener) -> None:
     v = visit("")
     v.page.wait_for_load_state("networkidle")
     assert v.page.title().startswith("Home - MSC-EV Living Evidence Map")
     assert h1(v.page) == "MSC-EV Living Evidence Map"
-    assert any(u.endswith("search/search_index.json") for u in v.requests), "the search index was not loaded"
+    assert search_requests(v) == [], "search was loaded before anyone searched"
     problems = v.problems()
     assert {urlsplit(u).hostname for u in v.requests} == {"127.0.0.1"}, "\n".join(problems)
     assert not problems, "\n".join(problems)
 
 
-def test_search_for_spinal_reaches_the_spinal_cord_injury_page(visit: Opener) -> None:
+def test_search_loads_when_used_and_reaches_the_spinal_cord_injury_page(visit: Opener) -> None:
     v = visit("")
-    v.page.get_by_role("textbox", name="Search").click()
+    v.page.wait_for_load_state("networkidle")
+    assert search_requests(v) == []
+    open_search(v.page)
     v.page.keyboard.type("spinal")
-    result = v.page.locator(".md-search-result__item", has=v.page.get_by_role("heading", name="Spinal Cord Injury"))
-    result.first.click()
-    v.page.wait_for_url(f"**/{SCI}*")
+    result = v.page.locator("pagefind-modal .pf-result", has=v.page.get_by_role("link", name="Spinal Cord Injury"))
+    assert "Condition" in result.first.locator(".pf-result-title").inner_text()  # the kind of page
+    assert search_requests(v), "the search made no request to /pagefind/"
+    assert {urlsplit(u).hostname for u in v.requests} == {"127.0.0.1"}
+    result.first.get_by_role("link", name="Spinal Cord Injury").click()
+    v.page.wait_for_url(f"**/{SCI}")
     assert v.path() == SCI
     assert h1(v.page) == "Spinal Cord Injury"
     assert_clean(v)
+
+
+@pytest.mark.parametrize(
+    ("term", "page"),
+    [
+        ("spinal", "/conditions/spinal-cord-injury/"),
+        ("Soltani", "/reviews/soltani-2024/"),
+        ("SCI", "/conditions/spinal-cord-injury/"),
+        ("spinal cord", "/conditions/spinal-cord-injury/"),
+        ("adipose", "/sources/at/"),
+        ("Wharton", "/sources/"),
+        ("BBB", "/reviews/ye-2024/"),
+        ("mNSS", "/reviews/chen-2024/"),
+    ],
+)
+def test_pagefind_finds(visit: Opener, term: str, page: str) -> None:
+    """Queries through Pagefind's own JavaScript API, on the index the build wrote."""
+    v = visit("")
+    results = pagefind_search(v.page, v.base, term)
+    assert page in [r["url"] for r in results]
+    assert_clean(v)
+
+
+def test_pagefind_ranks_a_condition_page_first_for_its_name(visit: Opener) -> None:
+    v = visit("")
+    [first, *_] = pagefind_search(v.page, v.base, "spinal cord injury")
+    assert first["url"] == "/conditions/spinal-cord-injury/"
+    assert first["meta"]["title"] == "Spinal Cord Injury" and first["meta"]["kind"] == "Condition"
+    assert "<mark>" in first["excerpt"]
+
+
+def test_search_works_under_the_sites_sub_path(browser: Browser, built: Built, tmp_path: Path) -> None:
+    """Published at site_url (…/evidence-map/), search loads from there and its links stay under it."""
+    prefix = urlsplit(site_url()).path.strip("/")
+    assert prefix
+    (tmp_path / prefix).symlink_to(built.site, target_is_directory=True)
+    with serve(tmp_path) as host:
+        v = Visit.open(browser, host)
+        try:
+            v.goto(f"{prefix}/conditions/sepsis/")
+            open_search(v.page)
+            v.page.keyboard.type("spinal")
+            link = v.page.locator("pagefind-modal .pf-result-link", has_text="Spinal Cord Injury").first
+            assert link.get_attribute("href") == f"/{prefix}/{SCI}"
+            link.click()
+            v.page.wait_for_url(f"**/{prefix}/{SCI}")
+            assert h1(v.page) == "Spinal Cord Injury"
+            assert all(urlsplit(u).path.startswith(f"/{prefix}/") for u in v.requests), v.requests
+            assert_clean(v)
+        finally:
+            v.close()
+
+
+def wait_for_server(url: str, server: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except (OSError, urllib.error.URLError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the live preview did not start:\n{log.read_text(encoding='utf-8')}")
+            time.sleep(0.5)
+
+
+def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, built: Built, tmp_path: Path) -> None:
+    """`build.py serve` has no search index: the search button says so instead of failing silently."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    work, log = tmp_path / "work", tmp_path / "serve.log"
+    shutil.copytree(built.work / "chart-cache", work / "chart-cache")
+    host, prefix = f"http://127.0.0.1:{port}/", urlsplit(site_url()).path.lstrip("/")
+    cmd = [sys.executable, "build.py", "serve", "--work", str(work), "--dev-addr", f"127.0.0.1:{port}"]
+    with open(log, "wb") as out:
+        server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_server(host + prefix, server, log)
+        v = Visit.open(browser, host)  # the preview's live reload is at the host's root
+        try:
+            v.goto(prefix)
+            v.page.get_by_role("button", name="Search").click()
+            note = v.page.get_by_role("dialog", name="Search is not available here")
+            note.wait_for()
+            assert "build.py build" in note.inner_text()
+            v.page.keyboard.press("Escape")
+            note.wait_for(state="hidden")
+            assert v.page.evaluate("document.activeElement.classList.contains('site-search__button')")
+            # The preview has no pagefind/ folder: those requests, and only those, fail.
+            assert v.failed and all("/pagefind/" in f for f in v.failed), v.failed
+            assert not v.offsite and not v.page_errors
+        finally:
+            v.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # build.py and the mkdocs server it started
+        server.wait(timeout=30)
+    assert "search works in the site `build.py build` makes" in log.read_text(encoding="utf-8")
 
 
 def test_a_condition_page_opens_its_reviews(visit: Opener, evidence: Evidence) -> None:
@@ -285,10 +386,9 @@ def test_axe_finds_no_serious_violations(visit: Opener, name: str) -> None:
 
     def search() -> None:
         if name == "search-results":
-            page.get_by_role("textbox", name="Search").click()
-            page.keyboard.press("ControlOrMeta+A")
+            open_search(page)  # a second time, the last query is selected and typing replaces it
             page.keyboard.type("spinal")
-            page.locator(".md-search-result__item").first.wait_for()
+            page.locator("pagefind-modal .pf-result-link").first.wait_for()
 
     search()
     found = {"light": axe_violations(page, f"{name}-light")}
@@ -298,7 +398,7 @@ def test_axe_finds_no_serious_violations(visit: Opener, name: str) -> None:
     found["dark"] = axe_violations(page, f"{name}-dark")
     page.set_viewport_size(PHONE)
     settle_layout(page)
-    assert name != "search-results" or page.locator(".md-search-result__item").first.is_visible()
+    assert name != "search-results" or page.locator("pagefind-modal .pf-result-link").first.is_visible()
     found["phone"] = axe_violations(page, f"{name}-phone")
     report = "\n".join(f"[{mode}] {describe_violations(vs)}" for mode, vs in found.items() if vs)
     assert not report, report
@@ -308,15 +408,71 @@ def test_axe_finds_no_serious_violations(visit: Opener, name: str) -> None:
 def test_search_works_from_the_keyboard(visit: Opener) -> None:
     v = visit("reviews/")
     page = v.page
-    page.keyboard.press("/")  # the theme's shortcut (also "s" and "f")
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Search"
+    page.keyboard.press("/")  # as in the theme's own search
+    field = page.get_by_role("searchbox", name="Search this site")
+    field.wait_for()
+    assert page.evaluate("document.activeElement.matches('pagefind-modal input[type=search]')")
     page.keyboard.type("spinal")
-    page.locator(".md-search-result__item").first.wait_for()
+    page.locator("pagefind-modal .pf-result-link").first.wait_for()
     page.keyboard.press("ArrowDown")
-    assert page.evaluate("document.activeElement.classList.contains('md-search-result__link')")
+    assert page.evaluate("document.activeElement.matches('pagefind-modal a.pf-result-link')")
+    assert page.evaluate("document.activeElement.textContent") == "Spinal Cord Injury"
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/{SCI}*")
+    page.wait_for_url(f"**/{SCI}")
     assert h1(page) == "Spinal Cord Injury"
+    assert_clean(v)
+
+
+def test_the_search_button_is_reached_by_tab_and_escape_returns_to_it(visit: Opener) -> None:
+    v = visit(SCI)
+    page = v.page
+    for _ in range(12):  # skip link, logo, palette toggle, then search
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('site-search__button')"):
+            break
+    else:
+        pytest.fail("the search button is not reached by Tab from the top of the page")
+    assert page.evaluate("document.activeElement.getAttribute('aria-haspopup')") == "dialog"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.matches('pagefind-modal input')")
+    page.keyboard.type("sepsis")
+    page.locator("pagefind-modal .pf-result-link", has_text="Sepsis").first.wait_for()
+    page.keyboard.press("Escape")
+    page.wait_for_function("!document.querySelector('pagefind-modal dialog[open]')")
+    assert page.evaluate("document.activeElement.classList.contains('site-search__button')")
+    assert v.path() == SCI
+    # Typing on the focused button starts a new query with what is typed.
+    page.keyboard.type("bbb")
+    page.wait_for_function("document.activeElement.matches('pagefind-modal input')")
+    assert page.locator("pagefind-modal input[type=search]").input_value() == "bbb"
+    page.locator("pagefind-modal .pf-result-link", has_text="Ye et al. (2024)").first.wait_for()
+    assert_clean(v)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_search_screenshot(visit: Opener, viewport: dict[str, int], dark: bool) -> None:
+    """The header's search button and the search dialog with results, kept in test-artifacts/screenshots."""
+    v = visit(SCI, viewport)
+    page = v.page
+    page.wait_for_load_state("networkidle")
+    if dark:
+        switch_to_dark(page)
+    freeze_transitions(page)
+    button = page.get_by_role("button", name="Search")
+    box = button.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    open_search(page)
+    page.keyboard.type("spinal")
+    search_results(page).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    dialog = page.locator("pagefind-modal dialog").bounding_box()
+    assert dialog and dialog["x"] >= 0 and dialog["x"] + dialog["width"] <= viewport["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = SCREENSHOTS / f"search-{viewport['width']}-{'dark' if dark else 'light'}.png"
+    page.screenshot(path=name)
+    assert name.stat().st_size > 10_000
     assert_clean(v)
 
 
@@ -352,7 +508,7 @@ def test_the_table_filters_work_from_the_keyboard(visit: Opener, evidence: Evide
     assert page.evaluate("document.activeElement.closest('th').getAttribute('aria-sort')") == "ascending"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.closest('th').getAttribute('aria-sort')") == "descending"
-    # The theme's instant navigation redraws the page for an in-page link, which would drop the focus.
+    # An in-page link must not reload the page, which would drop the focus (the theme's instant navigation did).
     assert len([u for u in v.requests if u.endswith("/reviews/")]) == pages_fetched, "the skip link reloaded the page"
     assert_clean(v)
 

@@ -12,10 +12,12 @@ import sys
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.sitebuild import ROOT, Built, build, parse
+from tests.browser import Visit, pagefind_search, serve
+from tests.sitebuild import ROOT, Built, build, parse, search_pages
 
 FILLED = [
     ("  journal: FILL IN ", "  journal: Test Journal "),
@@ -73,13 +75,28 @@ def test_new_review_appears_on_its_pages(contributed: tuple[Path, Path]) -> None
 
 def test_new_review_is_searchable_and_exported(contributed: tuple[Path, Path]) -> None:
     site, _ = contributed
-    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
-    assert any(d["location"].startswith("reviews/smithson-2026/") and "Zebrafin" in d["text"] for d in docs)
+    page = search_pages(site)["/reviews/smithson-2026/"]
+    assert page["meta"]["title"] == "Smithson et al. (2026)" and page["meta"]["kind"] == "Review"
+    assert "Zebrafin locomotor score" in page["content"]
     reviews = json.loads((site / "downloads" / "reviews.json").read_text(encoding="utf-8"))
     assert "smithson-2026" in [r["id"] for r in reviews]
     rows = list(csv.DictReader(io.StringIO((site / "downloads" / "reviews.csv").read_text(encoding="utf-8"))))
     assert any(r["id"] == "smithson-2026" for r in rows)
     assert "@article{smithson-2026," in (site / "downloads" / "references.bib").read_text(encoding="utf-8")
+
+
+def test_new_review_is_found_by_search_in_the_browser(contributed: tuple[Path, Path], browser: Any) -> None:
+    site, _ = contributed
+    with serve(site) as base:
+        v = Visit.open(browser, base)
+        try:
+            v.goto("")
+            results = pagefind_search(v.page, base, "zebrafin")
+            assert [r["url"] for r in results][:1] == ["/reviews/smithson-2026/"]
+            assert results[0]["meta"]["kind"] == "Review"
+            assert not v.problems(), v.problems()
+        finally:
+            v.close()
 
 
 def test_new_review_is_in_the_feeds(contributed: tuple[Path, Path]) -> None:

@@ -20,6 +20,7 @@ from evidence_map.model import record_from_data
 from evidence_map.paths import ROOT
 from evidence_map.site import prepare_evidence, publish
 from evidence_map.vocab import load_vocabularies
+from tests.browser import Visit, open_search, serve
 from tests.conftest import base_record
 
 PAYLOAD = (
@@ -164,3 +165,30 @@ def test_a_value_cannot_start_a_block_or_make_markup(value: str) -> None:
         tags = re.findall(r"<(\w+)", out)
         assert set(tags) <= {"p", "table", "thead", "tbody", "tr", "th", "td"}, (value, out)
         assert " ".join(value.split()) in html.unescape(re.sub(r"<[^>]+>", "", out)), (value, out)
+
+
+def test_the_hostile_text_is_shown_as_text_in_search_results(hostile_site: Path, browser: Any) -> None:
+    """Pagefind indexes the page's text; its excerpts, which the search dialog puts in the page as HTML,
+    carry that text escaped, so the record's markup reaches the results as text and runs nothing."""
+    with serve(hostile_site) as base:
+        v = Visit.open(browser, base)
+        alerts: list[str] = []
+        v.page.on("dialog", lambda d: (alerts.append(d.message), d.dismiss()))
+        try:
+            v.goto("reviews/hostile-2024/")
+            open_search(v.page)
+            v.page.keyboard.type("onerror")
+            v.page.locator("pagefind-modal .pf-result-excerpt").first.wait_for()
+            v.page.wait_for_load_state("networkidle")
+            results = v.page.locator("pagefind-modal pagefind-results")
+            text = results.inner_text()
+            assert 'src=x onerror=alert("x2")' in text and '<script>alert("x1")</script>' in text
+            markup = results.evaluate(
+                """r => Array.from(r.querySelectorAll('*'), e => e.tagName.toLowerCase())
+                    .filter(t => !['li', 'div', 'p', 'a', 'span', 'mark', 'ul'].includes(t))"""
+            )
+            assert markup == []
+            assert "hostile" in results.locator("a").first.get_attribute("href")
+            assert alerts == [] and not v.page_errors
+        finally:
+            v.close()

@@ -1,7 +1,9 @@
-"""The real site, built by the real build from the real records: pages, links, search, tags."""
+"""The real site, built by the real build from the real records: pages, links, search, tags; and what a
+failure of the site generator or of the search indexer leaves."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evidence_map.evidence import Evidence
-from tests.sitebuild import ROOT, Built, build, parse
+from tests.sitebuild import ROOT, Built, build, indexed_pages, parse
 
 
 def test_a_page_per_condition_review_and_used_source(built: Built, evidence: Evidence) -> None:
@@ -47,25 +49,60 @@ def test_review_pages_stay_out_of_the_sidebar(built: Built) -> None:
     assert 'href="../spinal-cord-injury/"' in nav
 
 
-def search_hits(built: Built, term: str) -> set[str]:
-    pattern = re.compile(rf"\b{re.escape(term)}", re.IGNORECASE)
-    return {d["location"].split("#")[0] for d in built.search_docs() if pattern.search(d["title"] + " " + d["text"])}
+def test_search_index_covers_every_page(built: Built) -> None:
+    entry = json.loads((built.site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["en"]
+    pages = indexed_pages(built.site)
+    assert entry["languages"]["en"]["page_count"] == len(pages) > 100
+    assert set(built.search_pages()) == pages
+
+
+def test_search_indexes_the_page_not_the_navigation(built: Built) -> None:
+    page = built.search_pages()["/conditions/spinal-cord-injury/"]
+    assert page["meta"]["title"] == "Spinal Cord Injury"  # no permalink sign
+    assert page["content"].startswith("Spinal Cord Injury. Organ system: Neurological")
+    assert "also known as SCI" in page["content"]
+    for elsewhere in ("Skip to content", "Table of contents", "Premature Ovarian Insufficiency", "Data version"):
+        assert elsewhere not in page["content"], elsewhere  # header, sidebars, footer
+    assert "The numbers behind this chart" not in page["content"]  # the tables behind charts repeat the page
+    assert "¶" not in page["content"]
+    assert [a["text"] for a in page["anchors"]][:3] == ["Spinal Cord Injury", "Verdict", "Why this verdict"]
+
+
+def test_search_results_carry_the_kind_of_page(built: Built, evidence: Evidence) -> None:
+    kinds = {url: page["meta"].get("kind") for url, page in built.search_pages().items()}
+    for rec in evidence.records:
+        assert kinds[f"/reviews/{rec.id}/"] == "Review"
+    for cid in evidence.vocab.conditions.ids:
+        assert kinds[f"/conditions/{cid}/"] == "Condition"
+    assert kinds["/sources/bm/"] == "EV source"
+    for url in ("/", "/conditions/", "/reviews/", "/sources/", "/methods/"):
+        assert kinds[url] is None
 
 
 @pytest.mark.parametrize(
     ("term", "page"),
     [
-        ("Soltani", "reviews/soltani-2024/"),
-        ("SCI", "conditions/spinal-cord-injury/"),
-        ("spinal cord", "conditions/spinal-cord-injury/"),
-        ("adipose", "sources/at/"),
-        ("Wharton", "sources/"),
-        ("BBB", "reviews/ye-2024/"),
-        ("mNSS", "reviews/chen-2024/"),
+        ("Soltani", "/reviews/soltani-2024/"),
+        ("SCI", "/conditions/spinal-cord-injury/"),
+        ("spinal cord", "/conditions/spinal-cord-injury/"),
+        ("adipose", "/sources/at/"),
+        ("Wharton", "/sources/"),
+        ("BBB", "/reviews/ye-2024/"),
+        ("mNSS", "/reviews/chen-2024/"),
     ],
 )
-def test_search_index_finds(built: Built, term: str, page: str) -> None:
-    assert page in search_hits(built, term)
+def test_search_index_holds_the_words(built: Built, term: str, page: str) -> None:
+    """The text of the page is in its index record; the browser tests run the queries themselves."""
+    assert re.search(rf"\b{re.escape(term)}", built.search_pages()[page]["content"], re.IGNORECASE)
+
+
+def test_no_page_loads_search_until_it_is_used(built: Built) -> None:
+    """Only javascripts/search.js, when the search button is used, fetches from pagefind/."""
+    for page in built.site.rglob("*.html"):
+        links = parse(page.read_text(encoding="utf-8"))
+        assert not [u for u in links.srcs + links.hrefs if "pagefind" in u or "search_index" in u], page
+    assert not (built.site / "search").exists()  # the theme's own index is gone
 
 
 def test_tags_index_lists_condition_source_and_species_tags(built: Built) -> None:
@@ -86,17 +123,50 @@ def test_second_build_rewrites_and_renders_nothing(built: Built) -> None:
     assert "pages 0 written" in proc.stdout and "charts 0 rendered" in proc.stdout
 
 
+def files(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 def test_failed_build_leaves_the_previous_site(tmp_path: Path, built: Built) -> None:
     site = tmp_path / "site"
     shutil.copytree(built.site, site)
-    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    before = files(site)
     broken = tmp_path / "evidence"
     shutil.copytree(ROOT / "tests" / "fixtures" / "broken", broken)
     proc = build(site, tmp_path / "work", evidence=broken)
     assert proc.returncode == 1
     assert "9 errors" in proc.stderr and "left as it was" in proc.stderr
-    after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-    assert after == before
+    assert files(site) == before
+    assert not list(tmp_path.glob(".site.new-*"))
+
+
+@pytest.mark.parametrize(
+    ("tool", "message"),
+    [
+        ("mkdocs", "error: the site generator failed (exit 3); see the messages above"),
+        ("pagefind", "error: the search indexer, Pagefind, failed (exit 3); see the messages above"),
+    ],
+)
+def test_a_failing_generator_or_indexer_leaves_the_previous_site(
+    tmp_path: Path, built: Built, tool: str, message: str
+) -> None:
+    """mkdocs fails, or mkdocs succeeds and Pagefind fails after it: the build says which, passes on
+    the tool's own messages, and leaves the published site as it was."""
+    site, work = tmp_path / "site", tmp_path / "work"
+    shutil.copytree(built.site, site)
+    shutil.copytree(built.work, work)
+    before = files(site)
+    fake = tmp_path / "fake" / tool  # found before the real one through PYTHONPATH, by `python -m <tool>`
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("", encoding="utf-8")
+    (fake / "__main__.py").write_text(
+        f"import sys\nprint('{tool}: simulated failure', file=sys.stderr)\nsys.exit(3)\n", encoding="utf-8"
+    )
+    proc = build(site, work, env={**os.environ, "PYTHONPATH": str(fake.parent)})
+    assert proc.returncode == 1
+    assert f"{tool}: simulated failure" in proc.stderr
+    assert message in proc.stderr and f"build stopped: {site} left as it was" in proc.stderr
+    assert files(site) == before
     assert not list(tmp_path.glob(".site.new-*"))
 
 

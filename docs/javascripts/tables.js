@@ -1,6 +1,6 @@
 /* Sorting and filtering for tables inside a `.filterable` block.
- * Works with the keyboard (buttons in headings, labelled inputs), keeps the table readable
- * without JavaScript, and re-runs after instant navigation loads a page. */
+ * Works with the keyboard (buttons in headings, labelled inputs) and keeps the table readable
+ * without JavaScript. */
 (function () {
   "use strict";
 
@@ -107,19 +107,8 @@
     });
   }
 
-  // The theme's search dialog and page-load progress bar have ARIA roles but no accessible name
-  // (axe-core: aria-dialog-name, aria-progressbar-name); name them until the theme's partials do.
-  function nameLandmarks() {
-    var names = { ".md-search[role=dialog]": "Search", ".md-progress[role=progressbar]": "Page loading" };
-    Object.keys(names).forEach(function (selector) {
-      var el = document.querySelector(selector);
-      if (el && !el.hasAttribute("aria-label")) el.setAttribute("aria-label", names[selector]);
-    });
-  }
-
-  // "Skip to content" moves the keyboard focus to the page's heading itself. Left to the browser and
-  // the theme, the first in-page link after a page load makes the theme's instant navigation fetch and
-  // redraw the page, which drops the focus (the next Tab often lands back in the header).
+  // "Skip to content" moves the keyboard focus to the page's heading itself, so that the next Tab
+  // goes on from there whatever the browser does with the focus after an in-page link.
   window.addEventListener("click", function (ev) {
     var link = ev.target instanceof Element ? ev.target.closest("a.md-skip") : null;
     var target = link ? document.getElementById(decodeURIComponent(link.hash.slice(1))) : null;
@@ -148,7 +137,6 @@
   document.addEventListener("load", function (ev) { if (ev.target.tagName === "IMG") markSoon(); }, true);
 
   function init() {
-    nameLandmarks();
     document.querySelectorAll(".filterable table").forEach(enhance);
     markScrollable();
   }
