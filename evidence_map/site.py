@@ -4,11 +4,14 @@ Everything the site generator needs is generated here, before it runs (no genera
 hook does any of it), so mkdocs-material or Zensical can build the same folder. The generator
 writes into a temporary folder beside the output, Pagefind adds the search index to it, and
 only when both succeed does it replace the previous site, so a failure leaves what was
-published exactly as it was.
+published exactly as it was. When nothing the two read has changed since they last published
+the output, neither runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +45,10 @@ BUNDLE = "msc-ev-evidence-map.zip"
 # without the headings' permalink signs, and without the tables of numbers behind the charts,
 # which repeat the page and would make every overview page match every condition.
 PAGEFIND_ARGS = ("--root-selector", "article", "--exclude-selectors", ".headerlink, details.chart-data")
+# What the site generator and Pagefind produced from, beside the generated pages: see publish().
+STAMP = "site-stamp.json"
 PAGEFIND_BINARY = "PAGEFIND_BINARY_PATH"  # read by the pagefind package: a binary other than its own
+STAMPED_PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "pagefind", "pagefind-bin")
 
 
 class BuildFailed(Exception):
@@ -264,11 +271,13 @@ def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path =
     t_all = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     prepared = prepare(evidence_dir, work)
-    publish(prepared, out, strict)
-    generated = (
-        f"site generator {prepared.timings['site generator']:.1f} s, "
-        f"search index {prepared.timings['search index']:.1f} s"
-    )
+    if publish(prepared, out, strict):
+        generated = (
+            f"site generator {prepared.timings['site generator']:.1f} s, "
+            f"search index {prepared.timings['search index']:.1f} s"
+        )
+    else:
+        generated = "site was current: site generator and search index not run"
     print(
         f"built {out}: {len(prepared.evidence.records)} reviews; pages {prepared.pages_written} written, "
         f"{prepared.pages_unchanged} unchanged; charts {prepared.charts_rendered} rendered, "
@@ -277,12 +286,22 @@ def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path =
     return prepared
 
 
-def publish(prepared: Prepared, out: Path, strict: bool) -> None:
-    """Run the site generator, then Pagefind, into a fresh folder, and swap it in only if both succeed."""
+def publish(prepared: Prepared, out: Path, strict: bool) -> bool:
+    """Run the site generator, then Pagefind, into a fresh folder, and swap it in only if both succeed.
+
+    Returns False, having run neither, when `out` is the site this work folder last published and
+    nothing either tool reads has changed since (see site_digest): the digest is kept in the work
+    folder, written only after a successful swap, with the identity of the folder swapped in."""
     out = out.resolve()
+    stamp = prepared.config.parent / STAMP
+    t0 = time.perf_counter()
+    digest = site_digest(prepared.config, out, strict)
+    if read_stamp(stamp) == {"digest": digest, "site": folder_identity(out)}:
+        prepared.timings["site generator"] = time.perf_counter() - t0
+        prepared.timings["search index"] = 0.0
+        return False
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    t0 = time.perf_counter()
     try:
         run_generator(prepared.config, tmp, strict)
         prepared.timings["site generator"] = time.perf_counter() - t0
@@ -293,6 +312,70 @@ def publish(prepared: Prepared, out: Path, strict: bool) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     swap_in(tmp, out)
+    tmp_stamp = stamp.with_name(f".{stamp.name}.tmp")
+    tmp_stamp.write_text(json.dumps({"digest": digest, "site": folder_identity(out)}), encoding="utf-8")
+    os.replace(tmp_stamp, stamp)
+    return True
+
+
+def site_digest(config: Path, out: Path, strict: bool) -> str:
+    """A digest of everything the site generator and Pagefind read, and of how they are run.
+
+    The generated configuration; the versions of the tools; the theme overrides, by content; and
+    every generated page, chart and download by path, size and modification time: the page
+    writer leaves an unchanged file untouched, so its time only changes when its content does."""
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+            h.update(b"\0")
+
+    add("site-digest 1", out, strict, *PAGEFIND_ARGS, os.environ.get(PAGEFIND_BINARY, ""))
+    for package in STAMPED_PACKAGES:
+        try:
+            add(package, metadata.version(package))
+        except metadata.PackageNotFoundError:
+            add(package, "not installed")
+    text = config.read_bytes()
+    add(text)
+    settings = yaml.safe_load(text)
+    theme = settings.get("theme") if isinstance(settings, dict) else None
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    if custom:
+        for path in tree_files(config.parent / custom):
+            add(path.relative_to(config.parent / custom).as_posix(), path.read_bytes())
+    docs = config.parent / str(settings.get("docs_dir", "docs"))
+    for path in tree_files(docs):
+        st = path.stat()
+        add(path.relative_to(docs).as_posix(), st.st_size, st.st_mtime_ns)
+    return h.hexdigest()
+
+
+def tree_files(root: Path) -> list[Path]:
+    """Every file under `root`, in a stable order."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        found += [Path(folder) / name for name in sorted(files)]
+    return found
+
+
+def folder_identity(path: Path) -> list[int] | None:
+    """Which folder is at `path`: every swap puts a new one there, so a site another build has
+    published since (or a deleted one) does not pass for this work folder's."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_mtime_ns]
+
+
+def read_stamp(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:

@@ -1,5 +1,5 @@
-"""The real site, built by the real build from the real records: pages, links, search, tags; and what a
-failure of the site generator or of the search indexer leaves."""
+"""The real site, built by the real build from the real records: pages, links, search, tags; and when
+the build runs the site generator and the search indexer, and what a failure of either leaves."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evidence_map.evidence import Evidence
-from tests.sitebuild import ROOT, Built, build, indexed_pages, parse
+from tests.sitebuild import ROOT, Built, build, indexed_pages, parse, search_pages
 
 
 def test_a_page_per_condition_review_and_used_source(built: Built, evidence: Evidence) -> None:
@@ -151,11 +151,11 @@ def test_a_failing_generator_or_indexer_leaves_the_previous_site(
     tmp_path: Path, built: Built, tool: str, message: str
 ) -> None:
     """mkdocs fails, or mkdocs succeeds and Pagefind fails after it: the build says which, passes on
-    the tool's own messages, and leaves the published site as it was."""
+    the tool's own messages, and leaves the published site and the work folder's stamp as they were."""
     site, work = tmp_path / "site", tmp_path / "work"
     shutil.copytree(built.site, site)
     shutil.copytree(built.work, work)
-    before = files(site)
+    before, stamp = files(site), (work / "site-stamp.json").read_bytes()
     fake = tmp_path / "fake" / tool  # found before the real one through PYTHONPATH, by `python -m <tool>`
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("", encoding="utf-8")
@@ -167,7 +167,45 @@ def test_a_failing_generator_or_indexer_leaves_the_previous_site(
     assert f"{tool}: simulated failure" in proc.stderr
     assert message in proc.stderr and f"build stopped: {site} left as it was" in proc.stderr
     assert files(site) == before
+    assert (work / "site-stamp.json").read_bytes() == stamp
     assert not list(tmp_path.glob(".site.new-*"))
+
+
+def test_the_site_generator_runs_only_when_its_inputs_change(tmp_path: Path, built: Built) -> None:
+    """A rebuild with nothing changed keeps the published folder itself; an edited record, or another
+    build having published into the same folder since, runs mkdocs and Pagefind again."""
+    evidence, site, work, other = (tmp_path / name for name in ("evidence", "site", "work", "other"))
+    shutil.copytree(ROOT / "evidence", evidence)
+    shutil.copytree(built.work, work)  # a warm chart cache, as a second build has
+    shutil.copytree(built.work, other)
+    current = "site was current: site generator and search index not run"
+
+    def identity() -> tuple[int, int]:
+        return site.stat().st_ino, site.stat().st_mtime_ns
+
+    def run(work: Path) -> str:
+        proc = build(site, work, evidence=evidence)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert current not in run(work)
+    first, published = identity(), files(site)
+    assert current in run(work)
+    assert identity() == first and files(site) == published
+
+    record = evidence / "ye-2024.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("Front Mol Neurosci", "Zebrafinch Neurosci"), "utf-8")
+    assert current not in run(work)
+    assert identity() != first
+    assert "Zebrafinch Neurosci" in (site / "reviews" / "ye-2024" / "index.html").read_text(encoding="utf-8")
+    assert "Zebrafinch Neurosci" in search_pages(site)["/reviews/ye-2024/"]["content"]
+
+    review = site / "reviews" / "ye-2024" / "index.html"
+    proc = build(site, other)  # another work folder publishes the original records into the same folder
+    assert proc.returncode == 0 and current not in proc.stdout
+    assert "Zebrafinch Neurosci" not in review.read_text(encoding="utf-8")
+    assert current not in run(work)  # nothing it reads has changed, but the site is no longer its own
+    assert "Zebrafinch Neurosci" in review.read_text(encoding="utf-8")
 
 
 def test_zensical_builds_the_same_pages(built: Built, tmp_path: Path) -> None:
