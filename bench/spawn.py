@@ -1,4 +1,4 @@
-"""Run a command and record its peak resident memory: `python -m bench.spawn REPORT -- CMD...`.
+"""Run a command and record its peak resident memory: `python bench/spawn.py REPORT -- CMD...`.
 
 Linux gives a child started with vfork (as subprocess does) the parent's memory high-water mark
 as its own starting ru_maxrss, so a site-generator run started straight from a build process
@@ -17,7 +17,7 @@ import time
 
 def main() -> int:
     report, sep, *cmd = sys.argv[1:]
-    assert sep == "--" and cmd, "usage: python -m bench.spawn REPORT -- CMD..."
+    assert sep == "--" and cmd, "usage: python bench/spawn.py REPORT -- CMD..."
     t0 = time.perf_counter()
     code = subprocess.call(cmd)
     seconds = time.perf_counter() - t0

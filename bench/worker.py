@@ -8,8 +8,10 @@ stage is the peak resident set size (VmHWM) of this process while the stage ran:
 mark is reset at each stage boundary (writing 5 to /proc/self/clear_refs) and read at the next.
 It covers Python objects and native memory alike, which tracemalloc would miss. Memory Python
 keeps from an earlier stage (the loaded records, for instance) counts in the later stages too, as
-it does in a real build. The site generator runs in a child process, started through
-bench/spawn.py so that its ru_maxrss is its own. Charts missing from the cache are drawn in a
+it does in a real build. The site generator (mkdocs) and the search indexer (Pagefind) run in
+child processes, each started through bench/spawn.py so that its ru_maxrss is its own; when the
+build finds the published site current it starts neither, and those stages report the time of
+that check and no memory. Charts missing from the cache are drawn in a
 pool of child processes (vl-convert's V8 runs in them) during the charts and pages stages; the
 largest of them is reported as `drawing_peak_rss` (RUSAGE_CHILDREN, read once they have exited).
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 T_START = time.perf_counter()
+SPAWN = Path(__file__).resolve().parent / "spawn.py"
 
 from evidence_map import site  # noqa: E402
 
@@ -90,13 +93,18 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         peaks.close("charts")
         return data_version(*a, **k)
 
-    # The site generator is started through bench/spawn.py, which records its own peak memory.
-    generator_report = work.parent / f"generator-{os.getpid()}.json"
+    # mkdocs and Pagefind are started through bench/spawn.py (by path: Pagefind runs from inside the
+    # site folder, where `-m bench.spawn` is not importable), which records each one's peak memory.
+    reports = {
+        stage: work.parent.resolve() / f"{name}-{os.getpid()}.json"
+        for stage, name in (("site generator", "generator"), ("search index", "indexer"))
+    }
     real_run = subprocess.run
 
     def run_via_launcher(cmd: list[str], *a: Any, **k: Any) -> Any:
-        if "mkdocs" in cmd:
-            cmd = [sys.executable, "-m", "bench.spawn", str(generator_report), "--", *cmd]
+        stage = "site generator" if "mkdocs" in cmd else "search index" if "pagefind" in cmd else None
+        if stage:
+            cmd = [sys.executable, str(SPAWN), str(reports[stage]), "--", *cmd]
         return real_run(cmd, *a, **k)
 
     site.grade_all, site.data_version = grade_all_marked, data_version_marked  # type: ignore[assignment]
@@ -106,15 +114,16 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         prepared = site.prepare(evidence, work)
         peaks.close("pages")
         drawing_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        site.publish(prepared, out, strict=False)
+        ran = site.publish(prepared, out, strict=False)
     finally:
         site.grade_all, site.data_version = grade_all, data_version  # type: ignore[assignment]
         site.subprocess.run = real_run  # type: ignore[attr-defined]
-    if generator_report.exists():
-        peaks.peaks["site generator"] = json.loads(generator_report.read_text(encoding="utf-8"))["peak_rss"]
-        generator_report.unlink()
-    else:  # the build decided the published site was current and did not run the generator
-        peaks.peaks["site generator"] = 0
+    for stage, report in reports.items():
+        if report.exists():
+            peaks.peaks[stage] = json.loads(report.read_text(encoding="utf-8"))["peak_rss"]
+            report.unlink()
+        else:  # the build found the published site current and ran neither tool
+            peaks.peaks[stage] = 0
 
     after = snapshot(work / "docs")
     written = sorted(p for p, meta in after.items() if before.get(p) != meta)
@@ -125,6 +134,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         "effects": sum(len(r.effects) for r in prepared.evidence.records),
         "timings": timings,
         "peak_rss": peaks.peaks,
+        "site_generator_ran": ran,
         "drawing_peak_rss": drawing_peak if prepared.charts_rendered else 0,
         "drawing_processes": min(prepared.charts_rendered, len(os.sched_getaffinity(0))),
         "peak_resettable": peaks.resettable,
