@@ -89,3 +89,17 @@ def parse(html: str) -> Links:
     p = Links()
     p.feed(html)
     return p
+
+
+# Words a visitor would search for, and a page each must find: checked in the index the build
+# wrote (test_site) and through Pagefind in the browser (test_browser).
+SEARCH_CASES = [
+    ("spinal", "/conditions/spinal-cord-injury/"),
+    ("Soltani", "/reviews/soltani-2024/"),
+    ("SCI", "/conditions/spinal-cord-injury/"),
+    ("spinal cord", "/conditions/spinal-cord-injury/"),
+    ("adipose", "/sources/at/"),
+    ("Wharton", "/sources/"),
+    ("BBB", "/reviews/ye-2024/"),
+    ("mNSS", "/reviews/chen-2024/"),
+]

@@ -47,7 +47,7 @@ from tests.browser import (
     switch_to_dark,
     unavailable,
 )
-from tests.sitebuild import ROOT, Built, parse
+from tests.sitebuild import ROOT, SEARCH_CASES, Built, parse
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -134,16 +134,7 @@ def test_search_loads_when_used_and_reaches_the_spinal_cord_injury_page(visit: O
 
 @pytest.mark.parametrize(
     ("term", "page"),
-    [
-        ("spinal", "/conditions/spinal-cord-injury/"),
-        ("Soltani", "/reviews/soltani-2024/"),
-        ("SCI", "/conditions/spinal-cord-injury/"),
-        ("spinal cord", "/conditions/spinal-cord-injury/"),
-        ("adipose", "/sources/at/"),
-        ("Wharton", "/sources/"),
-        ("BBB", "/reviews/ye-2024/"),
-        ("mNSS", "/reviews/chen-2024/"),
-    ],
+    SEARCH_CASES,
 )
 def test_pagefind_finds(visit: Opener, term: str, page: str) -> None:
     """Queries through Pagefind's own JavaScript API, on the index the build wrote."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evidence_map.evidence import Evidence
-from tests.sitebuild import ROOT, Built, build, indexed_pages, parse, search_pages
+from tests.sitebuild import ROOT, SEARCH_CASES, Built, build, indexed_pages, parse, search_pages
 
 
 def test_a_page_per_condition_review_and_used_source(built: Built, evidence: Evidence) -> None:
@@ -82,15 +82,7 @@ def test_search_results_carry_the_kind_of_page(built: Built, evidence: Evidence)
 
 @pytest.mark.parametrize(
     ("term", "page"),
-    [
-        ("Soltani", "/reviews/soltani-2024/"),
-        ("SCI", "/conditions/spinal-cord-injury/"),
-        ("spinal cord", "/conditions/spinal-cord-injury/"),
-        ("adipose", "/sources/at/"),
-        ("Wharton", "/sources/"),
-        ("BBB", "/reviews/ye-2024/"),
-        ("mNSS", "/reviews/chen-2024/"),
-    ],
+    SEARCH_CASES,
 )
 def test_search_index_holds_the_words(built: Built, term: str, page: str) -> None:
     """The text of the page is in its index record; the browser tests run the queries themselves."""
