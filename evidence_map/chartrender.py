@@ -172,7 +172,8 @@ class Drawing:
         self.figures: list[Figure] = []
         self.keys: list[str] = []  # each figure's cache key
         self._found: dict[str, str] = {}
-        self._pending: dict[str, Future[str] | dict[str, Any]] = {}  # a future, or a spec drawn here later
+        # key -> (chart name, a future or, drawing in this process, the spec to draw)
+        self._pending: dict[str, tuple[str, Future[str] | dict[str, Any]]] = {}
         try:
             for figure in figures:
                 spec = figure.chart.to_dict(validate=False)
@@ -185,11 +186,11 @@ class Drawing:
                 if cached is not None:
                     self._found[key] = cached
                 elif self._workers > 1:
-                    self._pending[key] = self._pool_for().submit(draw, spec)
+                    self._pending[key] = (figure.name, self._pool_for().submit(draw, spec))
                 else:
-                    self._pending[key] = spec
+                    self._pending[key] = (figure.name, spec)
         except BaseException:
-            self._close(cancel=True)
+            self._close()
             raise
 
     def _pool_for(self) -> ProcessPoolExecutor:
@@ -202,8 +203,7 @@ class Drawing:
         """Wait for the drawings, store them in the cache, and return each figure's accessible SVG."""
         renderer = self._renderer
         try:
-            for key, job in self._pending.items():
-                name = self.figures[self.keys.index(key)].name
+            for key, (name, job) in self._pending.items():
                 try:
                     svg = job.result() if isinstance(job, Future) else draw(job)
                 except Exception as exc:
@@ -211,7 +211,7 @@ class Drawing:
                 renderer._write(renderer.path_for(key), svg)
                 self._found[key] = svg
         finally:
-            self._close(cancel=True)
+            self._close()
         renderer.rendered += len(self._pending)
         renderer.reused += len(self.figures) - len(self._pending)
         self._pending = {}
@@ -225,11 +225,12 @@ class Drawing:
 
     def __exit__(self, *exc: object) -> None:
         """Leaving early (a page failed to render) stops the drawing processes."""
-        self._close(cancel=True)
+        self._close()
 
-    def _close(self, cancel: bool) -> None:
+    def _close(self) -> None:
+        """Stop the drawing processes, dropping drawings not yet started."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 

@@ -49,6 +49,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .chartrender import ChartError
     from .site import BuildFailed, build_site
 
     try:
@@ -57,7 +58,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         report_errors(exc.problems)
         print(f"build stopped: {args.out} left as it was", file=sys.stderr)
         return 1
-    except BuildFailed as exc:
+    except (BuildFailed, ChartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(f"build stopped: {args.out} left as it was", file=sys.stderr)
         return 1

@@ -534,3 +534,25 @@ def test_prune_keeps_only_this_builds_charts(small: Evidence, tmp_path: Path) ->
     (tmp_path / "notes.txt").write_text("not a chart", encoding="utf-8")
     assert r.prune(keep=drawing.keys[:2]) == len(set(drawing.keys)) - len(set(drawing.keys[:2]))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({f"{k}.svg" for k in drawing.keys[:2]} | {"notes.txt"})
+
+
+def test_build_stops_cleanly_when_a_chart_cannot_be_drawn(
+    small: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The build command reports the chart and leaves the published site as it was, as it does when
+    the site generator fails, rather than ending in a traceback."""
+    from evidence_map import cli, site
+
+    good = overview(small)["reviews-per-year"]
+    broken = dataclasses.replace(good, name="broken", chart=good.chart.transform_filter("datum.year >"))
+    real = site.all_figures
+    monkeypatch.setattr(site, "all_figures", lambda *a: iter([*real(*a), broken]))
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("published", encoding="utf-8")
+    code = cli.main(["build", "--out", str(out), "--work", str(tmp_path / "work")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "error: chart 'broken' could not be drawn" in err and f"{out} left as it was" in err
+    assert [p.name for p in out.iterdir()] == ["index.html"]
+    assert (out / "index.html").read_text(encoding="utf-8") == "published"
