@@ -71,6 +71,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.evidence, args.work, args.dev_addr)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .mapdiff import diff_against, report, repository_of
+
+    try:
+        repo = repository_of(args.evidence)
+        diff = diff_against(args.base, args.evidence, repo / "vocab", repo)
+    except ValueError as exc:
+        print(f"error: cannot read {args.base!r} from git: {exc}", file=sys.stderr)
+        return 2
+    except InvalidEvidence as exc:
+        report_errors(exc.problems)
+        print("diff stopped: the records do not validate (on this side or the base)", file=sys.stderr)
+        return 1
+    text = report(diff, args.base, markdown=args.format == "markdown")
+    if args.output:
+        with open(args.output, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import new_record
 
@@ -101,6 +123,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--work", type=Path, default=Path(".build"))
     p.add_argument("--dev-addr", default="127.0.0.1:8000")
     p.set_defaults(func=cmd_serve)
+    p = add("diff", "what the working tree changes in the map, compared with a git revision")
+    p.add_argument("base", help="git revision to compare with, such as origin/main")
+    p.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a CI job summary")
+    p.add_argument("--output", type=Path, help="append the report to this file (a job summary) instead of printing")
+    p.set_defaults(func=cmd_diff)
     p = add("new", "write a pre-filled record to start from")
     p.add_argument("id", help="record id, such as smith-2026")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")

@@ -78,7 +78,7 @@ def from_checked(results: list[Checked], vocab: Vocabularies) -> Evidence:
     return Evidence(tuple(records), warnings, vocab)
 
 
-def load_evidence(folder: Path) -> Evidence:
+def load_evidence(folder: Path, vocab_dir: Path | None = None) -> Evidence:
     """Validated records under `folder`; raises InvalidEvidence listing every error."""
-    vocab = load_vocabularies()
+    vocab = load_vocabularies() if vocab_dir is None else load_vocabularies(vocab_dir)
     return from_checked(check_folder(folder, vocab), vocab)

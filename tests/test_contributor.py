@@ -56,7 +56,7 @@ def contributed(tmp_path_factory: pytest.TempPathFactory, built: Built) -> tuple
     path.write_text(text, encoding="utf-8")
     proc = run("validate", "--evidence", str(evidence))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("48 records valid")
+    assert proc.stdout.startswith(f"{len(list(evidence.glob('*.yaml')))} records valid")
     work = root / "work"
     shutil.copytree(built.work, work)  # a warm cache, as a contributor's second build would have
     proc = build(root / "site", work, evidence=evidence)

@@ -1,0 +1,89 @@
+"""`build.py diff`: the map-level consequences of a change, on a fixture repository it builds itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evidence_map.mapdiff import state_of
+from tests.conftest import FIXTURES, base_record, write_record
+from tests.sitebuild import ROOT
+
+NEW = FIXTURES / "contribution" / "smithson-2026.yaml"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose main branch has one sepsis review; the work tree adds a second."""
+    root = tmp_path / "repo"
+    (root / "evidence").mkdir(parents=True)
+    shutil.copytree(ROOT / "vocab", root / "vocab")
+    write_record(root / "evidence", base_record(id="base-2024"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "base")
+    shutil.copy(NEW, root / "evidence" / NEW.name)
+    return root
+
+
+def diff(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "build.py", "diff", *args, "--evidence", str(repo / "evidence")]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_diff_names_the_new_record_its_page_and_the_verdict_it_changes(repo: Path, tmp_path: Path) -> None:
+    # What the engine says, each side on its own: the expectation is computed, not written down.
+    only_base = tmp_path / "only-base"
+    only_base.mkdir()
+    shutil.copy(repo / "evidence" / "base-2024.yaml", only_base)
+    before = state_of(only_base, repo / "vocab").grades["sepsis"].overall.label
+    after = state_of(repo / "evidence", repo / "vocab").grades["sepsis"].overall.label
+    assert before != after, "the fixture must change the sepsis verdict"
+
+    proc = diff(repo, "HEAD")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Records added:\n  smithson-2026: Smithson et al. (2026)" in out
+    assert f"Sepsis: {before} → {after} (now deciding: Smithson et al. (2026): Zebrafin lung injury score" in out
+    assert "Sepsis × histology:" in out
+    assert "reviews/smithson-2026/" in out and "sources/bm/" not in out.split("Pages added:")[1]
+    assert "Records removed" not in out and "Records changed" not in out
+
+
+def test_a_changed_record_lists_its_fields_and_a_clean_tree_says_nothing_changed(repo: Path) -> None:
+    (repo / "evidence" / NEW.name).unlink()
+    proc = diff(repo, "HEAD")
+    assert proc.returncode == 0 and "No change to the records, verdicts or pages." in proc.stdout
+    path = repo / "evidence" / "base-2024.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("n_studies: 30", "n_studies: 31"), encoding="utf-8")
+    proc = diff(repo, "HEAD")
+    assert "Records changed:\n  base-2024: n_studies" in proc.stdout
+
+
+def test_markdown_report_escapes_record_text(repo: Path, tmp_path: Path) -> None:
+    path = repo / "evidence" / NEW.name
+    path.write_text(path.read_text(encoding="utf-8").replace("Zebrafin lung", "_Zebrafin_ lung"), encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    proc = diff(repo, "HEAD", "--format", "markdown", "--output", str(summary))
+    assert proc.returncode == 0, proc.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## What this change does to the map (against HEAD)")
+    assert "### Verdicts that change" in text and "_Zebrafin_" not in text and "&#95;Zebrafin&#95;" in text
+
+
+def test_unknown_revision_and_invalid_records_fail_with_a_message(repo: Path) -> None:
+    proc = diff(repo, "no-such-branch")
+    assert proc.returncode == 2 and "cannot read 'no-such-branch' from git" in proc.stderr
+    path = repo / "evidence" / NEW.name
+    path.write_text(path.read_text(encoding="utf-8").replace("i2: 85", "i2: 185"), encoding="utf-8")
+    proc = diff(repo, "HEAD")
+    assert proc.returncode == 1
+    assert "smithson-2026.yaml:29: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr
