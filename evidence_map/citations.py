@@ -60,6 +60,40 @@ def _key(record: Record) -> str:
     return record.id
 
 
+_INITIALS = re.compile(r"^(?P<surname>.+?)\s+(?P<initials>[A-Z]{1,4})$")
+
+
+def names(record: Record) -> tuple[list[tuple[str, str]], bool]:
+    """The authors as (surname, initials) pairs, and whether the list is cut short ("et al.").
+
+    Records list authors as the confirming page does, "Surname AB"; a name without initials keeps
+    its whole text as the surname. With no author list, the first author stands alone, cut short."""
+    if not record.authors:
+        return [(record.first_author, "")], True
+    out, more = [], False
+    for a in record.authors:
+        if a.strip().rstrip(".").lower() in ("et al", "others"):
+            more = True
+            continue
+        m = _INITIALS.match(a.strip())
+        out.append((m["surname"], m["initials"]) if m else (a.strip(), ""))
+    return out, more
+
+
+def _bib_name(surname: str, initials: str) -> str:
+    last = bibtex_escape(surname)
+    if " " in last or "," in last:
+        last = "{" + last + "}"
+    return last + (", " + " ".join(f"{c}." for c in initials) if initials else "")
+
+
+def _authors(record: Record) -> str:
+    people, more = names(record)
+    if not record.authors:
+        return _author(record)
+    return " and ".join([_bib_name(*p) for p in people] + (["others"] if more else []))
+
+
 def _author(record: Record) -> str:
     surname = bibtex_escape(record.first_author)
     # A surname of several words (or with a comma) stays one name: BibTeX would otherwise split it
@@ -71,16 +105,21 @@ def _author(record: Record) -> str:
 
 def bibtex_entry(record: Record) -> str:
     """One `@article` entry for a record."""
-    fields: list[tuple[str, str]] = [("author", _author(record))]
+    fields: list[tuple[str, str]] = [("author", _authors(record))]
     if record.title:
         # Double braces keep the title's capitals (acronyms such as MSC or EV) in every style.
         fields.append(("title", "{" + bibtex_escape(record.title) + "}"))
     fields.append(("journal", bibtex_escape(record.journal)))
     fields.append(("year", str(int(record.year))))
+    for name, value in (("volume", record.volume), ("number", record.issue), ("pages", record.pages)):
+        if value:
+            fields.append((name, bibtex_escape(value.replace("-", "--") if name == "pages" else value)))
     if record.doi:
         fields.append(("doi", _verbatim(record.doi)))
     if record.pmid:
         fields.append(("pmid", bibtex_escape(record.pmid)))
+    if record.pmcid:
+        fields.append(("pmcid", bibtex_escape(record.pmcid)))
     if record.url:
         fields.append(("url", _verbatim(record.url)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
@@ -98,10 +137,21 @@ def bibtex(evidence: Evidence | Iterable[Record]) -> str:
 
 def ris_entry(record: Record) -> str:
     """One RIS reference (`TY  - JOUR` ... `ER  - `) for a record."""
-    lines = [("TY", "JOUR"), ("ID", _key(record)), ("AU", one_line(record.first_author))]
+    people, _ = names(record)
+    lines = [("TY", "JOUR"), ("ID", _key(record))]
+    lines += [("AU", one_line(f"{s}, {'.'.join(i)}." if i else s)) for s, i in people]
     if record.title:
         lines.append(("TI", one_line(record.title)))
     lines += [("T2", one_line(record.journal)), ("J2", one_line(record.journal)), ("PY", str(int(record.year)))]
+    if record.volume:
+        lines.append(("VL", one_line(record.volume)))
+    if record.issue:
+        lines.append(("IS", one_line(record.issue)))
+    if record.pages:
+        first, _, last = record.pages.partition("-")
+        lines.append(("SP", one_line(first)))
+        if last:
+            lines.append(("EP", one_line(last)))
     if record.doi:
         lines.append(("DO", one_line(record.doi)))
     if record.pmid:

@@ -93,6 +93,20 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .paths import SCHEMA
+    from .schemagen import schema_text, write_schema
+
+    if args.check:
+        if SCHEMA.read_text(encoding="utf-8") != schema_text():
+            print(f"{SCHEMA.name} is out of date with vocab/: run python build.py schema", file=sys.stderr)
+            return 1
+        print(f"{SCHEMA.name} is up to date")
+        return 0
+    print(f"{'updated' if write_schema() else 'unchanged'}: {SCHEMA.name}")
+    return 0
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import new_record
 
@@ -128,6 +142,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: for a CI job summary")
     p.add_argument("--output", type=Path, help="append the report to this file (a job summary) instead of printing")
     p.set_defaults(func=cmd_diff)
+    p = sub.add_parser("schema", help="copy the vocabulary ids into schema/record.schema.json")
+    p.add_argument("--check", action="store_true", help="only say whether the schema is up to date (exit 1 if not)")
+    p.set_defaults(func=cmd_schema)
     p = add("new", "write a pre-filled record to start from")
     p.add_argument("id", help="record id, such as smith-2026")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")

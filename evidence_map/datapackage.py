@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .evidence import Evidence
-from .exports import CSV_COLUMNS
+from .exports import CSV_COLUMNS, CSV_SOURCES
 from .paths import ROOT, SCHEMA
 
 NAME = "msc-ev-evidence-map"
@@ -28,7 +28,14 @@ DESCRIPTION = (
 )
 HOMEPAGE = "https://msc-ev-map.github.io/evidence-map/"
 REPOSITORY = "https://github.com/msc-ev-map/evidence-map"
-LICENSES = [{"name": "MIT", "path": "https://opensource.org/licenses/MIT", "title": "MIT License"}]
+# The data's licence (LICENSE; CITATION.cff agrees); the code is MIT.
+LICENSES = [
+    {
+        "name": "CC-BY-4.0",
+        "path": "https://creativecommons.org/licenses/by/4.0/",
+        "title": "Creative Commons Attribution 4.0",
+    }
+]
 LIST_SEPARATOR = "; "
 
 # The zip's entries all carry this time (the earliest a zip can record), so its bytes never
@@ -94,8 +101,18 @@ def csv_fields() -> list[dict[str, Any]]:
     for column in CSV_COLUMNS:
         if column not in known:
             raise KeyError(f"reviews.csv column {column!r} has no field in datapackage.csv_fields; describe it there")
-        fields.append({"name": column, "title": column.replace("_", " ").capitalize(), **known[column]})
+        field = {"name": column, "title": column.replace("_", " ").capitalize(), **known[column]}
+        if column in CSV_SOURCES:  # a record field as it is: described once, in the record schema
+            field["description"] = _schema_node(CSV_SOURCES[column])["description"]
+        fields.append(field)
     return fields
+
+
+def _schema_node(dotted: str) -> dict[str, Any]:
+    node: Any = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    for key in dotted.split("."):
+        node = node["properties"][key]
+    return node  # type: ignore[no-any-return]
 
 
 def _project_version() -> str:

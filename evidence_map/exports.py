@@ -34,6 +34,20 @@ CSV_COLUMNS = (
     "added",
     "updated",
 )
+# Columns that carry a record field as it is: their descriptions are the schema's (datapackage.py).
+CSV_SOURCES = {
+    "id": "id",
+    "label": "citation.label",
+    "first_author": "citation.first_author",
+    "year": "citation.year",
+    "journal": "citation.journal",
+    "n_studies": "n_studies",
+    "rob_tool": "risk_of_bias.tool",
+    "rob_overall": "risk_of_bias.overall",
+    "amstar2": "amstar2.rating",
+    "added": "added",
+    "updated": "updated",
+}
 
 
 def review_rows(evidence: Evidence) -> list[dict[str, Any]]:

@@ -28,6 +28,12 @@ class Effect:
     difference: str = "ev-minus-control"
     condition: str | None = None
     note: str | None = None
+    origin: str = "umbrella-review"  # or "original-article", read at origin_url
+    origin_url: str | None = None
+
+    @property
+    def from_original(self) -> bool:
+        return self.origin == "original-article"
 
     @property
     def is_ratio(self) -> bool:
@@ -76,9 +82,15 @@ class Record:
     updated: str
     risk_of_bias: dict[str, Any]
     title: str | None = None
+    authors: tuple[str, ...] = ()
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
     doi: str | None = None
     pmid: str | None = None
+    pmcid: str | None = None
     url: str | None = None
+    lookup: dict[str, Any] = field(default_factory=dict)
     effect_notes: tuple[str, ...] = ()
     subgroups: tuple[Subgroup, ...] = ()
     heterogeneity: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +100,16 @@ class Record:
     provenance: dict[str, str] = field(default_factory=dict)
     discrepancies: tuple[Discrepancy, ...] = ()
     notes: str | None = None
+
+    @property
+    def not_found(self) -> frozenset[str]:
+        """Citation fields searched for and not confirmed (the page says "not found")."""
+        return frozenset(self.lookup.get("not_found", ()))
+
+    @property
+    def original_discrepancies(self) -> tuple[Discrepancy, ...]:
+        """Where the umbrella review and the original article disagree about this review."""
+        return tuple(d for d in self.discrepancies if d.kind == "umbrella-vs-original")
 
     @property
     def rob_tool(self) -> str:
@@ -135,9 +157,15 @@ def record_from_data(data: dict[str, Any], path: str) -> Record:
         year=int(cit["year"]),
         journal=cit["journal"],
         title=cit.get("title"),
+        authors=_tuple(cit.get("authors")),
+        volume=cit.get("volume"),
+        issue=cit.get("issue"),
+        pages=cit.get("pages"),
         doi=cit.get("doi"),
         pmid=cit.get("pmid"),
+        pmcid=cit.get("pmcid"),
         url=cit.get("url"),
+        lookup=dict(data.get("lookup", {})),
         n_studies=int(data["n_studies"]),
         conditions_reported=_tuple(data["conditions"]["reported"]),
         conditions=_tuple(data["conditions"]["ids"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -84,9 +85,19 @@ def data_version(evidence: Evidence) -> tuple[str, str]:
     return date, out or "uncommitted"
 
 
+def addresses(settings: dict[str, Any]) -> tuple[str, str]:
+    """(repository, site) addresses: SITE_URL and REPOSITORY_URL override mkdocs.yml, so a fork's
+    Pages workflow publishes at the fork's own address without editing any file."""
+    repo = os.environ.get("REPOSITORY_URL") or str(settings.get("extra", {}).get("repository", ""))
+    site = os.environ.get("SITE_URL") or str(settings.get("site_url", ""))
+    return repo.rstrip("/"), site.rstrip("/") + "/"
+
+
 def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: list[str]) -> dict[str, Any]:
     with open(MKDOCS_YML, encoding="utf-8") as fh:
         config: dict[str, Any] = yaml.safe_load(fh)
+    config["site_url"] = addresses(config)[1]
+    config.setdefault("extra", {})["repository"] = info.repo_url
     config["docs_dir"] = docs_dir.name  # relative to the generated config, which sits beside it
     theme = config.get("theme")
     if isinstance(theme, dict) and theme.get("custom_dir"):
@@ -129,8 +140,7 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
         date, commit = data_version(evidence)
         with open(MKDOCS_YML, encoding="utf-8") as fh:
             settings = yaml.safe_load(fh)
-        repo_url = str(settings.get("extra", {}).get("repository", "")).rstrip("/")
-        site_url = str(settings.get("site_url", "")).rstrip("/") + "/"
+        repo_url, site_url = addresses(settings)
         info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
         for rel, data in static_files(DOCS).items():
             writer.write(rel, data)
@@ -229,14 +239,44 @@ def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
     ]
     if strict:
         cmd.append("--strict")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    noise = ("MkDocs 2.0", "mkdocs-material", "│", "╭", "╰", "──")
-    for line in proc.stderr.splitlines():
-        if line.strip() and not any(n in line for n in noise):
-            print(line, file=sys.stderr)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    for line in theme_messages(proc.stderr):
+        print(line, file=sys.stderr)
     if proc.returncode != 0:
         raise BuildFailed(f"the site generator failed (exit {proc.returncode}); see the messages above")
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BOX = re.compile(r"^\s*[│╭╰─]")
+END_OF_LIFE = re.compile(r"Material for MkDocs reaches end of life on ([A-Z][a-z]+ \d{1,2}, \d{4})")
+
+
+def theme_messages(stderr: str) -> list[str]:
+    """The generator's messages, each kept, except the theme's boxed notices: the end-of-life
+    notice becomes one line pointing to MAINTENANCE.md, any other box is printed unboxed."""
+    out, box = [], []
+    for raw in stderr.splitlines():
+        line = ANSI.sub("", raw).rstrip()
+        if BOX.match(line):
+            box.append(line.lstrip(" │╭╰─").strip())
+            continue
+        if box:
+            out += _summarise(box)
+            box = []
+        if line.strip() and not line.strip().startswith("To disable this warning"):
+            out.append(line)
+    return out + (_summarise(box) if box else [])
+
+
+def _summarise(box: list[str]) -> list[str]:
+    text = " ".join(b for b in box if b)
+    eol = END_OF_LIFE.search(text)
+    if eol:
+        return [
+            f"note: Material for MkDocs reaches end of life on {eol.group(1)}; "
+            "MAINTENANCE.md says how to move to Zensical"
+        ]
+    return [b for b in box if b]
 
 
 def run_indexer(site_dir: Path) -> None:

@@ -8,6 +8,7 @@ list (naming the field path); it is then reported as a warning, never silently f
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -103,6 +104,7 @@ PATTERN_HINTS = {
     "doi": "a DOI such as 10.1000/xyz123, without a https://doi.org/ prefix",
     "url": "a https:// link",
     "pmid": "a PubMed id: digits only",
+    "pmcid": "a PubMed Central id: PMC and digits, such as PMC8800223",
     "added": "a date written YYYY-MM-DD",
     "updated": "a date written YYYY-MM-DD",
 }
@@ -119,9 +121,11 @@ def _schema_rule(err: jsonschema.ValidationError) -> Issue:
         key = missing.group(1) if missing else "?"
         return Issue((*path, key), "is required")
     if kw == "additionalProperties":
-        extra = sorted(set(inst) - set(sub.get("properties", {})))
-        allowed = ", ".join(sub.get("properties", {}))
-        return Issue((*path, extra[0]) if extra else path, f"unknown key; allowed keys: {allowed}")
+        known = list(sub.get("properties", {}))
+        extra = sorted(set(inst) - set(known))
+        near = difflib.get_close_matches(str(extra[0]), known, n=1, cutoff=0.6) if extra else []
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        return Issue((*path, extra[0]) if extra else path, f"unknown key; {hint}allowed keys: {', '.join(known)}")
     if kw == "type":
         kinds = arg if isinstance(arg, list) else [arg]
         names = {
@@ -137,23 +141,39 @@ def _schema_rule(err: jsonschema.ValidationError) -> Issue:
     if kw == "enum":
         return Issue(path, "must be one of " + ", ".join(str(a) for a in arg), inst)
     if kw == "pattern":
-        last = str(path[-1]) if path else ""
+        last = "url" if path[:1] == ("lookup",) or path[-1:] == ("origin_url",) else str(path[-1]) if path else ""
         hint = PATTERN_HINTS.get(last, "a kebab-case id (lower-case letters, digits, single hyphens)")
         return Issue(path, f"must be {hint}", inst)
     if kw in ("minLength", "minItems"):
         return Issue(path, "must not be empty", inst)
     if kw == "maxLength":
         return Issue(path, f"must be at most {arg} characters", f"{len(inst)} characters")
+    if kw in ("minimum", "maximum") and "minimum" in sub and "maximum" in sub:
+        return Issue(path, f"must be between {sub['minimum']} and {sub['maximum']}", inst)
     if kw == "minimum":
         return Issue(path, f"must be at least {arg}", inst)
+    if kw == "maximum":
+        return Issue(path, f"must be at most {arg}", inst)
     if kw == "uniqueItems":
         return Issue(path, "must not repeat an entry", inst)
     return Issue(path, err.message)
 
 
+VOCAB_ID_PATHS = (("conditions", "ids"), ("sources", "ids"), ("species", "ids"), ("dosing", "routes", "ids"))
+
+
+def _reported_elsewhere(err: jsonschema.ValidationError) -> bool:
+    """Schema errors that a rule below reports better: a template placeholder left in place (one
+    "must be filled in" per placeholder), and an unknown vocabulary id (with the nearest ids)."""
+    if isinstance(err.instance, str) and PLACEHOLDER.search(err.instance):
+        return True
+    path = tuple(err.absolute_path)
+    return err.validator == "enum" and len(path) > 1 and path[:-1] in VOCAB_ID_PATHS
+
+
 def schema_issues(data: Any) -> list[Issue]:
     validator = jsonschema.Draft202012Validator(schema())
-    issues = [_schema_rule(e) for e in validator.iter_errors(data)]
+    issues = [_schema_rule(e) for e in validator.iter_errors(data) if not _reported_elsewhere(e)]
     return sorted(issues, key=lambda i: [str(p) for p in i.path])
 
 
@@ -214,13 +234,18 @@ MARKUP = re.compile(
     re.IGNORECASE,
 )
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-URL_FIELDS = {("citation", "url"), ("citation", "doi")}
+# Addresses and DOIs: their syntax is the schema's (https only, DOI-shaped), not this rule's.
+URL_FIELDS = {
+    ("citation", "url"),
+    ("citation", "doi"),
+    *(("lookup", k) for k in ("doi", "pmid", "pmcid", "citation", "abstract")),
+}
 
 
 @rule
 def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     for path, text in walk_text(rec):
-        if path in URL_FIELDS:
+        if path in URL_FIELDS or path[-1:] == ("origin_url",):
             continue
         if PLACEHOLDER.search(text):
             yield Issue(path, "must be filled in (a placeholder from the template is left)", text)
@@ -233,9 +258,14 @@ def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
 def _vocab_ids(values: Any, path: FieldPath, vocab: Vocabulary) -> Iterator[Issue]:
     for i, term in enumerate(_list(values)):
         if isinstance(term, str) and SLUG.match(term) and term not in vocab:
-            hint = vocab.suggest(term)
-            did = f" (did you mean {hint!r}?)" if hint else ""
-            yield Issue((*path, i), f"must be a {vocab.kind} id from vocab/{_file(vocab)}{did}", term)
+            near = vocab.nearest(term)
+            did = f"did you mean {' or '.join(repr(n) for n in near)}? " if near else ""
+            yield Issue(
+                (*path, i),
+                f"must be a {vocab.kind} id from vocab/{_file(vocab)}; {did}a new {vocab.kind} is proposed by adding "
+                f"it to vocab/{_file(vocab)} in the same pull request (CONTRIBUTING.md)",
+                term,
+            )
 
 
 def _file(vocab: Vocabulary) -> str:
@@ -277,10 +307,6 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
                     yield Issue((*at, key), f"must be greater than 0 for a ratio measure ({eff['measure']})", eff[key])
             if "difference" in eff:
                 yield Issue((*at, "difference"), "applies to difference measures only (SMD, WMD, MD)")
-        if _num(eff.get("i2")) and not 0 <= eff["i2"] <= 100:
-            yield Issue((*at, "i2"), "must be between 0 and 100", eff["i2"])
-        if _num(eff.get("p")) and not 0 <= eff["p"] <= 1:
-            yield Issue((*at, "p"), "must be between 0 and 1", eff["p"])
         cond = eff.get("condition")
         if cond is None and len(conditions) > 1:
             yield Issue((*at, "condition"), "is required when the record has more than one condition")
@@ -293,14 +319,8 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
 @rule
 def quality_numbers_in_range(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     het = _dict(rec.get("heterogeneity"))
-    for key in ("i2_min", "i2_max"):
-        if _num(het.get(key)) and not 0 <= het[key] <= 100:
-            yield Issue(("heterogeneity", key), "must be between 0 and 100", het[key])
     if _num(het.get("i2_min")) and _num(het.get("i2_max")) and het["i2_min"] > het["i2_max"]:
         yield Issue(("heterogeneity", "i2_min"), f"must not exceed i2_max ({het['i2_max']})", het["i2_min"])
-    egger = _dict(rec.get("publication_bias")).get("egger_p")
-    if _num(egger) and not 0 <= egger <= 1:
-        yield Issue(("publication_bias", "egger_p"), "must be between 0 and 1", egger)
     n = rec.get("n_studies")
     if _num(n) and n > 5000:
         yield Issue(("n_studies",), "must be at most 5000 (is this a count of studies?)", n)
@@ -323,20 +343,66 @@ def citation_is_consistent(rec: dict[str, Any], _: Vocabularies) -> Iterator[Iss
             yield Issue(("citation", "year"), f"must match the year in the label ({m.group(1)})", year)
 
 
+# An identifier is only as good as the page that shows it: each needs that page's address.
+CONFIRMED_BY = {"doi": "doi", "pmid": "pmid", "pmcid": "pmcid", "title": "citation", "authors": "citation"}
+
+
+@rule
+def identifiers_name_where_they_were_confirmed(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    cit, lookup = _dict(rec.get("citation")), _dict(rec.get("lookup"))
+    for key, where in CONFIRMED_BY.items():
+        if cit.get(key) not in (None, "", []) and not lookup.get(where):
+            yield Issue(
+                ("citation", key),
+                f"needs the address of the page where it was confirmed, in lookup.{where}",
+                cit[key],
+            )
+    for key in ("doi", "pmid", "pmcid"):
+        if lookup.get(key) and cit.get(key) in (None, ""):
+            yield Issue(("lookup", key), f"confirms nothing: citation.{key} is empty")
+    not_found = set(_list(lookup.get("not_found")))
+    for key in sorted(not_found & {k for k in ("title", "authors", "doi", "pmid", "pmcid", "volume") if cit.get(k)}):
+        yield Issue(("lookup", "not_found"), f"lists {key}, which citation.{key} gives", key)
+
+
+@rule
+def authors_start_with_the_first_author(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    cit = _dict(rec.get("citation"))
+    authors, first = _list(cit.get("authors")), cit.get("first_author")
+    if authors and isinstance(authors[0], str) and isinstance(first, str) and first.lower() not in authors[0].lower():
+        yield Issue(
+            ("citation", "authors", 0), f"must be the first author ({first}); list the authors in published order"
+        )
+
+
+@rule
+def effects_from_originals_name_their_page(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    for i, eff in enumerate(_list(rec.get("effects"))):
+        eff = _dict(eff)
+        original = eff.get("origin") == "original-article"
+        if original and not eff.get("origin_url"):
+            yield Issue(("effects", i, "origin_url"), "is required when origin is original-article")
+        elif eff.get("origin_url") and not original:
+            yield Issue(
+                ("effects", i, "origin"), "must be original-article when origin_url is given", eff.get("origin")
+            )
+
+
 @rule
 def dates_are_real(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
-    parsed: dict[str, date] = {}
-    for key in ("added", "updated"):
-        value = rec.get(key)
+    parsed: dict[FieldPath, date] = {}
+    for path in (("added",), ("updated",), ("lookup", "checked")):
+        value = _resolve(rec, dotted(path))
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             try:
-                parsed[key] = date.fromisoformat(value)
+                parsed[path] = date.fromisoformat(value)
             except ValueError:
-                yield Issue((key,), "must be a real calendar date (YYYY-MM-DD)", value)
+                yield Issue(path, "must be a real calendar date (YYYY-MM-DD)", value)
                 continue
-            if parsed[key] > date.today():
-                yield Issue((key,), "must not be in the future", value)
-    if len(parsed) == 2 and parsed["updated"] < parsed["added"]:
+            if parsed[path] > date.today():
+                yield Issue(path, "must not be in the future", value)
+    added, updated = parsed.get(("added",)), parsed.get(("updated",))
+    if added and updated and updated < added:
         yield Issue(("updated",), f"must not be earlier than added ({rec['added']})", rec["updated"])
 
 

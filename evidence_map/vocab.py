@@ -47,12 +47,17 @@ class Vocabulary:
 
     def suggest(self, word: str) -> str | None:
         """The id closest to `word`, matching ids, names and aliases alike."""
+        near = self.nearest(word, 1)
+        return near[0] if near else None
+
+    def nearest(self, word: str, n: int = 3) -> list[str]:
+        """Up to `n` ids close to `word` (difflib's ratio), matching ids, names and aliases alike."""
         keys: dict[str, str] = {}
         for t in self.terms:
             for k in (t.id, t.name, *t.aliases):
                 keys.setdefault(k.lower(), t.id)
-        hit = difflib.get_close_matches(str(word).lower(), list(keys), n=1, cutoff=0.6)
-        return keys[hit[0]] if hit else None
+        hits = difflib.get_close_matches(str(word).lower(), list(keys), n=n * 3, cutoff=0.6)
+        return list(dict.fromkeys(keys[h] for h in hits))[:n]
 
 
 @dataclass(frozen=True)

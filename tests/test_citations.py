@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from evidence_map.citations import bibtex, bibtex_entry, bibtex_escape, ris, ris_entry
+from evidence_map.citations import bibtex, bibtex_entry, bibtex_escape, names, ris, ris_entry
 from evidence_map.evidence import Evidence
 from evidence_map.model import Record
 from evidence_map.paths import MKDOCS_YML, ROOT
@@ -52,6 +52,11 @@ def hostile(record: Record) -> Record:
         title=HOSTILE_TITLE,
         journal="J {Evil} \\relax & Co",
         first_author="van der Berg, and Jones",
+        authors=(),
+        volume=None,
+        issue=None,
+        pages=None,
+        pmcid=None,
         doi="10.1000/a(b)<c>[d]:e;f",
         pmid="12345678",
         url="https://example.org/a}b{c\\d?q=%7B#frag",
@@ -75,10 +80,15 @@ def test_bibtex_has_one_entry_per_record_keyed_by_id(evidence: Evidence) -> None
     for entry, record in zip(library.entries, evidence.records, strict=True):
         f = fields_of(entry)
         assert entry.entry_type == "article"
-        assert f["author"] == f"{record.first_author} and others"
+        people, more = names(record)
+        authors = f["author"].split(" and ")
+        assert len(authors) == len(people) + more and bibtex_escape(people[0][0]) in authors[0]
+        assert (authors[-1] == "others") == more
         assert f["journal"] == bibtex_escape(record.journal)
         assert f["year"] == str(record.year)
-        assert ("title" in f) == bool(record.title)
+        for key, value in (("title", record.title), ("doi", record.doi), ("volume", record.volume)):
+            assert (key in f) == bool(value), key
+        assert f.get("doi", "") == (record.doi or "")
 
 
 def test_bibtex_optional_fields_and_title_case_protection(evidence: Evidence) -> None:
@@ -172,10 +182,12 @@ def test_ris_structure_line_by_line(evidence: Evidence) -> None:
         tags = dict(ref)
         assert ref[0] == ("TY", "JOUR") and ref[-1] == ("ER", "")
         assert tags["ID"] == record.id
-        assert tags["AU"] == record.first_author
+        authors = [v for t, v in ref if t == "AU"]
+        assert len(authors) == len(names(record)[0]) and record.first_author in authors[0]
         assert tags["T2"] == tags["J2"] == record.journal
         assert tags["PY"] == str(record.year)
-        assert len(tags) == len(ref), "no tag repeats within a reference"
+        assert tags.get("DO") == record.doi and tags.get("TI") == record.title
+        assert len(tags) == len(ref) - len(authors) + 1, "no tag but AU repeats within a reference"
 
 
 def test_ris_hostile_text_stays_on_its_line(evidence: Evidence) -> None:
@@ -225,7 +237,10 @@ def test_citation_cff() -> None:
     assert cff["type"] == "dataset"
     assert cff["authors"] == [{"name": "MSC-EV Living Evidence Map contributors"}]
     assert cff["version"] == project["version"]
-    assert cff["license"] == "MIT" and "MIT" in project["license"]["text"]
+    # The data's licence in CITATION.cff and the data package; the code's in pyproject.toml (SPDX).
+    assert cff["license"] == "CC-BY-4.0" and project["license"] == "MIT"
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "SPDX identifier MIT" in licence and "SPDX identifier CC-BY-4.0" in licence
     assert isinstance(cff["date-released"], dt.date)  # an unquoted YYYY-MM-DD, as the schema wants
     assert cff["repository-code"] == site["extra"]["repository"].rstrip("/")
     assert cff["url"] == site["site_url"]

@@ -101,7 +101,7 @@ def test_descriptor(evidence: Evidence, downloads: tuple[Path, dict[str, bytes]]
     assert package["title"] == "MSC-EV Living Evidence Map"
     with open(ROOT / "pyproject.toml", "rb") as fh:
         assert package["version"] == tomllib.load(fh)["project"]["version"]
-    assert package["licenses"][0]["name"] == "MIT"
+    assert package["licenses"][0]["name"] == "CC-BY-4.0"  # as LICENSE and CITATION.cff say
     assert package["created"] == f"{max(r.updated for r in evidence.records)}T00:00:00Z"
     resources = {r["path"]: r for r in package["resources"]}
     assert set(resources) == DOWNLOADS

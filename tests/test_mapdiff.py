@@ -13,7 +13,7 @@ from evidence_map.mapdiff import state_of
 from tests.conftest import FIXTURES, base_record, write_record
 from tests.sitebuild import ROOT
 
-NEW = FIXTURES / "contribution" / "smithson-2026.yaml"
+NEW = FIXTURES / "contribution" / "okafor-2026.yaml"
 
 
 def git(repo: Path, *args: str) -> None:
@@ -51,10 +51,10 @@ def test_diff_names_the_new_record_its_page_and_the_verdict_it_changes(repo: Pat
     proc = diff(repo, "HEAD")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "Records added:\n  smithson-2026: Smithson et al. (2026)" in out
-    assert f"Sepsis: {before} → {after} (now deciding: Smithson et al. (2026): Zebrafin lung injury score" in out
+    assert "Records added:\n  okafor-2026: Okafor et al. (2026)" in out
+    assert f"Sepsis: {before} → {after} (now deciding: Okafor et al. (2026): Zebrafin lung injury score" in out
     assert "Sepsis × histology:" in out
-    assert "reviews/smithson-2026/" in out and "sources/bm/" not in out.split("Pages added:")[1]
+    assert "reviews/okafor-2026/" in out and "sources/bm/" not in out.split("Pages added:")[1]
     assert "Records removed" not in out and "Records changed" not in out
 
 
@@ -86,4 +86,4 @@ def test_unknown_revision_and_invalid_records_fail_with_a_message(repo: Path) ->
     path.write_text(path.read_text(encoding="utf-8").replace("i2: 85", "i2: 185"), encoding="utf-8")
     proc = diff(repo, "HEAD")
     assert proc.returncode == 1
-    assert "smithson-2026.yaml:29: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr
+    assert "okafor-2026.yaml:29: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr

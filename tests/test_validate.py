@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 VOCAB = load_vocabularies()
 
 
+def cite(**kw: Any) -> dict[str, Any]:
+    return {"first_author": "Test", "label": "Test et al. (2024)", "year": 2024, "journal": "J Test"} | kw
+
+
 def effect(**kw: Any) -> dict[str, Any]:
     e = {
         "outcome": "BBB score",
@@ -47,7 +51,72 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("n_studies zero", {"n_studies": 0}, "n_studies: must be at least 1"),
     ("n_studies implausible", {"n_studies": 90000}, "n_studies: must be at most 5000"),
     ("outcomes as text", {"outcomes": "Survival"}, "outcomes: must be a list"),
-    ("unknown key", {"colour": "blue"}, "colour: unknown key"),
+    ("unknown key", {"colour": "blue"}, "colour: unknown key; allowed keys: id, citation, lookup"),
+    ("mistyped key", {"summery": "x"}, "summery: unknown key; did you mean 'summary'? allowed keys:"),
+    # identifiers need the page that confirmed them
+    (
+        "DOI without address",
+        {"citation": cite(doi="10.1007/s1")},
+        "citation.doi: needs the address of the page where it was confirmed, in lookup.doi",
+    ),
+    (
+        "PMID without address",
+        {"citation": cite(pmid="123")},
+        "citation.pmid: needs the address of the page where it was confirmed, in lookup.pmid",
+    ),
+    (
+        "title without address",
+        {"citation": cite(title="A review")},
+        "citation.title: needs the address of the page where it was confirmed, in lookup.citation",
+    ),
+    ("DOI with address", {"citation": cite(doi="10.1007/s1"), "lookup": {"doi": "https://example.org/a"}}, None),
+    (
+        "malformed DOI",
+        {"citation": cite(doi="doi:10.1007/s1"), "lookup": {"doi": "https://example.org/a"}},
+        "citation.doi: must be a DOI such as",
+    ),
+    (
+        "malformed PMID",
+        {"citation": cite(pmid="PMID 123"), "lookup": {"pmid": "https://example.org/a"}},
+        "citation.pmid: must be a PubMed id: digits only",
+    ),
+    (
+        "malformed PMCID",
+        {"citation": cite(pmcid="8800223"), "lookup": {"pmcid": "https://example.org/a"}},
+        "citation.pmcid: must be",
+    ),
+    (
+        "address that is not https",
+        {"citation": cite(pmid="123"), "lookup": {"pmid": "http://example.org/a"}},
+        "lookup.pmid: must be a https:// link",
+    ),
+    (
+        "address confirming nothing",
+        {"lookup": {"pmid": "https://example.org/a"}},
+        "lookup.pmid: confirms nothing: citation.pmid is empty",
+    ),
+    ("lookup date in the future", {"lookup": {"checked": "2999-01-01"}}, "lookup.checked: must not be in the future"),
+    (
+        "not found but given",
+        {"citation": cite(pmid="1"), "lookup": {"pmid": "https://example.org/a", "not_found": ["pmid"]}},
+        "lookup.not_found: lists pmid, which citation.pmid gives",
+    ),
+    # values read in the original article
+    (
+        "original effect without address",
+        {"effects": [effect(origin="original-article")]},
+        "effects.0.origin_url: is required when origin is original-article",
+    ),
+    (
+        "address without original",
+        {"effects": [effect(origin_url="https://example.org/a")]},
+        "effects.0.origin: must be original-article when origin_url is given",
+    ),
+    (
+        "original effect with address",
+        {"effects": [effect(origin="original-article", origin_url="https://example.org/a")]},
+        None,
+    ),
     ("id upper case", {"id": "Test-2024"}, "id: must be a kebab-case id"),
     ("id with slash", {"id": "../etc-2024"}, "id: must be a kebab-case id"),
     ("id with space", {"id": "test 2024"}, "id: must be a kebab-case id"),
@@ -56,7 +125,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     (
         "unknown condition with hint",
         {"conditions": {"reported": ["SCI"], "ids": ["spinal-cord"]}},
-        "conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?)",
+        "conditions.ids.0: must be a condition id from vocab/conditions.yaml; did you mean 'spinal-cord-injury'? "
+        "a new condition is proposed by adding it to vocab/conditions.yaml in the same pull request",
     ),
     ("unknown source", {"sources": {"reported": ["X"], "ids": ["adipose"]}}, "sources.ids.0: must be a source id"),
     ("unknown species", {"species": {"reported": ["Cats"], "ids": ["cat"]}}, "species.ids.0: must be a species id"),
@@ -178,7 +248,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
                 "journal": "J",
                 "doi": "10.1007/s12015-024-01234-5",
                 "url": "https://doi.org/10.1007/x",
-            }
+            },
+            "lookup": {"doi": "https://doi.org/10.1007/s12015-024-01234-5"},
         },
         None,
     ),
@@ -259,12 +330,12 @@ def test_duplicate_ids_and_file_names(tmp_path: Path) -> None:
 BROKEN_EXPECTED = """\
 tests/fixtures/broken/broken-2024.yaml:6: citation.year: must match the year in the label (2023); got 2024
 tests/fixtures/broken/broken-2024.yaml:8: n_studies: must be at least 1; got 0
-tests/fixtures/broken/broken-2024.yaml:11: conditions.ids.0: must be a condition id from vocab/conditions.yaml (did you mean 'spinal-cord-injury'?); got "spinal-cord"
+tests/fixtures/broken/broken-2024.yaml:11: conditions.ids.0: must be a condition id from vocab/conditions.yaml; did you mean 'spinal-cord-injury'? a new condition is proposed by adding it to vocab/conditions.yaml in the same pull request (CONTRIBUTING.md); got "spinal-cord"
 tests/fixtures/broken/broken-2024.yaml:25: effects.0.ci_low: must not exceed ci_high (2.0); got 4.0
 tests/fixtures/broken/broken-2024.yaml:27: effects.0.i2: must be between 0 and 100; got 120
 tests/fixtures/broken/broken-2024.yaml:33: effects.1.estimate: must be greater than 0 for a ratio measure (HR); got -0.5
 tests/fixtures/broken/broken-2024.yaml:34: effects.1.improves: must be one of lower, higher; got "upwards"
-tests/fixtures/broken/broken-2024.yaml:43: colour: unknown key; allowed keys: id, citation, n_studies, conditions, intervention, sources, species, outcomes, effects, effect_notes, subgroups, heterogeneity, risk_of_bias, publication_bias, amstar2, dosing, summary, provenance, discrepancies, added, updated, notes
+tests/fixtures/broken/broken-2024.yaml:43: colour: unknown key; allowed keys: id, citation, lookup, n_studies, conditions, intervention, sources, species, outcomes, effects, effect_notes, subgroups, heterogeneity, risk_of_bias, publication_bias, amstar2, dosing, summary, provenance, discrepancies, added, updated, notes
 tests/fixtures/broken/broken-2024.yaml:44: added: must be a real calendar date (YYYY-MM-DD); got "2024-02-30"
 9 errors
 """
