@@ -108,8 +108,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import new_record
+    from .scaffold import new_file_link, new_record
 
+    if args.link:
+        import yaml
+
+        from .paths import MKDOCS_YML
+
+        settings = yaml.safe_load(MKDOCS_YML.read_text(encoding="utf-8"))
+        print(new_file_link(str(settings.get("extra", {}).get("repository", ""))))
+        return 0
+    if not args.id:
+        print("error: give a record id, such as smith-2026 (or --link)", file=sys.stderr)
+        return 2
     return new_record(args.id, args.evidence, force=args.force)
 
 
@@ -146,7 +157,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only say whether the schema is up to date (exit 1 if not)")
     p.set_defaults(func=cmd_schema)
     p = add("new", "write a pre-filled record to start from")
-    p.add_argument("id", help="record id, such as smith-2026")
+    p.add_argument("id", nargs="?", help="record id, such as smith-2026")
+    p.add_argument("--link", action="store_true", help="print the GitHub new-file link with the template instead")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_new)
     return ap

@@ -19,6 +19,7 @@ from typing import Any
 from .evidence import Evidence
 from .exports import CSV_COLUMNS, CSV_SOURCES
 from .paths import ROOT, SCHEMA
+from .umbrella import umbrella
 
 NAME = "msc-ev-evidence-map"
 TITLE = "MSC-EV Living Evidence Map"
@@ -211,6 +212,12 @@ def datapackage(
             "evidence map",
         ],
         "resources": resources,
+        "sources": [
+            {
+                "title": f"{umbrella().label}: {umbrella().title} ({umbrella().journal})",
+                "path": umbrella().doi_url,
+            }
+        ],
     }
     if dates:
         package["created"] = f"{dates[-1]}T00:00:00Z"  # the newest record's date, not the build's clock

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 import yaml
 from markupsafe import Markup
 
+from .citations import bibtex_entry, ris_entry
 from .evidence import Evidence
 from .feeds import changes_from_records
 from .grading import DOMAINS, VERDICTS, Assessed, ConditionGrade, assess
@@ -28,11 +29,13 @@ from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
 from .paths import AUDIT, TEMPLATES
 from .scaffold import record_template
+from .umbrella import umbrella
 from .vocab import Term
 from .writer import TreeWriter
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MINUS = "\u2212"
+SAFE_URL = ":/?&=#%~+,;@!$*-._"  # kept as they are in a link target; anything else is percent-encoded
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,12 @@ class Renderer:
             source_link=self.source_link,
             suggest_url=self.suggest_url,
             last_update=lambda **kw: last_update(evidence, **kw),
+            umbrella=umbrella(),
+            out_link=self.out_link,
+            cite_block=self.cite_block,
+            doi_url=lambda doi: f"https://doi.org/{doi}" if doi else None,
+            pubmed_url=lambda pmid: f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None,
+            pmc_url=lambda pmcid: f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/" if pmcid else None,
         )
 
     def source_link(self, source_id: str, base: Markup) -> Markup:
@@ -149,6 +158,21 @@ class Renderer:
         if source:
             query["source"] = source
         return Markup(f"{self.info.repo_url}/issues/new?{urlencode(query)}")
+
+    @staticmethod
+    def out_link(text: str, url: str | None) -> Markup:
+        """A Markdown link to an outside address, or "not found". The address is a validated
+        https URL; characters that could end the link target are percent-encoded all the same."""
+        if not url:
+            return Markup("not found")
+        return Markup(f"[{escape(text)}]({quote(url, safe=SAFE_URL)})")
+
+    @staticmethod
+    def cite_block(record: Record) -> Markup:
+        """BibTeX and RIS of one review as fenced code a reader can copy. Safe as it is: both
+        writers fold every value onto its field's line, so no line of record text can close the
+        fence, and code is printed literally."""
+        return Markup(f"```bibtex\n{bibtex_entry(record)}```\n\n```text\n{ris_entry(record)}```")
 
     def edit_url(self, record: Record) -> Markup:
         return Markup(f"{self.info.repo_url}/edit/main/{record.path}")

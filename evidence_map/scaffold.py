@@ -20,6 +20,15 @@ def record_template(record_id: str, surname: str, year: str, today: str) -> str:
     return env.get_template("record.yaml.j2").render(id=record_id, surname=surname, year=year, today=today)
 
 
+def new_file_link(repository: str, today: str = "2026-01-31") -> str:
+    """GitHub's new-file page in evidence/, pre-filled with the template, for contributors who work
+    on the website. The dates are the template's example; the contributor sets them."""
+    from urllib.parse import urlencode
+
+    text = record_template("surname-2026", "Surname", "2026", today)
+    return f"{repository.rstrip('/')}/new/main/evidence?" + urlencode({"filename": "surname-2026.yaml", "value": text})
+
+
 def new_record(record_id: str, folder: Path, force: bool = False) -> int:
     match = ID.match(record_id)
     if not match:

@@ -11,6 +11,7 @@ the output, neither runs.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import re
@@ -39,6 +40,7 @@ from .grading import ConditionGrade, grade_all
 from .history import last_update
 from .pages import SiteInfo, nav, render_site_pages, static_files
 from .paths import DOCS, MKDOCS_YML, ROOT, SCHEMA
+from .umbrella import umbrella
 from .writer import TreeWriter
 
 BUNDLE = "msc-ev-evidence-map.zip"
@@ -105,8 +107,11 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
         theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
     config["nav"] = nav(evidence, sources)
     config["not_in_nav"] = "/reviews/*.md\n"  # reached from tables and pages, not the sidebar
+    u = umbrella()
     config["copyright"] = (
-        f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses · "
+        f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses, the first "
+        f'{u.records} from <a href="{html.escape(u.doi_url)}">{html.escape(u.label)}, {html.escape(u.journal)}</a> · '
+        f"Data CC BY 4.0 · "
         f'<a href="{info.repo_url}">records and source</a> · for research use, not medical advice'
     )
     return config

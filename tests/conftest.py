@@ -39,6 +39,11 @@ def base_record(**overrides: Any) -> dict[str, Any]:
     with open(ROOT / "evidence" / "aghayan-2024.yaml", encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     data = copy.deepcopy(data)
+    # Only the seed's own citation fields: the looked-up identifiers belong to the live record.
+    data.pop("lookup", None)
+    data["citation"] = {k: data["citation"][k] for k in ("first_author", "label", "year", "journal")}
+    data["effects"] = [e for e in data["effects"] if e.get("origin") != "original-article"]
+    data["discrepancies"] = [d for d in data.get("discrepancies", []) if d["kind"] != "umbrella-vs-original"]
     data["id"] = "test-2024"
     data["added"] = data["updated"] = "2024-06-01"
     data.update(overrides)

@@ -252,6 +252,7 @@ def test_citation_cff() -> None:
         "repository-code",
         "url",
         "license",
+        "references",
         "version",
         "date-released",
         "keywords",

@@ -16,7 +16,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from evidence_map.datapackage import csv_fields
 from evidence_map.exports import CSV_COLUMNS, CSV_SOURCES
@@ -26,6 +25,7 @@ from evidence_map.scaffold import record_template
 from evidence_map.schemagen import ID_LISTS, schema_text
 from evidence_map.validate import PLACEHOLDER, check_record
 from evidence_map.vocab import load_vocabularies
+from evidence_map.yamlsafe import load
 from tests.conftest import base_record
 from tests.sitebuild import ROOT
 
@@ -44,7 +44,9 @@ def template(record_id: str = "surname-2026") -> str:
 
 def template_keys(text: str) -> set[str]:
     """Every key the template names, commented out or not."""
-    return set(re.findall(r"(?m)^[#\s]*-?\s*([a-z_0-9]+):", text))
+    block = re.findall(r"(?m)^[#\s]*-?\s*([a-z_0-9]+):", text)
+    flow = re.findall(r"[{,]\s*([a-z_0-9]+):", text)  # keys inside {a: 1, b: 2}
+    return set(block) | set(flow)
 
 
 def schema_keys(node: dict[str, Any]) -> set[str]:
@@ -130,6 +132,7 @@ def test_committed_schema_lists_the_vocabulary_ids() -> None:
 def editor_errors(data: dict[str, Any]) -> list[str]:
     """What an editor using the JSON Schema alone reports, as field paths."""
     validator = jsonschema.Draft202012Validator(SCHEMA_DATA)
+    data = json.loads(json.dumps(data, default=str))  # YAML 1.2, as editors read it, has no date type
     return sorted(".".join(str(p) for p in e.absolute_path) for e in validator.iter_errors(data))
 
 
@@ -157,9 +160,13 @@ def test_the_schema_flags_ranges_and_ids_while_typing(change: Any, flagged: str)
 # ---------------------------------------------------------------- the template's placeholders
 
 
+def parsed(text: str) -> Any:
+    return load(text).data  # the strict loader the validator uses
+
+
 def test_untouched_template_fails_once_per_placeholder() -> None:
     text = template()
-    data = yaml.safe_load(text)
+    data = parsed(text)
     placeholders = [
         line for line in text.splitlines() if PLACEHOLDER.search(line.split("#", 1)[0] if "#" in line else line)
     ]
@@ -170,7 +177,7 @@ def test_untouched_template_fails_once_per_placeholder() -> None:
 
 def test_half_filled_template_names_only_what_is_left() -> None:
     text = template().replace("n_studies: FILL-IN", "n_studies: 12").replace("estimate: FILL-IN", "estimate: 1.2")
-    issues = check_record(yaml.safe_load(text), VOCAB)
+    issues = check_record(parsed(text), VOCAB)
     paths = {".".join(map(str, i.path)) for i in issues}
     assert "n_studies" not in paths and "effects.0.estimate" not in paths
     assert {"effects.0.ci_low", "effects.0.measure", "conditions.ids.0", "amstar2.rating"} <= paths
@@ -178,7 +185,7 @@ def test_half_filled_template_names_only_what_is_left() -> None:
 
 def test_no_template_value_validates_by_accident() -> None:
     """Every number and vocabulary id in the template is a placeholder."""
-    data = yaml.safe_load(template())
+    data = parsed(template())
     eff = data["effects"][0]
     for value in (data["n_studies"], eff["estimate"], eff["ci_low"], eff["ci_high"], eff["domain"], eff["measure"]):
         assert isinstance(value, str) and PLACEHOLDER.search(value)
@@ -190,11 +197,15 @@ def test_new_file_link_on_github_carries_the_template() -> None:
     from urllib.parse import parse_qs, urlsplit
 
     contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
-    links = re.findall(r"\((https://github\.com/[^)\s]+/new/main/evidence\?[^)\s]+)\)", contributing)
+    links = re.findall(r"(?m)^\[new-file\]: (https://github\.com/\S+/new/main/evidence\?\S+)$", contributing)
     assert links, "CONTRIBUTING.md links to the new-file page with the template"
     query = parse_qs(urlsplit(links[0]).query)
     assert query["filename"] == ["surname-2026.yaml"]
     assert query["value"][0] == template()
+    proc = subprocess.run(
+        [sys.executable, "build.py", "new", "--link"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert proc.stdout.strip() == links[0], "CONTRIBUTING.md's link is out of date: python build.py new --link"
 
 
 def test_template_file_is_the_one_build_py_new_writes(tmp_path: Path) -> None:
