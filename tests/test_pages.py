@@ -66,3 +66,33 @@ def test_source_pages_limit_their_effects_table_the_same_way(
     effects = table_rows(section(short, "Pooled effects in these reviews"))
     assert effects and all(f"(../reviews/{kept.id}.md)" in row for row in effects)
     assert len(effects) < len(table_rows(section(full, "Pooled effects in these reviews")))
+
+
+def test_an_effect_read_in_the_original_article_feeds_the_verdict_and_is_labelled(evidence: Evidence) -> None:
+    from dataclasses import replace
+
+    from evidence_map.model import Effect
+
+    # A fixture condition of its own: one review whose only estimate comes from its original article.
+    base = next(r for r in evidence.records if r.conditions == ("sepsis",))
+    original = Effect(
+        outcome="Zebrafin survival score",
+        domain="survival",
+        measure="SMD",
+        estimate=2.0,
+        ci_low=1.2,
+        ci_high=2.8,
+        i2=30,
+        improves="higher",
+        source="Abstract",
+        origin="original-article",
+        origin_url="https://example.org/abstract",
+    )
+    rec = replace(base, id="orig-2026", effects=(original,))
+    ev = Evidence((rec,), (), evidence.vocab)
+    grade = grade_all(ev.vocab.conditions.ids, ev.records)["sepsis"]
+    assert grade.overall.label != "Insufficient data"
+    assert [a.effect for a in grade.overall.considered] == [original]
+    md = topic_page(ev, "conditions", "sepsis")
+    assert "This verdict rests in part on 1 value read in the original article" in md
+    assert "Zebrafin survival score" in section(md, "Verdict")
