@@ -237,6 +237,8 @@ def make_record(i: int, rng: random.Random, vocab: Any, today: date) -> dict[str
             f"{vocab.conditions.get(first_cond).name}: a systematic review and meta-analysis",
             "doi": f"10.{rng.randint(1000, 9999)}/synth.{i:05d}",
         },
+        # Synthetic identifiers, each with the address that would have confirmed it.
+        "lookup": {"doi": f"https://example.org/synth/{i:05d}", "citation": f"https://example.org/synth/{i:05d}"},
         "n_studies": rng.randint(5, 90),
         "conditions": {"reported": [vocab.conditions.get(c).name for c in conditions], "ids": conditions},
         "intervention": rng.choice(("MSC-EVs", "MSC-derived exosomes", "MSC small EVs")),
