@@ -8,6 +8,9 @@ from pathlib import Path
 
 from .evidence import InvalidEvidence, load_evidence
 from .paths import EVIDENCE
+from .screening import QUEUE, InvalidQueue, check_queue
+from .strategy import STRATEGY, check_strategy
+from .surveil import add_surveil_parser
 from .validate import Problem
 
 
@@ -23,7 +26,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ev = load_evidence(args.evidence)
     except InvalidEvidence as exc:
         return report_errors(exc.problems, args.format)
-    for w in ev.warnings:
+    # The screening files name records of the repository's own evidence/: they are checked with it
+    # (or when --queue names a queue), never with a test or benchmark folder.
+    screening: list[Problem] = []
+    if args.queue is not None or args.evidence.resolve() == EVIDENCE.resolve():
+        screening = check_strategy(STRATEGY) + check_queue(args.queue or QUEUE, ev)
+    if any(not p.warning for p in screening):
+        return report_errors([p for p in screening if not p.warning], args.format)
+    for w in (*ev.warnings, *screening):
         print(w.github() if args.format == "github" else w, file=sys.stderr)
     conditions = {c for r in ev.records for c in r.conditions}
     sources = {s for r in ev.records for s in r.sources}
@@ -54,7 +64,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     try:
         build_site(args.evidence, args.out, strict=args.strict, work=args.work)
-    except InvalidEvidence as exc:
+    except (InvalidEvidence, InvalidQueue) as exc:
         report_errors(exc.problems)
         print(f"build stopped: {args.out} left as it was", file=sys.stderr)
         return 1
@@ -135,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("validate", "check every record; print each problem as file:line: field: rule")
     p.add_argument("--format", choices=("text", "github"), default="text", help="github: workflow annotations")
+    p.add_argument("--queue", type=Path, help="the screening queue to check (default: screening/queue.yaml)")
     p.set_defaults(func=cmd_validate)
     p = add("export", "write reviews.json, reviews.csv and conditions.json")
     p.add_argument("--out", type=Path, default=Path("site/downloads"))
@@ -161,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--link", action="store_true", help="print the GitHub new-file link with the template instead")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(func=cmd_new)
+    add_surveil_parser(sub)
     return ap
 
 

@@ -28,7 +28,8 @@ from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
 from .paths import AUDIT, TEMPLATES
-from .scaffold import record_template
+from .scaffold import new_file_link, record_template
+from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
 from .umbrella import umbrella
 from .vocab import Term
 from .writer import TreeWriter
@@ -235,7 +236,12 @@ def detailed(records: list[Record], limit: int | None = None) -> list[Record]:
 
 
 def topic_pages(
-    renderer: Renderer, kind: str, terms: Iterable[Term], records_of: Any, figures: dict[str, Any]
+    renderer: Renderer,
+    kind: str,
+    terms: Iterable[Term],
+    records_of: Any,
+    figures: dict[str, Any],
+    screening: Screening = NO_SCREENING,
 ) -> dict[str, str]:
     """One page per condition or per source: the same grouping, two templates."""
     pages = {}
@@ -257,6 +263,7 @@ def topic_pages(
             tags=tags_for(records, renderer, [term.name]),
             figure=figures.get(f"{kind[:-1]}-{term.id}"),
             base=Markup("../"),
+            unscreened=candidates_for_condition(screening.queue, term) if kind == "conditions" else [],
         )
     return pages
 
@@ -292,7 +299,12 @@ def paper_notes() -> list[str]:
 
 
 def render_site_pages(
-    evidence: Evidence, grades: dict[str, ConditionGrade], figures: Iterable[Any], info: SiteInfo, writer: TreeWriter
+    evidence: Evidence,
+    grades: dict[str, ConditionGrade],
+    figures: Iterable[Any],
+    info: SiteInfo,
+    writer: TreeWriter,
+    screening: Screening = NO_SCREENING,
 ) -> None:
     r = Renderer(evidence, grades, info)
     figs = figure_map(figures)
@@ -315,6 +327,7 @@ def render_site_pages(
             "contribute.md.j2",
             base=top,
             record_template=Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
+            new_file_url=Markup(new_file_link(info.repo_url)),
         ),
         "whatsnew.md": r.render(
             "whatsnew.md.j2",
@@ -322,8 +335,16 @@ def render_site_pages(
             changes=sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
             verdict_changes=verdict_changes(evidence),
         ),
+        # pubmed_url and doi_url from screening.py refuse anything but a PMID or a DOI, for this page.
+        "screening.md": r.render(
+            "screening.md.j2",
+            base=top,
+            s=screening_summary(screening.queue, evidence, screening.strategy),
+            pubmed_url=pubmed_url,
+            doi_url=doi_url,
+        ),
     }
-    pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs)
+    pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
     for rec in evidence.records:
         pages[f"reviews/{rec.id}.md"] = r.render(
@@ -353,7 +374,7 @@ def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
         {"Quality": "quality.md"},
         {"Methods": ["methods.md", "audit.md"]},
         {"Downloads": "downloads.md"},
-        {"What's new": "whatsnew.md"},
+        {"What's new": ["whatsnew.md", "screening.md"]},
         {"Contribute": "contribute.md"},
         {"About": ["about.md", "tags.md"]},
     ]

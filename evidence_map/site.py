@@ -39,7 +39,8 @@ from .feeds import atom_feed, changes_from_records, whats_new
 from .grading import ConditionGrade, grade_all
 from .history import last_update
 from .pages import SiteInfo, nav, render_site_pages, static_files
-from .paths import DOCS, MKDOCS_YML, ROOT, SCHEMA
+from .paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
+from .screening import NO_SCREENING, InvalidQueue, Screening, load_screening, screening_entries
 from .umbrella import umbrella
 from .writer import TreeWriter
 
@@ -121,10 +122,14 @@ def prepare(evidence_dir: Path, work: Path) -> Prepared:
     """Validate, grade, draw and render into `work`/docs; returns what was done. Raises InvalidEvidence."""
     t0 = time.perf_counter()
     evidence = load_evidence(evidence_dir)
-    return prepare_evidence(evidence, work, {"load + validate": time.perf_counter() - t0})
+    # The screening queue names records of the repository's evidence/; another folder gets an empty one.
+    screening = load_screening(evidence) if evidence_dir.resolve() == EVIDENCE.resolve() else NO_SCREENING
+    return prepare_evidence(evidence, work, {"load + validate": time.perf_counter() - t0}, screening)
 
 
-def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] | None = None) -> Prepared:
+def prepare_evidence(
+    evidence: Evidence, work: Path, timings: dict[str, float] | None = None, screening: Screening = NO_SCREENING
+) -> Prepared:
     """Grade, draw and render already validated evidence into `work`/docs."""
     timings = dict(timings or {})
     t0 = time.perf_counter()
@@ -149,9 +154,9 @@ def prepare_evidence(evidence: Evidence, work: Path, timings: dict[str, float] |
         info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
         for rel, data in static_files(DOCS).items():
             writer.write(rel, data)
-        render_site_pages(evidence, grades, figures, info, writer)
+        render_site_pages(evidence, grades, figures, info, writer, screening)
         write_downloads(evidence, grades, writer)
-        write_feeds(evidence, site_url, date, writer)
+        write_feeds(evidence, site_url, date, writer, screening)
         timings["pages"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -197,7 +202,9 @@ def write_downloads(evidence: Evidence, grades: dict[str, ConditionGrade], write
     writer.write(f"downloads/{BUNDLE}", zip_bundle(files))
 
 
-def write_feeds(evidence: Evidence, site_url: str, date: str, writer: TreeWriter) -> None:
+def write_feeds(
+    evidence: Evidence, site_url: str, date: str, writer: TreeWriter, screening: Screening = NO_SCREENING
+) -> None:
     """A site-wide Atom feed of additions and updates, and one per condition."""
     changes = changes_from_records(evidence)
     title = "MSC-EV Living Evidence Map"
@@ -227,6 +234,18 @@ def write_feeds(evidence: Evidence, site_url: str, date: str, writer: TreeWriter
                 self_link=f"{site_url}feeds/{term.id}.xml",
             ),
         )
+    pending = screening_entries(screening.queue)
+    writer.write(
+        "feeds/screening.xml",
+        atom_feed(
+            pending,
+            f"{site_url}screening/",
+            f"{title}: found, to screen",
+            site_url,
+            max((e.updated for e in pending), default=date),
+            self_link=f"{site_url}feeds/screening.xml",
+        ),
+    )
 
 
 def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
@@ -434,7 +453,7 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
         try:
             prepare(evidence_dir, work)
             print("pages regenerated", file=sys.stderr)
-        except InvalidEvidence as exc:
+        except (InvalidEvidence, InvalidQueue) as exc:
             for p in exc.problems:
                 print(p, file=sys.stderr)
             print(f"{len(exc.problems)} errors: preview keeps the last good pages", file=sys.stderr)
@@ -458,7 +477,7 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
     regenerate()
     print("live preview: no search here; search works in the site `build.py build` makes", file=sys.stderr)
     observer = Observer()
-    for folder in (evidence_dir, ROOT / "templates", DOCS, ROOT / "vocab"):
+    for folder in (evidence_dir, ROOT / "templates", DOCS, ROOT / "vocab", ROOT / "screening"):
         observer.schedule(OnChange(), str(folder), recursive=True)
     observer.start()
     try:

@@ -26,7 +26,7 @@ FILLED = [
     ("  ids: [FILL-IN] ", "  ids: [spinal-cord-injury] "),
     ("  reported: [FILL IN] ", "  reported: [BM] "),
     ("  ids: [FILL-IN] ", "  ids: [bm] "),
-    ("  reported: [FILL IN] ", "  reported: [Rats] "),
+    ("  reported: [FILL IN]\n", "  reported: [Rats]\n"),
     ("  ids: [FILL-IN] ", "  ids: [rat] "),
     ("outcomes: [FILL IN] ", "outcomes: [BBB score] "),
     ("  - outcome: FILL IN ", "  - outcome: Zebrafin locomotor score "),

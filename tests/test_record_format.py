@@ -228,3 +228,13 @@ def test_template_file_is_the_one_build_py_new_writes(tmp_path: Path) -> None:
     )
     errors = [ln for ln in proc.stderr.splitlines() if ": must be filled in" in ln]
     assert proc.returncode == 1 and len(errors) == proc.stderr.count("\n") - 1
+
+
+def test_contribute_page_links_to_the_new_file_page_with_the_template(built: Any) -> None:
+    import html
+    from urllib.parse import parse_qs, urlsplit
+
+    page = (built.site / "contribute" / "index.html").read_text(encoding="utf-8")
+    [href] = re.findall(r'href="(https://github\.com/[^"]+/new/main/evidence\?[^"]+)"', page)
+    query = parse_qs(urlsplit(html.unescape(href)).query)
+    assert query["filename"] == ["surname-2026.yaml"] and query["value"][0] == template()

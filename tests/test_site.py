@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -200,7 +201,10 @@ def test_the_site_generator_runs_only_when_its_inputs_change(tmp_path: Path, bui
     assert "Zebrafinch Neurosci" in review.read_text(encoding="utf-8")
 
 
-def test_zensical_builds_the_same_pages(built: Built, tmp_path: Path) -> None:
+def test_zensical_builds_the_same_site(built: Built, tmp_path: Path) -> None:
+    """The move off Material for MkDocs (end of life in May 2027, MAINTENANCE.md): Zensical builds
+    the generated configuration into the same pages, navigation, tags, search button and page-kind
+    metadata of the theme overrides, and Pagefind indexes its output."""
     here = str(Path(sys.executable).parent)  # the virtual environment's scripts, when not on PATH
     zensical = shutil.which("zensical", path=os.pathsep.join([here, os.environ.get("PATH", "")]))
     if zensical is None:
@@ -214,6 +218,34 @@ def test_zensical_builds_the_same_pages(built: Built, tmp_path: Path) -> None:
         [zensical, "build", "-f", "mkdocs.yml"], cwd=work, capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
+    theirs_root = work / "site"
     ours = {p.relative_to(built.site) for p in built.site.rglob("index.html")}
-    theirs = {p.relative_to(work / "site") for p in (work / "site").rglob("index.html")}
+    theirs = {p.relative_to(theirs_root) for p in theirs_root.rglob("index.html")}
     assert ours == theirs
+
+    def target(page: str, href: str) -> str:
+        """A link as the page it reaches, whatever relative spelling the generator chose."""
+        return posixpath.normpath(posixpath.join("/" + page, href.split("#")[0] or "."))
+
+    def facts(root: Path, page: str) -> dict[str, object]:
+        html = (root / page / "index.html").read_text(encoding="utf-8")
+        links = re.findall(r'href="([^"]+)" class="md-nav__link', html)
+        links += re.findall(r'class="md-nav__link[^"]*"[^>]*href="([^"]+)"', html)
+        return {
+            # Every page the navigation reaches; the page itself is a link in one and not the other.
+            "nav": sorted({target(page, h) for h in links} - {target(page, ".")}),
+            "search button": html.count("site-search__button"),
+            "page kind": re.findall(r'data-pagefind-meta="([^"]+)"', html),
+            "tags": sorted(set(re.findall(r'class="md-tag[^"]*"[^>]*>([^<]+)<', html))),
+            "h1": re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)[:1],
+        }
+
+    for page in ("", "conditions/spinal-cord-injury", "reviews/aghayan-2024", "tags", "contribute"):
+        mine, zens = facts(built.site, page), facts(theirs_root, page)
+        assert mine["nav"] and mine["search button"] and mine["h1"], page
+        assert mine == zens, page
+    assert facts(built.site, "conditions/spinal-cord-injury")["page kind"]  # the overrides' metadata
+    proc = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(theirs_root)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and (theirs_root / "pagefind" / "pagefind-entry.json").is_file(), proc.stderr

@@ -1,0 +1,391 @@
+"""The screening queue, screening/queue.yaml: the candidates the PubMed search proposed, and what
+screeners decided about each.
+
+One file rather than one file per candidate, because of what a pull request shows. The search only
+appends, as text, at the end of the file, so its weekly pull request is one block of added lines
+and nothing above them moves; a screener's decision is a one- or two-line change (`status`, then
+`record` or `reason`) with the candidate's PubMed id and title as the diff's context. And one file
+is replaced in one atomic step, so a run can never leave half a queue behind. Candidates are never
+removed: an excluded one stays, so the search does not propose it again.
+
+This module loads the queue with the records' strict loader, validates it (the schema, then rules
+that span entries or reach into evidence/) and derives what the pages show. It never writes the
+queue (surveil.py appends to it) and needs nothing beyond what `build.py validate` needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jsonschema
+
+from .evidence import Evidence
+from .feeds import Entry, rfc3339
+from .model import Record
+from .paths import ROOT
+from .strategy import SCREENING, STRATEGY, Strategy, check_strategy, load_strategy
+from .validate import FIRST_YEAR, Issue, Problem, _schema_rule, display_path, dotted
+from .vocab import Term
+from .yamlsafe import LoadError, decode, load
+
+QUEUE = SCREENING / "queue.yaml"
+SCHEMA = ROOT / "schema" / "screening.schema.json"
+STATUSES = ("pending", "included", "excluded")
+# Why a candidate is out; the schema's enum lists the same ids (a test keeps them equal).
+REASONS = {
+    "not-a-meta-analysis": "Not a meta-analysis",
+    "not-msc-evs": "Not about MSC-derived extracellular vesicles",
+    "not-animal": "Not on animal (preclinical) studies",
+    "duplicate": "Duplicate of another candidate or a record",
+    "other": "Other reason (see the note)",
+}
+PMID = re.compile(r"[0-9]{1,9}")
+DOI = re.compile(r"10\.[0-9]{4,9}/[-._;()/:A-Za-z0-9<>\[\]]+")
+TEXT_FIELDS = ("title", "journal", "first_author", "pubdate", "note")
+TAG = re.compile(r"<\s*/?\s*[A-Za-z!?]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+PATTERN_HINTS = {
+    "pmid": "a PubMed id: digits only, in quotes",
+    "doi": "a DOI such as 10.1000/xyz123, without a https://doi.org/ prefix",
+    "found": "a date written YYYY-MM-DD",
+    "record": "a record id: the file name in evidence/ without .yaml",
+}
+
+
+class InvalidQueue(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} errors")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pmid: str
+    title: str
+    found: str
+    status: str
+    doi: str | None = None
+    journal: str | None = None
+    first_author: str | None = None
+    year: int | None = None
+    pubdate: str | None = None
+    record: str | None = None
+    reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Queue:
+    candidates: tuple[Candidate, ...]
+
+    def with_status(self, status: str) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.status == status)
+
+
+# ---------------------------------------------------------------- identity: the same article twice
+
+
+def norm_doi(doi: str | None) -> str:
+    """A DOI compared case-insensitively, without a resolver prefix."""
+    text = (doi or "").strip().casefold()
+    return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text)
+
+
+def norm_title(title: str | None) -> str:
+    """A title compared casefolded, with punctuation and runs of whitespace reduced to one space."""
+    text = unicodedata.normalize("NFKC", title or "").casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+@dataclass
+class Known:
+    """Articles already seen (records, or queued candidates), looked up by PMID, DOI, then title."""
+
+    by_pmid: dict[str, str]
+    by_doi: dict[str, str]
+    by_title: dict[str, str]
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[str, str | None, str | None, str | None]]) -> Known:
+        """From (label, pmid, doi, title) tuples; the first label given for an identifier wins."""
+        known = cls({}, {}, {})
+        for label, pmid, doi, title in items:
+            known.add(label, pmid, doi, title)
+        return known
+
+    def add(self, label: str, pmid: str | None, doi: str | None, title: str | None) -> None:
+        if pmid:
+            self.by_pmid.setdefault(pmid.strip(), label)
+        if norm_doi(doi):
+            self.by_doi.setdefault(norm_doi(doi), label)
+        if len(norm_title(title)) >= 20:  # a short title is too likely to be shared by chance
+            self.by_title.setdefault(norm_title(title), label)
+
+    def match(self, pmid: str | None, doi: str | None, title: str | None) -> str | None:
+        """The label of the known article with this PMID, else this DOI, else this title."""
+        return (
+            (self.by_pmid.get(pmid.strip()) if pmid else None)
+            or self.by_doi.get(norm_doi(doi))
+            or self.by_title.get(norm_title(title))
+        )
+
+
+def known_records(records: Iterable[Record]) -> Known:
+    return Known.of((r.id, r.pmid, r.doi, r.title) for r in records)
+
+
+def known_candidates(candidates: Iterable[Candidate]) -> Known:
+    return Known.of((f"PubMed {c.pmid} ({c.status})", c.pmid, c.doi, c.title) for c in candidates)
+
+
+# ---------------------------------------------------------------- validation
+
+
+@cache
+def schema() -> dict[str, Any]:
+    with open(SCHEMA, encoding="utf-8") as fh:
+        return json.load(fh)  # type: ignore[no-any-return]
+
+
+def _schema_issue(err: jsonschema.ValidationError) -> Issue:
+    path = tuple(err.absolute_path)
+    if err.validator == "pattern" and path and str(path[-1]) in PATTERN_HINTS:
+        return Issue(path, f"must be {PATTERN_HINTS[str(path[-1])]}", err.instance)
+    return _schema_rule(err)
+
+
+def _entries(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    items = data.get("candidates")
+    for i, c in enumerate(items if isinstance(items, list) else []):
+        if isinstance(c, dict):
+            yield i, c
+
+
+def _entry_issues(i: int, c: dict[str, Any]) -> Iterator[Issue]:
+    at = ("candidates", i)
+    for key in TEXT_FIELDS:
+        text = c.get(key)
+        if isinstance(text, str) and (TAG.search(text) or CONTROL.search(text) or text != " ".join(text.split())):
+            yield Issue(
+                (*at, key), "must be plain text on one line: no HTML tags, control characters or runs of spaces", text
+            )
+    found = c.get("found")
+    if isinstance(found, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", found):
+        try:
+            date.fromisoformat(found)
+        except ValueError:
+            yield Issue((*at, "found"), "must be a real calendar date (YYYY-MM-DD)", found)
+    year = c.get("year")
+    if isinstance(year, int) and not FIRST_YEAR <= year <= date.today().year + 1:
+        yield Issue((*at, "year"), f"must be between {FIRST_YEAR} and {date.today().year + 1}", year)
+    status = c.get("status")
+    if "record" in c and status in STATUSES and status != "included":
+        yield Issue((*at, "record"), "is given only when status is included", c["record"])
+    if "reason" in c and status in STATUSES and status != "excluded":
+        yield Issue((*at, "reason"), "is given only when status is excluded", c["reason"])
+
+
+def _record_issues(i: int, c: dict[str, Any], records: dict[str, Record]) -> Iterator[Issue]:
+    rid = c.get("record")
+    if c.get("status") != "included" or not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9-]+", rid):
+        return
+    rec = records.get(rid)
+    if rec is None:
+        yield Issue(("candidates", i, "record"), "must be the id of a record in evidence/; no record has it", rid)
+        return
+    pmid, doi = c.get("pmid"), c.get("doi")
+    if rec.pmid and isinstance(pmid, str) and rec.pmid != pmid:
+        yield Issue(("candidates", i, "record"), f"names a record whose citation.pmid is {rec.pmid}, not {pmid}", rid)
+    elif rec.doi and isinstance(doi, str) and norm_doi(rec.doi) != norm_doi(doi):
+        yield Issue(("candidates", i, "record"), f"names a record whose citation.doi is {rec.doi}, not {doi}", rid)
+
+
+def queue_issues(data: Any, records: Iterable[Record]) -> tuple[list[Issue], list[Issue]]:
+    """(errors, warnings) of a queue's data: schema first, then the rules across entries and records."""
+    if not isinstance(data, dict):
+        return [Issue((), "the queue must be a YAML mapping with a `candidates:` list")], []
+    errors = sorted(
+        (_schema_issue(e) for e in jsonschema.Draft202012Validator(schema()).iter_errors(data)),
+        key=lambda issue: [str(p) for p in issue.path],
+    )
+    by_id = {r.id: r for r in records}
+    in_map = known_records(by_id.values())
+    seen: dict[str, dict[str, int]] = {"pmid": {}, "doi": {}}
+    warnings = []
+    for i, c in _entries(data):
+        errors += _entry_issues(i, c)
+        errors += _record_issues(i, c, by_id)
+        for key in ("pmid", "doi"):
+            value = c.get(key)
+            if not isinstance(value, str) or not value:
+                continue
+            value = norm_doi(value) if key == "doi" else value
+            if value in seen[key]:
+                rule = f"must be unique; candidates.{seen[key][value]} has it too"
+                errors.append(Issue(("candidates", i, key), rule, c[key]))
+            else:
+                seen[key][value] = i
+        if c.get("status") == "pending":
+            rid = in_map.match(*(c.get(k) if isinstance(c.get(k), str) else None for k in ("pmid", "doi", "title")))
+            if rid:
+                rule = f"is already in the map as {rid}: set status: included and record: {rid}"
+                warnings.append(Issue(("candidates", i, "status"), rule, "pending"))
+    return errors, warnings
+
+
+def check_queue(path: Path, evidence: Evidence) -> list[Problem]:
+    """Every problem of the queue file, as `file:line: field: rule; got value` (warnings flagged)."""
+    shown = display_path(path)
+    try:
+        loaded = load(decode(path.read_bytes()))
+    except LoadError as exc:
+        return [Problem(shown, exc.line, exc.field, exc.message)]
+    except OSError as exc:
+        return [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
+    errors, warnings = queue_issues(loaded.data, evidence.records)
+    problems = [
+        Problem(shown, loaded.line_of(i.path), dotted(i.path), i.rule, i.shown(), warning)
+        for issues, warning in ((errors, False), (warnings, True))
+        for i in issues
+    ]
+    return sorted(problems, key=lambda p: (p.line, p.field, p.warning))
+
+
+def queue_from_data(data: dict[str, Any]) -> Queue:
+    """A Queue from data `check_queue` accepted."""
+    names = {f.name for f in fields(Candidate)}
+    return Queue(tuple(Candidate(**{k: v for k, v in c.items() if k in names}) for c in data["candidates"]))
+
+
+def load_queue(path: Path, evidence: Evidence) -> Queue:
+    """The validated queue; raises InvalidQueue listing every error (warnings do not stop it)."""
+    errors = [p for p in check_queue(path, evidence) if not p.warning]
+    if errors:
+        raise InvalidQueue(errors)
+    return queue_from_data(load(decode(path.read_bytes())).data)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The queue and the search that fills it, as the pages show them."""
+
+    queue: Queue
+    strategy: Strategy | None = None
+
+
+NO_SCREENING = Screening(Queue(()))  # for a build from another evidence folder (tests, benchmarks)
+
+
+def load_screening(evidence: Evidence, queue: Path = QUEUE, strategy: Path = STRATEGY) -> Screening:
+    """The validated queue and strategy; raises InvalidQueue listing every error of both files."""
+    errors = [p for p in (*check_strategy(strategy), *check_queue(queue, evidence)) if not p.warning]
+    if errors:
+        raise InvalidQueue(errors)
+    return Screening(queue_from_data(load(decode(queue.read_bytes())).data), load_strategy(strategy))
+
+
+# ---------------------------------------------------------------- what the pages show
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    """PRISMA-style flow counts and the rows of the screening page."""
+
+    last_run: str | None
+    searches: int
+    identified: int  # articles the searches found: the queue plus those already in the map
+    in_map: int  # found, but already a record: never queued
+    queued: int
+    excluded: tuple[tuple[str, str, int], ...]  # (reason id, label, count), in REASONS order
+    excluded_total: int
+    included: tuple[Candidate, ...]
+    pending: tuple[Candidate, ...]
+
+
+def _newest_first(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
+    by_pmid = sorted(candidates, key=lambda c: (-(c.year or 0), int(c.pmid)))
+    return tuple(sorted(by_pmid, key=lambda c: c.found, reverse=True))
+
+
+def screening_summary(queue: Queue, evidence: Evidence, strategy: Strategy | None = None) -> ScreeningSummary:
+    """What the screening page needs. Records found by a search but already in the map come from the
+    strategy's log of searches; without it they count as none."""
+    queued = {c.pmid for c in queue.candidates}
+    ids = {r.id for r in evidence.records}
+    in_map = {p for run in (strategy.searches if strategy else ()) for p in run.in_map} - queued
+    reasons = Counter(c.reason for c in queue.with_status("excluded"))
+    return ScreeningSummary(
+        last_run=strategy.last_run if strategy else None,
+        searches=len(strategy.searches) if strategy else 0,
+        identified=len(queued) + len(in_map),
+        in_map=len(in_map),
+        queued=len(queued),
+        excluded=tuple((rid, label, reasons.get(rid, 0)) for rid, label in REASONS.items()),
+        excluded_total=sum(reasons.values()),
+        included=_newest_first(c for c in queue.with_status("included") if c.record in ids),
+        pending=_newest_first(queue.with_status("pending")),
+    )
+
+
+def _phrase(term: str) -> re.Pattern[str]:
+    """A vocabulary name or alias as a pattern over a title: whole words; an all-capitals acronym
+    (MS, AKI) matches only in capitals; the last word may be singular or plural."""
+    if re.fullmatch(r"[A-Z][A-Z0-9]{1,5}", term):
+        return re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}s?(?![A-Za-z0-9])")
+    words = norm_title(term).split()
+    if not words:
+        return re.compile(r"(?!x)x")
+    last = words[-1][:-1] if words[-1].endswith("s") and len(words[-1]) > 3 else words[-1]
+    body = r"\s+".join(re.escape(w) for w in [*words[:-1], last])
+    return re.compile(rf"(?<!\w){body}(?:s|es)?(?!\w)", re.IGNORECASE)
+
+
+def candidates_for_condition(queue: Queue, condition_term: Term) -> list[Candidate]:
+    """Pending candidates whose title names the condition (its name or an alias): the condition page
+    lists them as not yet screened."""
+    patterns = [_phrase(t) for t in (condition_term.name, *condition_term.aliases)]
+    hits = []
+    for c in _newest_first(queue.with_status("pending")):
+        spaced = " ".join(re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", c.title)).split())
+        if any(p.search(spaced) for p in patterns):
+            hits.append(c)
+    return hits
+
+
+def pubmed_url(pmid: str) -> str:
+    """The PubMed page of a validated PMID; anything else is refused rather than linked."""
+    if not PMID.fullmatch(pmid):
+        raise ValueError(f"refusing to link to a non-numeric PubMed id: {pmid!r}")
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link of a DOI-shaped string, percent-encoded so it cannot end a Markdown link."""
+    if not DOI.fullmatch(doi):
+        raise ValueError(f"refusing to link to a string that is not a DOI: {doi!r}")
+    return "https://doi.org/" + quote(doi, safe="/")
+
+
+def screening_entries(queue: Queue, limit: int = 50) -> list[Entry]:
+    """Feed entries for the newest pending candidates, linking to the screening page."""
+    return [
+        Entry(
+            id=f"tag:msc-ev-map.github.io,2026:evidence-map/screening/{c.pmid}",
+            title=f"To screen: {c.title}",
+            updated=rfc3339(c.found),
+            link="screening/",
+            summary=", ".join(str(x) for x in (c.journal, c.year) if x),
+            category="screening",
+        )
+        for c in _newest_first(queue.with_status("pending"))[:limit]
+    ]
