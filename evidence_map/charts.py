@@ -19,9 +19,10 @@ import altair as alt
 from altair.utils.schemapi import debug_mode
 
 from .evidence import Evidence
-from .grading import DOMAINS, HETEROGENEOUS, HIGH, I2_LIMIT, INSUFFICIENT, LOW, MODERATE, VERDICTS, ConditionGrade
+from .grading import DOMAINS, HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, RULES, VERDICTS, ConditionGrade
 from .grading import direction as benefit_direction
 from .model import RATIO_MEASURES, Effect, Record
+from .rules import Rules, fmt
 from .vocab import Vocabularies
 
 # --- look -------------------------------------------------------------------------------------
@@ -136,6 +137,7 @@ FOREST_FAMILIES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("ratio", tuple(sorted(RATIO_MEASURES)), "Ratio: " + ", ".join(sorted(RATIO_MEASURES)) + " (log scale)"),
 )
 assert {m for _, ms, _ in FOREST_FAMILIES for m in ms} == {"SMD", "WMD", "MD"} | RATIO_MEASURES
+RAW_FAMILIES = frozenset({"wmd", "md"})  # in the outcome's own unit: one panel per unit
 
 
 @dataclass(frozen=True)
@@ -274,10 +276,10 @@ def _scale(mapping: Mapping[str, str], used: Iterable[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[mapping[k] for k in domain])
 
 
-def qualifies(record: Record) -> bool:
-    """For the gap map: AMSTAR-2 high or moderate, and a reported I² below 70%."""
+def qualifies(record: Record, rules: Rules = RULES) -> bool:
+    """For the gap map: AMSTAR-2 high or moderate, and a reported I² below the rules' limit."""
     i2 = record.i2_max
-    return record.amstar2_rating in QUALIFYING_AMSTAR2 and i2 is not None and i2 < I2_LIMIT
+    return record.amstar2_rating in QUALIFYING_AMSTAR2 and i2 is not None and i2 < rules.i2_limit
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -412,7 +414,7 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
     )
 
 
-def gap_map(evidence: Evidence) -> Figure:
+def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
     v = evidence.vocab
     used = {s for r in evidence.records for s in r.sources}
     sources = [s for s in v.sources.ids if s in used]
@@ -427,7 +429,7 @@ def gap_map(evidence: Evidence) -> Figure:
             reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
             if not reviews:
                 continue
-            good = sum(1 for r in reviews if qualifies(r))
+            good = sum(1 for r in reviews if qualifies(r, rules))
             kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
             marks.append(
                 {"source": s_name, "condition": c_name, "reviews": len(reviews), "qualifying": good, "kind": kind}
@@ -479,7 +481,7 @@ def gap_map(evidence: Evidence) -> Figure:
                 y=y,
                 size=alt.Size(
                     "qualifying:Q",
-                    title=["Qualifying reviews:", "AMSTAR-2 high or moderate, I² < 70%"],
+                    title=["Qualifying reviews:", f"AMSTAR-2 high or moderate, I² < {fmt(rules.i2_limit)}%"],
                     scale=alt.Scale(domain=[0, max(max_good, 3)], range=[0, 330]),
                     legend=alt.Legend(
                         orient="bottom", values=legend_values, format="d", symbolFillColor=GAP_FILLED, titleLimit=300
@@ -495,7 +497,8 @@ def gap_map(evidence: Evidence) -> Figure:
         busiest = max(rows, key=lambda row: row[2])  # the first of equals, in grid order
         description = (
             f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review: "
-            f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below 70% (filled circles), "
+            f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below {fmt(rules.i2_limit)}% "
+            "(filled circles), "
             f"{len(marks) - good_cells} with reviews of which none is (hollow squares). "
             f"The most reviewed pair is {busiest[0]} in {busiest[1]} ({_plural(busiest[2], 'review')})."
         )
@@ -506,7 +509,7 @@ def gap_map(evidence: Evidence) -> Figure:
         title="Evidence gap map: EV source by condition",
         description=description,
         chart=_finish(chart),
-        columns=("EV source", "Condition", "Reviews", "Reviews rated high/moderate with I² < 70%"),
+        columns=("EV source", "Condition", "Reviews", f"Reviews rated high/moderate with I² < {fmt(rules.i2_limit)}%"),
         rows=tuple(rows),
     )
 
@@ -890,10 +893,18 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     panels, plotted = [], []
     for family, measures, title in FOREST_FAMILIES:
         in_family = [row for row in shown if row.effect.measure in measures]
-        if in_family:
+        if not in_family:
+            continue
+        # Raw differences share an axis only when they share a unit (percent and millimetres never do).
+        units = sorted({row.effect.unit for row in in_family}, key=lambda u: (u is None, u or ""))
+        for unit in units if family in RAW_FAMILIES else [None]:
+            rows_here = [row for row in in_family if family not in RAW_FAMILIES or row.effect.unit == unit]
+            heading = (
+                title if family not in RAW_FAMILIES else f"{title}, {'in ' + unit if unit else 'unit not reported'}"
+            )
             with debug_mode(False):
-                panels.append(_forest_panel(in_family, family, measures, title))
-            plotted += in_family
+                panels.append(_forest_panel(rows_here, family, measures, heading))
+            plotted += rows_here
     if not panels:
         return None
     with debug_mode(False):  # see _forest_panel

@@ -14,6 +14,7 @@ from typing import Any
 
 from .evidence import Evidence
 from .grading import DOMAINS, ConditionGrade
+from .paper import paper_comparison, paper_table3
 
 EFFECT_KEYS = ("outcome", "domain", "measure", "estimate", "ci_low", "ci_high", "i2", "p", "improves")
 CSV_COLUMNS = (
@@ -102,6 +103,7 @@ def reviews_csv(evidence: Evidence) -> str:
 
 def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
     v = evidence.vocab
+    paper = paper_table3()
     rows = []
     for cid, g in grades.items():
         term = v.conditions.get(cid)
@@ -112,9 +114,19 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
                 "category": v.categories[term.category],
                 "n_reviews": g.n_reviews,
                 "verdict": g.overall.label,
+                "verdict_rank": g.overall.rank,
                 "verdict_reason": g.overall.reason,
                 "sensitivity_verdict": g.sensitivity.label,
                 "sensitivity": g.sensitivity_status,
+                "robustness": g.robust,
+                "robustness_changes": [{"thresholds": what, "verdict": label} for what, label in g.robustness],
+                "paper_rating": paper[cid]["effectiveness"] if cid in paper else None,
+                "paper_difference": paper_comparison(paper[cid], g) if cid in paper else None,
+                "excluded_effects": [
+                    {"review": a.record.id, "outcome": a.effect.outcome, "reasons": list(a.flags)}
+                    for a in g.overall.excluded
+                ],
+                "uses_original_articles": any(a.effect.from_original for a in g.overall.considered),
                 "domains": {d: g.domains[d].label for d in DOMAINS},
             }
         )

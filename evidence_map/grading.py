@@ -22,20 +22,19 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .model import Effect, Record
+from .rules import Rules, fmt, load_rules, variants
 
+RULES = load_rules()
 HIGH = "High effectiveness"
 MODERATE = "Moderate"
 HETEROGENEOUS = "Promising but heterogeneous"
 LOW = "Low"
 INSUFFICIENT = "Insufficient data"
-VERDICTS = (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT)
+VERDICTS = RULES.labels  # the scale, strongest first, as rules/grading.yaml orders it
+if set(VERDICTS) != {HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT}:
+    raise ValueError("rules/grading.yaml must name the five verdicts the engine knows")
 DOMAINS = ("function", "inflammation", "apoptosis", "histology", "survival", "other")
 
-SMD_LARGE = 1.5
-SMD_MODERATE = 0.8
-I2_LIMIT = 70.0
-P_HIGH = 0.01
-P_SIGNIFICANT = 0.05
 Z_95 = 1.959964
 
 
@@ -51,21 +50,34 @@ class Assessed:
     p_derived: bool
     i2: float | None
     i2_from_review: bool  # taken from the review's reported I² range (its highest value)
+    rules: Rules = RULES
+    i2_from_range: bool = False  # taken from the range the source gives for this estimate (its highest)
+
+    @cached_property
+    def flags(self) -> tuple[str, ...]:
+        """Why this estimate cannot be graded as published (empty when it can)."""
+        e, out = self.effect, []
+        if e.ci_low is not None and e.ci_high is not None and not e.ci_low <= e.estimate <= e.ci_high:
+            out.append(f"estimate outside its own 95% CI ({fmt(e.ci_low)} to {fmt(e.ci_high)})")
+        if e.measure == "SMD" and abs(e.estimate) > self.rules.smd_implausible:
+            out.append(f"|SMD| above {fmt(self.rules.smd_implausible)}, beyond what standardized differences reach")
+        return tuple(out)
 
     @cached_property
     def significant(self) -> bool | None:
         """p < 0.05 as reported; with no p, whether the 95% CI excludes no effect."""
         if self.p_derived or self.p is None:
             return ci_excludes_null(self.effect)
-        return self.p <= P_SIGNIFICANT if self.p_is_bound else self.p < P_SIGNIFICANT
+        limit = self.rules.p_significant
+        return self.p <= limit if self.p_is_bound else self.p < limit
 
     @cached_property
     def p_below_high(self) -> bool:
         if self.p is None or not self.significant:
             return False
         if self.p_is_bound:
-            return self.p <= P_HIGH
-        return self.p < P_HIGH
+            return self.p <= self.rules.p_high
+        return self.p < self.rules.p_high
 
     @cached_property
     def is_smd(self) -> bool:
@@ -77,7 +89,7 @@ class Assessed:
         return (
             bool(self.significant)
             and self.benefit > 0
-            and (not self.is_smd or abs(self.effect.estimate) >= SMD_MODERATE)
+            and (not self.is_smd or abs(self.effect.estimate) >= self.rules.smd_meaningful)
         )
 
     @cached_property
@@ -85,10 +97,10 @@ class Assessed:
         return (
             self.meaningful
             and self.is_smd
-            and abs(self.effect.estimate) > SMD_LARGE
+            and abs(self.effect.estimate) > self.rules.smd_large
             and self.p_below_high
             and self.i2 is not None
-            and self.i2 < I2_LIMIT
+            and self.i2 < self.rules.i2_limit
         )
 
 
@@ -97,7 +109,12 @@ class Verdict:
     label: str
     reason: str
     deciding: tuple[Assessed, ...]
-    considered: tuple[Assessed, ...]
+    considered: tuple[Assessed, ...]  # every effect graded (flagged ones excluded)
+    excluded: tuple[Assessed, ...] = ()  # flagged estimates, shown but not graded
+
+    @property
+    def rank(self) -> int:
+        return VERDICTS.index(self.label) + 1
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,15 @@ class ConditionGrade:
     domains: dict[str, Verdict]
     sensitivity: Verdict
     sensitivity_status: str  # "holds", "changes" or "cannot be judged"
+    robustness: tuple[tuple[str, str], ...] = ()  # (thresholds moved, verdict) where the verdict changes
+    if_rated_low: tuple[tuple[str, str], ...] = ()  # (record id, sensitivity verdict) were that review rated low
+
+    @property
+    def robust(self) -> str:
+        """ "robust", or the settings at which the verdict changes."""
+        if not self.robustness:
+            return "robust"
+        return "changes at " + "; ".join(f"{what} (→ {label})" for what, label in self.robustness)
 
 
 def derive_p(effect: Effect) -> float | None:
@@ -142,75 +168,115 @@ def direction(effect: Effect) -> int:
     return sign if effect.improves == "higher" else -sign
 
 
-def assess(record: Record, effect: Effect) -> Assessed:
+def assess(record: Record, effect: Effect, rules: Rules = RULES) -> Assessed:
     p, derived = effect.p, False
     if p is None:
         p, derived = derive_p(effect), True
         if p is None:
             derived = False
-    i2, from_review = effect.i2, False
-    if i2 is None and record.i2_max is not None:
+    i2, from_review, from_range = effect.i2, False, False
+    if i2 is None and effect.i2_max is not None:
+        i2, from_range = effect.i2_max, True
+    elif i2 is None and record.i2_max is not None:
         i2, from_review = record.i2_max, True
     return Assessed(
-        record, effect, direction(effect), p, effect.p_bound == "<" and not derived, derived, i2, from_review
+        record,
+        effect,
+        direction(effect),
+        p,
+        effect.p_bound == "<" and not derived,
+        derived,
+        i2,
+        from_review,
+        rules,
+        from_range,
     )
 
 
-def verdict(assessed: Iterable[Assessed]) -> Verdict:
-    """Apply the rules, in order, to one set of assessed effects."""
-    considered = tuple(assessed)
+def verdict(assessed: Iterable[Assessed], rules: Rules = RULES) -> Verdict:
+    """Apply the rules, in order, to one set of assessed effects; flagged estimates sit apart."""
+    everything = tuple(assessed)
+    excluded = tuple(a for a in everything if a.flags)
+    considered = tuple(a for a in everything if not a.flags)
     gradable = tuple(a for a in considered if a.significant is not None)
+    i2 = fmt(rules.i2_limit)
     if not gradable:
         why = "no pooled effect with a p value or a confidence interval"
-        return Verdict(INSUFFICIENT, why, (), considered)
+        if excluded:
+            why += f" that can be graded ({len(excluded)} flagged as published)"
+        return Verdict(INSUFFICIENT, why, (), considered, excluded)
     meaningful = tuple(a for a in gradable if a.meaningful)
     harms = tuple(a for a in gradable if a.significant and a.benefit < 0)
     if not meaningful:
         small = tuple(a for a in gradable if a.significant and a.benefit > 0)
-        why = "only small standardized benefits (|SMD| < 0.8)" if small else "no statistically significant benefit"
-        return Verdict(LOW, why, small or gradable, considered)
+        why = (
+            f"only small standardized benefits (|SMD| < {fmt(rules.smd_meaningful)})"
+            if small
+            else "no statistically significant benefit"
+        )
+        return Verdict(LOW, why, small or gradable, considered, excluded)
     high = tuple(a for a in meaningful if a.high_grade)
-    if len({a.record.id for a in high}) >= 2:
-        why = f"{len({a.record.id for a in high})} reviews with |SMD| > 1.5, p < 0.01 and I² < 70%"
-        return Verdict(HIGH, why, high, considered)
-    heterogeneous = tuple(a for a in meaningful if a.i2 is not None and a.i2 >= I2_LIMIT)
+    large = f"|SMD| > {fmt(rules.smd_large)}, p < {fmt(rules.p_high)} and I² < {i2}%"
+    if len({a.record.id for a in high}) >= rules.reviews_for_high:
+        why = f"{len({a.record.id for a in high})} reviews with {large}"
+        return Verdict(HIGH, why, high, considered, excluded)
+    heterogeneous = tuple(a for a in meaningful if a.i2 is not None and a.i2 >= rules.i2_limit)
     if heterogeneous or harms:
         parts = []
         if heterogeneous:
-            parts.append("a significant benefit with I² ≥ 70%")
+            parts.append(f"a significant benefit with I² ≥ {i2}%")
         if harms:
             parts.append("reviews disagree on the direction of effect")
-        return Verdict(HETEROGENEOUS, " and ".join(parts), heterogeneous + harms, considered)
+        return Verdict(HETEROGENEOUS, " and ".join(parts), heterogeneous + harms, considered, excluded)
     if high:
-        why = "a large consistent benefit (|SMD| > 1.5, p < 0.01, I² < 70%) in only one review"
+        why = f"a large consistent benefit ({large}) in fewer than {rules.reviews_for_high} reviews"
     elif any(a.i2 is None for a in meaningful):
         why = "a significant benefit whose heterogeneity is not reported"
     else:
         why = "a significant benefit that does not meet the High criteria"
-    return Verdict(MODERATE, why, meaningful, considered)
+    return Verdict(MODERATE, why, meaningful, considered, excluded)
 
 
 def eligible_for_sensitivity(a: Assessed) -> bool:
-    """I² known and below 70%, from a review rated high or moderate by AMSTAR-2 with no critical flaw."""
+    """I² known and below the limit, from a review rated high or moderate by AMSTAR-2 with no critical flaw."""
     flaws = a.record.critical_flaws
-    return a.i2 is not None and a.i2 < I2_LIMIT and a.record.amstar2_rating in ("high", "moderate") and not flaws
+    return (
+        a.i2 is not None and a.i2 < a.rules.i2_limit and a.record.amstar2_rating in ("high", "moderate") and not flaws
+    )
 
 
-def grade_condition(condition: str, records: Iterable[Record]) -> ConditionGrade:
+def grade_condition(condition: str, records: Iterable[Record], rules: Rules = RULES) -> ConditionGrade:
     on_condition = [r for r in records if condition in r.conditions]
-    assessed = [assess(r, e) for r in on_condition for e in r.effects_for(condition)]
-    overall = verdict(assessed)
-    domains = {d: verdict(a for a in assessed if a.effect.domain == d) for d in DOMAINS}
-    sensitivity = verdict(a for a in assessed if eligible_for_sensitivity(a))
-    if overall.label == INSUFFICIENT or sensitivity.label == INSUFFICIENT:
+    assessed = [assess(r, e, rules) for r in on_condition for e in r.effects_for(condition)]
+    overall = verdict(assessed, rules)
+    domains = {d: verdict((a for a in assessed if a.effect.domain == d), rules) for d in DOMAINS}
+    sensitivity = verdict((a for a in assessed if eligible_for_sensitivity(a)), rules)
+    if overall.label == INSUFFICIENT:
         status = "cannot be judged"
     elif sensitivity.label == overall.label:
         status = "holds"
     else:
-        status = "changes"
-    return ConditionGrade(condition, len(on_condition), overall, domains, sensitivity, status)
+        status = "changes"  # including to Insufficient data: no consistent, appraised evidence is left
+    # The source rates every review moderate but says some were low or critically low, unnamed: the
+    # map assumes moderate, and names each review whose low rating would move the sensitivity verdict.
+    eligible = [a for a in assessed if eligible_for_sensitivity(a)]
+    if_low = []
+    for rid in sorted({a.record.id for a in eligible}):
+        without = verdict((a for a in eligible if a.record.id != rid), rules).label
+        if without != sensitivity.label:
+            if_low.append((rid, without))
+    moved = []
+    for what, other in variants(rules):
+        label = verdict((assess(r, e, other) for r in on_condition for e in r.effects_for(condition)), other).label
+        if label != overall.label:
+            moved.append((what, label))
+    return ConditionGrade(
+        condition, len(on_condition), overall, domains, sensitivity, status, tuple(moved), tuple(if_low)
+    )
 
 
-def grade_all(condition_ids: Iterable[str], records: Iterable[Record]) -> dict[str, ConditionGrade]:
+def grade_all(
+    condition_ids: Iterable[str], records: Iterable[Record], rules: Rules = RULES
+) -> dict[str, ConditionGrade]:
     records = list(records)
-    return {c: grade_condition(c, records) for c in condition_ids}
+    return {c: grade_condition(c, records, rules) for c in condition_ids}

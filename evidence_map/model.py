@@ -23,11 +23,14 @@ class Effect:
     ci_low: float | None = None
     ci_high: float | None = None
     i2: float | None = None
+    i2_min: float | None = None  # a range the source gives for this estimate instead of one I²
+    i2_max: float | None = None
     p: float | None = None
     p_bound: str = "="
     difference: str = "ev-minus-control"
     condition: str | None = None
     note: str | None = None
+    unit: str | None = None  # of a raw difference (WMD, MD): a forest panel never mixes units
     origin: str = "umbrella-review"  # or "original-article", read at origin_url
     origin_url: str | None = None
 
@@ -105,6 +108,15 @@ class Record:
     def not_found(self) -> frozenset[str]:
         """Citation fields searched for and not confirmed (the page says "not found")."""
         return frozenset(self.lookup.get("not_found", ()))
+
+    def misattributed(self, section: str) -> bool:
+        """Whether the source's row for `section` (dosing, ...) belongs to another review."""
+        return any(d.kind == "misattributed" and d.field.split(".")[0] == section for d in self.discrepancies)
+
+    @property
+    def dosing_counts(self) -> bool:
+        """Whether this record's doses and routes feed the aggregates (not a misattributed row)."""
+        return bool(self.dosing) and not self.misattributed("dosing")
 
     @property
     def original_discrepancies(self) -> tuple[Discrepancy, ...]:

@@ -23,11 +23,13 @@ from markupsafe import Markup
 from .citations import bibtex_entry, ris_entry
 from .evidence import Evidence
 from .feeds import changes_from_records
-from .grading import DOMAINS, VERDICTS, Assessed, ConditionGrade, assess
+from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess
 from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
+from .paper import paper_comparison, paper_table3
 from .paths import AUDIT, TEMPLATES
+from .rules import Rules
 from .scaffold import new_file_link, record_template
 from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
 from .umbrella import umbrella
@@ -73,6 +75,8 @@ def p_text(a: Assessed) -> str:
 def i2_text(a: Assessed) -> str:
     if a.i2 is None:
         return "not reported"
+    if a.i2_from_range:
+        return f"{num(a.effect.i2_min, 0)}–{num(a.effect.i2_max, 0)}% (range; highest used)"
     return f"{num(a.i2, 0)}%" + (" (review's highest)" if a.i2_from_review else "")
 
 
@@ -98,7 +102,9 @@ def link(text: str, target: Markup) -> Markup:
 
 
 class Renderer:
-    def __init__(self, evidence: Evidence, grades: dict[str, ConditionGrade], info: SiteInfo) -> None:
+    def __init__(
+        self, evidence: Evidence, grades: dict[str, ConditionGrade], info: SiteInfo, rules: Rules = RULES
+    ) -> None:
         self.ev = evidence
         self.v = evidence.vocab
         self.grades = grades
@@ -119,6 +125,8 @@ class Renderer:
             grades=grades,
             info=info,
             badge=badge,
+            rules=rules,
+            paper_comparison=paper_comparison,
             DOMAINS=DOMAINS,
             VERDICTS=VERDICTS,
             cond=self.v.conditions.get,
@@ -212,7 +220,7 @@ def usage(records: list[Record], detail: list[Record]) -> Usage:
     sources = Counter(s for r in records for s in r.sources)
     return Usage(
         sources=sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])),
-        routes=sorted({x for r in records for x in r.routes}),
+        routes=sorted({x for r in records if r.dosing_counts for x in r.routes}),
         conditions=sorted({c for r in records for c in r.conditions}),
         subgroups=[(r, sg) for r in detail for sg in r.subgroups],
         discrepancies=[(r, d) for r in detail for d in r.discrepancies],
@@ -245,6 +253,7 @@ def topic_pages(
 ) -> dict[str, str]:
     """One page per condition or per source: the same grouping, two templates."""
     pages = {}
+    paper = paper_table3()
     for term in terms:
         records = records_of(term.id)
         if kind == "sources" and not records:
@@ -260,6 +269,7 @@ def topic_pages(
                 for r in detail
             },
             use=usage(records, detail),
+            paper=paper.get(term.id) if kind == "conditions" else None,
             tags=tags_for(records, renderer, [term.name]),
             figure=figures.get(f"{kind[:-1]}-{term.id}"),
             base=Markup("../"),
@@ -359,7 +369,7 @@ def render_site_pages(
 
 
 def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
-    counts = Counter(route for rec in evidence.records for route in rec.routes)
+    counts = Counter(route for rec in evidence.records if rec.dosing_counts for route in rec.routes)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

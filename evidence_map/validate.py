@@ -307,6 +307,17 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
                     yield Issue((*at, key), f"must be greater than 0 for a ratio measure ({eff['measure']})", eff[key])
             if "difference" in eff:
                 yield Issue((*at, "difference"), "applies to difference measures only (SMD, WMD, MD)")
+        if eff.get("unit") is not None and eff.get("measure") not in ("WMD", "MD"):
+            yield Issue((*at, "unit"), "applies to raw differences only (WMD, MD); SMDs and ratios have no unit")
+        if _num(eff.get("i2_min")) and _num(eff.get("i2_max")) and eff["i2_min"] > eff["i2_max"]:
+            yield Issue((*at, "i2_min"), f"must not exceed i2_max ({eff['i2_max']})", eff["i2_min"])
+        if (eff.get("i2_min") is None) != (eff.get("i2_max") is None):
+            yield Issue(
+                (*at, "i2_max" if eff.get("i2_max") is None else "i2_min"),
+                "must be given with the other end of the range",
+            )
+        if _num(eff.get("i2")) and (_num(eff.get("i2_min")) or _num(eff.get("i2_max"))):
+            yield Issue((*at, "i2_min"), "give either one I² (i2) or a range (i2_min, i2_max), not both")
         cond = eff.get("condition")
         if cond is None and len(conditions) > 1:
             yield Issue((*at, "condition"), "is required when the record has more than one condition")

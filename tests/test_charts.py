@@ -391,6 +391,30 @@ def test_forest_splits_mean_differences_and_draws_points_without_ci(renderer: Ch
     assert "no CI" in text and "Weighted mean difference" in text and "Mean difference (MD)" in text
 
 
+def test_raw_differences_in_different_units_get_their_own_axes(renderer: ChartRenderer) -> None:
+    """Percent and millimetres never share an axis: a panel per unit, the unit in its title."""
+    effects = [
+        {"outcome": "Bone volume", "measure": "WMD", "unit": "%", "estimate": 14.0, "ci_low": 6.7, "ci_high": 21.4},
+        {"outcome": "Bone loss", "measure": "WMD", "unit": "mm", "estimate": -0.12, "ci_low": -0.14, "ci_high": -0.11},
+        {"outcome": "Gap", "measure": "WMD", "estimate": -1.0, "ci_low": -2.0, "ci_high": -0.5},
+        {"outcome": "Defect", "measure": "WMD", "unit": "mm", "estimate": -0.3, "ci_low": -0.5, "ci_high": -0.1},
+    ]
+    rec = make_record(
+        "perio-2024",
+        "Perio et al. (2024)",
+        2024,
+        ("periodontal-regeneration",),
+        ("bm",),
+        [{"domain": "histology", "improves": "higher", **e} for e in effects],
+    )
+    fig = charts.forest_figure("periodontal-regeneration", evidence_of(rec))
+    assert fig is not None
+    assert len(forest_panels(fig)) == 3
+    _, text = render(renderer, fig)
+    for title in ("Weighted mean difference (WMD), in %", "Weighted mean difference (WMD), in mm", "unit not reported"):
+        assert title in text, title
+
+
 def test_forest_and_source_figures_are_none_without_data(small: Evidence) -> None:
     assert charts.forest_figure("sepsis", small) is None
     assert charts.forest_figure("asthma", small) is None

@@ -170,19 +170,29 @@ def test_domains_are_graded_separately() -> None:
         ([rec("a-2020", big()), rec("b-2021", big())], "holds"),
         ([rec("a-2020", big()), rec("b-2021", big(), flaws=["no protocol"])], "changes"),
         ([rec("a-2020", big(), amstar="low"), rec("b-2021", big())], "changes"),
-        ([rec("a-2020", big(i2=90))], "cannot be judged"),
+        ([rec("a-2020", big(i2=90))], "changes"),
         ([rec("a-2020", {"estimate": -2.0})], "cannot be judged"),
     ],
     ids=[
         "holds",
         "critical flaw removes a review",
         "low AMSTAR-2 removes a review",
-        "all heterogeneous",
+        "all heterogeneous: nothing is left, so the verdict does not hold",
         "insufficient",
     ],
 )
 def test_sensitivity(records: list[Record], status: str) -> None:
     assert grade_condition("sepsis", records).sensitivity_status == status
+
+
+def test_sensitivity_names_the_reviews_whose_low_rating_would_change_it() -> None:
+    """The source rates every review moderate yet says some were low; the map assumes moderate and
+    shows which single review, rated low instead, would move the sensitivity verdict."""
+    two = grade_condition("sepsis", [rec("a-2020", big()), rec("b-2021", big())])
+    assert two.sensitivity.label == HIGH
+    assert dict(two.if_rated_low) == {"a-2020": MODERATE, "b-2021": MODERATE}
+    three = grade_condition("sepsis", [rec("a-2020", big()), rec("b-2021", big()), rec("c-2022", big())])
+    assert three.if_rated_low == ()  # any one review can go and two remain
 
 
 def test_why_lists_the_deciding_effects() -> None:
@@ -232,3 +242,99 @@ def test_adding_a_record_changes_a_verdict(evidence: Evidence) -> None:
     after = grade_all(["multiple-sclerosis"], [*evidence.records, *new])["multiple-sclerosis"]
     assert after.overall.label == HIGH
     assert {a.record.id for a in after.overall.deciding} == {"new-2026", "new-2027"}
+
+
+# ---------------------------------------------------------------- flagged estimates, I² ranges, robustness
+
+FLAG_CASES = [
+    # (name, effect, expected flag fragment or None)
+    ("inside its CI", big(), None),
+    ("estimate outside its CI", big(estimate=-3.0), "estimate outside its own 95% CI"),
+    ("implausible SMD", big(estimate=-12.0, ci_low=-14.0, ci_high=-10.0), "beyond what standardized differences reach"),
+    ("SMD exactly at the limit", big(estimate=-10.0, ci_low=-11.0, ci_high=-9.0), None),
+    ("large raw difference is not an SMD", big(measure="WMD", estimate=-14.0, ci_low=-21.4, ci_high=-6.7), None),
+]
+
+
+@pytest.mark.parametrize(("name", "effect", "flag"), FLAG_CASES, ids=[c[0] for c in FLAG_CASES])
+def test_flagged_estimates_are_shown_but_never_graded(name: str, effect: dict[str, Any], flag: str | None) -> None:
+    a, b = rec("a-2020", effect), rec("b-2021", big())
+    g = grade_condition("sepsis", [a, b])
+    flagged = [x for x in g.overall.excluded if x.record.id == "a-2020"]
+    if flag is None:
+        assert not flagged and any(x.record.id == "a-2020" for x in g.overall.considered)
+    else:
+        assert flagged and flag in "; ".join(flagged[0].flags)
+        assert all(x.record.id != "a-2020" for x in g.overall.considered)
+        assert g.overall.label == MODERATE  # one qualifying review is left
+
+
+def test_an_i2_range_is_graded_at_its_highest_value() -> None:
+    ranged = {k: v for k, v in big().items() if k != "i2"} | {"i2_min": 40, "i2_max": 75}
+    g = grade_condition("sepsis", [rec("a-2020", ranged), rec("b-2021", big())])
+    a = next(x for x in g.overall.considered if x.record.id == "a-2020")
+    assert a.i2 == 75 and a.i2_from_range and not a.i2_from_review
+    assert g.overall.label == HETEROGENEOUS
+    narrow = ranged | {"i2_max": 60}
+    assert grade_condition("sepsis", [rec("a-2020", narrow), rec("b-2021", big())]).overall.label == HIGH
+
+
+def rules_with(**thresholds: float) -> Any:
+    import yaml
+
+    from evidence_map.rules import RULES_FILE, rules_from
+
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data["thresholds"].update(thresholds)
+    return rules_from(data)
+
+
+def test_changing_a_threshold_in_the_rules_file_changes_verdicts_methods_and_legend(evidence: Evidence) -> None:
+    """One edit to the rules moves the verdict, the methods page's text and the gap map's legend."""
+    from evidence_map import charts, pages
+
+    records = [rec("a-2020", big(i2=65)), rec("b-2021", big(i2=65))]
+    stricter = rules_with(i2_limit=60)
+    assert grade_condition("sepsis", records).overall.label == HIGH
+    assert grade_condition("sepsis", records, stricter).overall.label == HETEROGENEOUS
+    info = pages.SiteInfo(repo_url="https://example.org/x", data_date="2026-01-01", data_commit="abc")
+    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
+    default = pages.Renderer(evidence, grades, info).render("methods.md.j2", base="")
+    changed = pages.Renderer(evidence, grades, info, rules=stricter).render("methods.md.j2", base="")
+    from evidence_map.markup import escape
+
+    old, new = str(escape("I² < 70%")), str(escape("I² < 60%"))  # as the page prints them
+    assert old in default and new not in default
+    assert new in changed and old not in changed
+    fig = charts.gap_map(evidence, stricter)
+    assert fig.columns[-1].endswith("I² < 60%") and "I² below 60%" in fig.description
+    assert charts.gap_map(evidence).columns[-1].endswith("I² < 70%")
+
+
+def test_robustness_names_the_setting_that_changes_the_verdict() -> None:
+    # I² 72: heterogeneous at the 70% cut-off, consistent at 75%; so a 75% cut-off gives High.
+    records = [rec("a-2020", big(i2=72)), rec("b-2021", big(i2=40))]
+    g = grade_condition("sepsis", records)
+    assert g.overall.label == HETEROGENEOUS
+    assert g.robustness == (("I² cut-off 75%", HIGH),)
+    assert g.robust == "changes at I² cut-off 75% (→ High effectiveness)"
+    # |SMD| 1.6: large at 1.5, not at 1.7 (cut-offs raised by 0.2).
+    edge = [rec("a-2020", big(estimate=-1.6, ci_low=-2.0, ci_high=-1.2)), rec("b-2021", big())]
+    changes = dict(grade_condition("sepsis", edge).robustness)
+    assert changes == {"SMD cut-offs raised by 0.2 (large above 1.7, meaningful from 1)": MODERATE}
+    assert grade_condition("sepsis", [rec("a-2020", big()), rec("b-2021", big())]).robust == "robust"
+
+
+def test_the_rules_file_orders_the_scale_and_names_every_verdict() -> None:
+    from evidence_map.grading import RULES, VERDICTS
+
+    assert VERDICTS == RULES.labels == (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT)
+    assert [RULES.rank(v) for v in VERDICTS] == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="order"):
+        import yaml
+
+        from evidence_map.rules import RULES_FILE, rules_from
+
+        data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+        data["order"] = data["order"][:-1]
+        rules_from(data)

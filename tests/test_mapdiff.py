@@ -52,7 +52,7 @@ def test_diff_names_the_new_record_its_page_and_the_verdict_it_changes(repo: Pat
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Records added:\n  okafor-2026: Okafor et al. (2026)" in out
-    assert f"Sepsis: {before} → {after} (now deciding: Okafor et al. (2026): Zebrafin lung injury score" in out
+    assert f"Sepsis: {before} → {after} (now deciding: Okafor et al. (2026): Quokkafin lung injury score" in out
     assert "Sepsis × histology:" in out
     assert "reviews/okafor-2026/" in out and "sources/bm/" not in out.split("Pages added:")[1]
     assert "Records removed" not in out and "Records changed" not in out
@@ -70,13 +70,13 @@ def test_a_changed_record_lists_its_fields_and_a_clean_tree_says_nothing_changed
 
 def test_markdown_report_escapes_record_text(repo: Path, tmp_path: Path) -> None:
     path = repo / "evidence" / NEW.name
-    path.write_text(path.read_text(encoding="utf-8").replace("Zebrafin lung", "_Zebrafin_ lung"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("Quokkafin lung", "_Quokkafin_ lung"), encoding="utf-8")
     summary = tmp_path / "summary.md"
     proc = diff(repo, "HEAD", "--format", "markdown", "--output", str(summary))
     assert proc.returncode == 0, proc.stderr
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## What this change does to the map (against HEAD)")
-    assert "### Verdicts that change" in text and "_Zebrafin_" not in text and "&#95;Zebrafin&#95;" in text
+    assert "### Verdicts that change" in text and "_Quokkafin_" not in text and "&#95;Quokkafin&#95;" in text
 
 
 def test_unknown_revision_and_invalid_records_fail_with_a_message(repo: Path) -> None:

@@ -51,7 +51,8 @@ def test_past_the_limit_the_largest_reviews_are_described_and_all_are_listed(
     assert len(table_rows(reviews_table)) == len(records)
     for r in records:
         assert f"../reviews/{r.id}.md" in reviews_table, r.id
-    assert len(table_rows(section(md, "Dose ranges"))) == 2
+    shown = [r for r in records if r.id in largest and (r.dosing_counts or not r.dosing)]
+    assert len(table_rows(section(md, "Dose ranges"))) == len(shown)
 
 
 def test_source_pages_limit_their_effects_table_the_same_way(
@@ -96,3 +97,26 @@ def test_an_effect_read_in_the_original_article_feeds_the_verdict_and_is_labelle
     md = topic_page(ev, "conditions", "sepsis")
     assert "This verdict rests in part on 1 value read in the original article" in md
     assert "Zebrafin survival score" in section(md, "Verdict")
+
+
+def test_a_dosing_row_attributed_to_the_wrong_review_feeds_no_aggregate(evidence: Evidence) -> None:
+    from dataclasses import replace
+
+    from evidence_map.model import Discrepancy
+
+    base = next(r for r in evidence.records if r.conditions == ("sepsis",))
+    dosing = {"doses": ["7 zebrafin units"], "routes": {"reported": ["IN"], "ids": ["intranasal"]}, "source": "T"}
+    good = replace(base, id="good-2026", dosing={"doses": ["3 units"], "routes": {"reported": ["IV"], "ids": ["iv"]}})
+    moved = replace(
+        base,
+        id="moved-2026",
+        dosing=dosing,
+        discrepancies=(Discrepancy("misattributed", "dosing", "The row belongs to another review."),),
+    )
+    ev = Evidence((good, moved), (), evidence.vocab)
+    assert moved.misattributed("dosing") and not moved.dosing_counts and good.dosing_counts
+    assert pages.usage([good, moved], [good, moved]).routes == ["iv"]
+    assert pages._route_counts(ev) == [("iv", 1)]
+    md = topic_page(ev, "conditions", "sepsis")
+    doses = section(md, "Dose ranges")
+    assert "7 zebrafin units" not in doses and "appears to belong to another review" in doses
