@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .classes import best_class
 from .evidence import Evidence
 from .grading import DOMAINS, ConditionGrade
 from .paper import paper_comparison, paper_table3
@@ -127,6 +128,8 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
                     for a in g.overall.excluded
                 ],
                 "uses_original_articles": any(a.effect.from_original for a in g.overall.considered),
+                "second_criteria_class": best_class((*g.overall.considered, *g.overall.excluded)).label,
+                "second_criteria_detail": best_class((*g.overall.considered, *g.overall.excluded)).detail,
                 "domains": {d: g.domains[d].label for d in DOMAINS},
             }
         )

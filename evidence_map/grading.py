@@ -3,15 +3,18 @@
 The review states its rules loosely (sections 2.7 and 3.1, Table 3's footnote). This module fixes
 one reading of them, written out on the Methods page, and applies it to whatever records exist,
 so a new meta-analysis can change a verdict. It only computes: it reads records, never edits them.
+The thresholds, the verdict scale and the order the rules are tried in are data, in
+rules/grading.yaml (read through `rules.Rules`); no number of the rules is written here.
 
-Order of the rules, for one set of effects (a condition, or a condition x outcome domain):
+For one set of effects (a condition, or a condition x outcome domain), in order:
 1. No effect with a p value or a confidence interval: Insufficient data.
 2. No statistically significant benefit of meaningful size: Low.
-3. At least two different reviews each with an SMD benefit of |SMD| > 1.5, p < 0.01, I² < 70%:
-   High effectiveness.
-4. Any meaningful benefit with I² >= 70%, or a significant effect in the harmful direction:
-   Promising but heterogeneous.
+3. Enough different reviews each with a large, significant, consistent SMD benefit: High.
+4. A meaningful benefit with heterogeneity at or above the limit, or a significant effect in the
+   harmful direction: Promising but heterogeneous.
 5. Otherwise: Moderate.
+Estimates that cannot be graded as published (outside their own CI, an implausible SMD) are set
+apart before the rules run, and reported with the verdict.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import yaml
 from markupsafe import Markup
 
 from .citations import bibtex_entry, ris_entry
+from .classes import best_class, criteria
 from .evidence import Evidence
 from .feeds import changes_from_records
 from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess
@@ -127,6 +128,8 @@ class Renderer:
             badge=badge,
             rules=rules,
             paper_comparison=paper_comparison,
+            classes=criteria(),
+            best_class=lambda g: best_class((*g.overall.considered, *g.overall.excluded)),
             DOMAINS=DOMAINS,
             VERDICTS=VERDICTS,
             cond=self.v.conditions.get,

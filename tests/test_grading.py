@@ -338,3 +338,64 @@ def test_the_rules_file_orders_the_scale_and_names_every_verdict() -> None:
         data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
         data["order"] = data["order"][:-1]
         rules_from(data)
+
+
+# ---------------------------------------------------------------- derived values and the second criteria set
+
+
+@pytest.mark.parametrize(
+    ("measure", "estimate", "low", "high", "published_p"),
+    [
+        # Altman and Bland, BMJ 2011;343:d2090: the intervals they derive from a published p.
+        ("MD", 17.0, 1.4, 32.6, 0.032),  # difference in percentage points, p = 0.032
+        ("RR", 0.30, 0.10, 0.90, 0.034),  # relative risk, p = 0.034 (interval printed to 2 decimals)
+    ],
+)
+def test_p_from_a_ci_matches_the_worked_examples(
+    measure: str, estimate: float, low: float, high: float, published_p: float
+) -> None:
+    effect = Effect(
+        outcome="x",
+        domain="other",
+        measure=measure,
+        estimate=estimate,
+        improves="higher",
+        source="T",
+        ci_low=low,
+        ci_high=high,
+    )
+    p = derive_p(effect)
+    assert p is not None and abs(p - published_p) < 0.003
+
+
+CLASS_CASES = [
+    ("significant by p", big(), "Class IV"),
+    ("significant by the CI alone", {"estimate": -2.0, "ci_low": -2.5, "ci_high": -1.5}, "Class IV"),
+    ("not significant", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}, "ns"),
+    ("p exactly 0.05", big(p=0.05), "ns"),
+    ("p given as < 0.05", big(p=0.05, p_bound="<"), "Class IV"),
+    ("no p and no CI", {"estimate": -2.0}, "not computable"),
+    ("flagged estimate", big(estimate=-9.0), "not computable"),
+]
+
+
+@pytest.mark.parametrize(("name", "effect", "label"), CLASS_CASES, ids=[c[0] for c in CLASS_CASES])
+def test_second_criteria_class(name: str, effect: dict[str, Any], label: str) -> None:
+    from evidence_map.classes import best_class, stratify
+
+    g = grade_condition("sepsis", [rec("a-2020", effect)])
+    [a] = (*g.overall.considered, *g.overall.excluded)
+    s = stratify(a)
+    assert s.label == label
+    if label == "Class IV":
+        assert "Classes I-III not computable" in s.detail
+    assert best_class([a]).label == label
+
+
+def test_best_class_takes_the_highest() -> None:
+    from evidence_map.classes import best_class
+
+    g = grade_condition(
+        "sepsis", [rec("a-2020", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}), rec("b-2021", big())]
+    )
+    assert best_class(g.overall.considered).label == "Class IV"
