@@ -82,4 +82,5 @@ def test_a_valid_new_record_passes_every_ci_stage(tmp_path: Path) -> None:
     assert (copy / "site" / "reviews" / "okafor-2026" / "index.html").is_file()
     report = stage("diff", "HEAD")
     assert "Records added:\n  okafor-2026: Okafor et al. (2026)" in report
-    assert "reviews/okafor-2026/" in (copy / "site" / "map-diff.md").read_text(encoding="utf-8")
+    summary = (copy / "site" / "map-diff.md").read_text(encoding="utf-8")  # Markdown, record text escaped
+    assert "### Pages added" in summary and "reviews/okafor&#45;2026/" in summary
