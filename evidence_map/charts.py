@@ -19,7 +19,7 @@ import altair as alt
 from altair.utils.schemapi import debug_mode
 
 from .evidence import Evidence
-from .grading import DOMAINS, HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, RULES, VERDICTS, ConditionGrade
+from .grading import DOMAINS, HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, RULES, VERDICTS, ConditionGrade, assess
 from .grading import direction as benefit_direction
 from .model import RATIO_MEASURES, Effect, Record
 from .rules import Rules, fmt
@@ -882,7 +882,8 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     seen: Counter[str] = Counter()
     rows: list[_ForestRow] = []
     for r, e in pairs:
-        label = f"{r.label} · {e.outcome}"
+        # A flagged estimate (outside its CI, an implausible SMD) is drawn as published, marked.
+        label = f"{r.label} · {e.outcome}" + (" (⚠ not graded)" if assess(r, e).flags else "")
         seen[label] += 1
         if seen[label] > 1:
             label = f"{label} [{seen[label]}]"

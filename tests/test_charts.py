@@ -391,6 +391,24 @@ def test_forest_splits_mean_differences_and_draws_points_without_ci(renderer: Ch
     assert "no CI" in text and "Weighted mean difference" in text and "Mean difference (MD)" in text
 
 
+def test_a_flagged_estimate_is_marked_on_its_forest_row() -> None:
+    outside = {"outcome": "Ejection", "measure": "SMD", "estimate": 1.57, "ci_low": 0.86, "ci_high": 1.26}
+    fine = {"outcome": "Infarct", "measure": "SMD", "estimate": -2.0, "ci_low": -2.5, "ci_high": -1.5}
+    rec = make_record(
+        "flag-2024",
+        "Flag et al. (2024)",
+        2024,
+        ("sepsis",),
+        ("bm",),
+        [{"domain": "function", "improves": "higher", **e} for e in (outside, fine)],
+    )
+    fig = charts.forest_figure("sepsis", evidence_of(rec))
+    assert fig is not None
+    labels = [v["row"] for u in units(fig.spec()) if mark_type(u) == "point" for v in u["_values"]]
+    assert "Flag et al. (2024) · Ejection (⚠ not graded)" in labels
+    assert "Flag et al. (2024) · Infarct" in labels
+
+
 def test_raw_differences_in_different_units_get_their_own_axes(renderer: ChartRenderer) -> None:
     """Percent and millimetres never share an axis: a panel per unit, the unit in its title."""
     effects = [

@@ -238,3 +238,22 @@ def test_contribute_page_links_to_the_new_file_page_with_the_template(built: Any
     [href] = re.findall(r'href="(https://github\.com/[^"]+/new/main/evidence\?[^"]+)"', page)
     query = parse_qs(urlsplit(html.unescape(href)).query)
     assert query["filename"] == ["surname-2026.yaml"] and query["value"][0] == template()
+
+
+def test_the_console_script_is_the_same_command_line() -> None:
+    """`evidence-map` (installed with the project) runs what `build.py` runs."""
+    import os
+    import shutil
+
+    here = str(Path(sys.executable).parent)
+    script = shutil.which("evidence-map", path=os.pathsep.join([here, os.environ.get("PATH", "")]))
+    if script is None:
+        if os.environ.get("CI"):
+            pytest.fail("evidence-map is not installed: pip install -e .")
+        pytest.skip("evidence-map is not installed")
+    mine = subprocess.run([script, "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    theirs = subprocess.run(
+        [sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert mine.returncode == theirs.returncode == 0
+    assert mine.stdout == theirs.stdout and "records valid" in mine.stdout
