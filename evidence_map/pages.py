@@ -34,6 +34,7 @@ from .rules import Rules
 from .scaffold import new_file_link, record_template
 from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
 from .umbrella import umbrella
+from .validate import schema
 from .vocab import Term
 from .writer import TreeWriter
 
@@ -79,6 +80,44 @@ def i2_text(a: Assessed) -> str:
     if a.i2_from_range:
         return f"{num(a.effect.i2_min, 0)}–{num(a.effect.i2_max, 0)}% (range; highest used)"
     return f"{num(a.i2, 0)}%" + (" (review's highest)" if a.i2_from_review else "")
+
+
+KIND_LABELS = {
+    "erratum": "Printed inconsistently",
+    "disagreement": "Two parts of the source disagree",
+    "attribution": "Figure assigned to this review",
+    "misattributed": "Row printed under the wrong review",
+    "umbrella-vs-original": "Umbrella review and original article differ",
+}
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def field_label(record: Record, dotted: str) -> str:
+    """A record field path in plain words, from the schema's titles: "effects.0.estimate" becomes
+    "Pooled effects › Serum creatinine (SCr) › Estimate". Readers never see the internal path."""
+    node: Any = schema()
+    words: list[str] = []
+    parts = dotted.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit() and isinstance(node, dict) and isinstance(node.get("items"), dict):
+            index = int(part)
+            if parts[i - 1] == "effects" and index < len(record.effects):
+                words.append(record.effects[index].outcome)
+            else:
+                words.append(f"item {index + 1}")
+            node = node["items"]
+            continue
+        props = node.get("properties", {}) if isinstance(node, dict) else {}
+        if part not in props:
+            words.append(part.replace("_", " "))
+            node = {}
+            continue
+        node = props[part]
+        words.append(str(node.get("title", part.replace("_", " "))))
+    return " › ".join(words)
 
 
 def verdict_class(label: str) -> str:
@@ -128,6 +167,8 @@ class Renderer:
             badge=badge,
             rules=rules,
             paper_comparison=paper_comparison,
+            field_label=field_label,
+            kind_label=kind_label,
             classes=criteria(),
             best_class=lambda g: best_class((*g.overall.considered, *g.overall.excluded)),
             DOMAINS=DOMAINS,

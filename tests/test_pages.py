@@ -120,3 +120,35 @@ def test_a_dosing_row_attributed_to_the_wrong_review_feeds_no_aggregate(evidence
     md = topic_page(ev, "conditions", "sepsis")
     doses = section(md, "Dose ranges")
     assert "7 zebrafin units" not in doses and "appears to belong to another review" in doses
+
+
+def test_readers_see_plain_field_names_and_folded_disagreements(evidence: Evidence) -> None:
+    from evidence_map.markup import escape
+
+    with_disc = [r for r in evidence.records if r.discrepancies]
+    assert with_disc
+    renderer = pages.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    for rec in with_disc:
+        md = renderer.render("review.md.j2", rec=rec, base="../", tags=[], assessed=[])
+        table = md.split("## Where the source disagrees with itself", 1)[1].split("\n## ", 1)[0]
+        for d in rec.discrepancies:
+            if "." in d.field:
+                assert str(escape(d.field)) not in table, (rec.id, d.field)
+            assert str(escape(pages.field_label(rec, d.field))) in table
+    rec = next(r for r in with_disc if any(d.field.startswith("effects.") for d in r.discrepancies))
+    d = next(d for d in rec.discrepancies if d.field.startswith("effects."))
+    assert rec.effects[int(d.field.split(".")[1])].outcome in pages.field_label(rec, d.field)
+    cond = rec.conditions[0]
+    md = topic_page(evidence, "conditions", cond)
+    disagreements = section(md, "Where the source disagrees with itself")
+    assert '<details class="disagreements" markdown>' in disagreements and "<summary>" in disagreements
+
+
+def test_source_pages_name_the_condition_of_each_effect(evidence: Evidence) -> None:
+    source = next(s for s in evidence.vocab.sources.ids if any(r.effects for r in evidence.for_source(s)))
+    md = topic_page(evidence, "sources", source)
+    assert "| Review | Condition | Outcome |" in md
+    for r in evidence.for_source(source):
+        for e in r.effects:
+            cond = e.condition or r.conditions[0]
+            assert f"../conditions/{cond}.md" in md
