@@ -26,6 +26,8 @@ from xml.sax.saxutils import escape
 
 import vl_convert as vlc
 
+from .chartlinks import LINK_BASE
+
 if TYPE_CHECKING:  # not imported at run time: drawing processes need vl-convert only, not Altair
     from .charts import Figure
 
@@ -69,10 +71,11 @@ def _id_prefix(name: str) -> str:
     return "chart-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
 
 
-def accessible_svg(svg: str, title: str, description: str, id_prefix: str) -> str:
+def accessible_svg(svg: str, title: str, description: str, id_prefix: str, interactive: bool = False) -> str:
     """Give the root <svg> role="img", a <title> and a <desc> (XML-escaped) and point ARIA at them.
 
-    Ids inside the drawing are prefixed too, so several charts can be inlined in one page.
+    Ids inside the drawing are prefixed too, so several charts can be inlined in one page. A chart
+    whose marks are links is a "group" instead, so assistive technology reaches its links.
     """
     ids = set(_ID_ATTR.findall(svg))
     if ids:
@@ -82,9 +85,25 @@ def accessible_svg(svg: str, title: str, description: str, id_prefix: str) -> st
         raise ValueError("not an SVG document: no <svg> element")
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     tag = _ROOT_ARIA.sub("", match.group(0))
-    tag = tag[:-1].rstrip() + f' role="img" aria-labelledby="{title_id} {desc_id}">'
+    role = "group" if interactive else "img"
+    tag = tag[:-1].rstrip() + f' role="{role}" aria-labelledby="{title_id} {desc_id}">'
     head = f'<title id="{title_id}">{escape(title)}</title><desc id="{desc_id}">{escape(description)}</desc>'
     return svg[: match.start()] + tag + head + svg[match.end() :]
+
+
+_LINKED_MARK = re.compile(
+    r'<a xlink:href="' + re.escape(LINK_BASE) + r'([^"]*)">(<(?:path|text|rect|g)\b[^>]*?aria-label="([^"]*)")'
+)
+
+
+def linked_svg(svg: str) -> str:
+    """Links of an interactive chart made relative to the chart's file (assets/charts/ in the site),
+    opened in the page rather than inside the chart, each with the mark's description as a <title>
+    tooltip. The description is vl-convert's aria-label, already XML-escaped."""
+    depth = "../../"  # from assets/charts/ back to the site root
+    return _LINKED_MARK.sub(
+        lambda m: f'<a xlink:href="{depth}{m.group(1)}" target="_top"><title>{m.group(3)}</title>{m.group(2)}', svg
+    )
 
 
 def draw(spec: dict[str, Any]) -> str:
@@ -216,7 +235,13 @@ class Drawing:
         renderer.reused += len(self.figures) - len(self._pending)
         self._pending = {}
         return [
-            accessible_svg(self._found[key], f.title, f.description, _id_prefix(f.name))
+            accessible_svg(
+                linked_svg(self._found[key]) if f.interactive else self._found[key],
+                f.title,
+                f.description,
+                _id_prefix(f.name),
+                interactive=f.interactive,
+            )
             for f, key in zip(self.figures, self.keys, strict=True)
         ]
 

@@ -18,6 +18,7 @@ from typing import Any
 import altair as alt
 from altair.utils.schemapi import debug_mode
 
+from .chartlinks import reviews_view, site_link
 from .evidence import Evidence
 from .grading import DOMAINS, HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, RULES, VERDICTS, ConditionGrade, assess
 from .grading import direction as benefit_direction
@@ -115,7 +116,7 @@ ROB_COLOURS = {
 GAP_FILLED = OKABE_ITO["blue"]
 GAP_HOLLOW = OKABE_ITO["vermillion"]
 QUALIFYING_AMSTAR2 = ("high", "moderate")
-GAP_QUALIFYING = "Qualifying review"
+GAP_QUALIFYING = "At least one qualifying review"
 GAP_NONE_QUALIFYING = "Reviews, none qualifying"
 
 BAR_STEP = 18
@@ -150,6 +151,7 @@ class Figure:
     chart: Any  # an Altair top-level chart or top-level spec (forest plots: see _forest_panel)
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    interactive: bool = False  # its marks link to pages (shown as an <object>, not an <img>)
 
     def spec(self) -> dict[str, Any]:
         """The Vega-Lite spec, as a plain dict, checked against the Vega-Lite schema."""
@@ -368,6 +370,8 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
                     "abbreviation": VERDICT_ABBREVIATIONS[label],
                     "ink": text_colour_on(VERDICT_COLOURS[label]),
                     "reviews": n,
+                    "link": site_link(f"conditions/{c}/#by-outcome-domain"),
+                    "tip": f"{name}, {d}: {label} ({_plural(n, 'review')}). Open the condition page.",
                 }
             )
     order = [r[0] for r in rows]
@@ -380,15 +384,22 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
         ),
         y=alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, ticks=False, domain=False)),
     )
-    rect = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+    rect = base.mark_rect(stroke="white", strokeWidth=1.5, aria=True).encode(
+        href=alt.Href("link:N"),
+        description=alt.Description("tip:N"),
         color=alt.Color(
             "verdict:N",
             title="Verdict",
             scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[k] for k in VERDICTS]),
             legend=alt.Legend(orient="bottom", columns=3, direction="horizontal", symbolType="square"),
-        )
+        ),
     )
-    text = base.mark_text(fontSize=11).encode(text="abbreviation:N", color=alt.Color("ink:N", scale=None))
+    text = base.mark_text(fontSize=11, aria=True).encode(
+        text="abbreviation:N",
+        color=alt.Color("ink:N", scale=None),
+        href=alt.Href("link:N"),
+        description=alt.Description("tip:N"),
+    )
     chart = alt.layer(rect, text).properties(width=alt.Step(68), height=alt.Step(HEATMAP_STEP))
 
     counts = Counter(cell["verdict"] for cell in cells)
@@ -411,6 +422,7 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
         chart=_finish(chart),
         columns=("Condition", "Reviews", *(d.capitalize() for d in DOMAINS)),
         rows=tuple(rows),
+        interactive=True,
     )
 
 
@@ -432,7 +444,16 @@ def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
             good = sum(1 for r in reviews if qualifies(r, rules))
             kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
             marks.append(
-                {"source": s_name, "condition": c_name, "reviews": len(reviews), "qualifying": good, "kind": kind}
+                {
+                    "source": s_name,
+                    "condition": c_name,
+                    "reviews": len(reviews),
+                    "qualifying": good,
+                    "kind": kind,
+                    "link": site_link(reviews_view(c, s)),
+                    "tip": f"{s_name} in {c_name}: {_plural(len(reviews), 'review')}, {good} qualifying. "
+                    "Open them in the reviews table.",
+                }
             )
             rows.append((s_name, c_name, len(reviews), good))
 
@@ -451,42 +472,38 @@ def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
         axis=alt.Axis(labelLimit=220, ticks=False, domain=False),
     )
     cells = alt.Chart(_data(grid)).mark_rect(fill="white", stroke=GRID, strokeWidth=1).encode(x=x, y=y)
-    max_good = max((m["qualifying"] for m in marks), default=0)
-    legend_values = sorted({1, max(max_good, 1), *(m["qualifying"] for m in marks if m["qualifying"])})
-    if len(legend_values) > 4:
-        legend_values = [legend_values[0], legend_values[len(legend_values) // 2], legend_values[-1]]
-    filled_data = [m for m in marks if m["qualifying"]]
-    hollow_data = [m for m in marks if not m["qualifying"]]
+    # One filled circle a pair with reviews: its area counts the reviews, its colour says whether at
+    # least one of them qualifies. Each links to those reviews and names them in a tooltip.
+    most = max((m["reviews"] for m in marks), default=1)
+    sizes = sorted({1, most, *(m["reviews"] for m in marks)})
+    if len(sizes) > 4:
+        sizes = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
+    size = alt.Size(
+        "reviews:Q",
+        title="Reviews",
+        scale=alt.Scale(domain=[0, max(most, 3)], range=[0, 330]),
+        legend=alt.Legend(
+            orient="bottom", values=sizes, format="d", symbolFillColor="#888888", symbolStrokeWidth=0, padding=16
+        ),
+    )
+    colour = alt.Color(
+        "kind:N",
+        title=f"Qualifying: AMSTAR-2 high or moderate, I² < {fmt(rules.i2_limit)}%",
+        scale=alt.Scale(domain=[GAP_QUALIFYING, GAP_NONE_QUALIFYING], range=[GAP_FILLED, GAP_HOLLOW]),
+        legend=alt.Legend(orient="bottom", direction="vertical", symbolType="circle", titleLimit=320),
+    )
     layers = [cells]
-    if hollow_data:
+    if marks:
         layers.append(
-            alt.Chart(_data(hollow_data))
-            .mark_point(shape="square", filled=False, color=GAP_HOLLOW, strokeWidth=1.6, size=80, opacity=1)
+            alt.Chart(_data(marks))
+            .mark_point(shape="circle", filled=True, opacity=1, aria=True)
             .encode(
                 x=x,
                 y=y,
-                shape=alt.Shape(
-                    "kind:N",
-                    scale=alt.Scale(domain=[GAP_NONE_QUALIFYING], range=["square"]),
-                    legend=alt.Legend(orient="bottom", title=None),
-                ),
-            )
-        )
-    if filled_data:
-        layers.append(
-            alt.Chart(_data(filled_data))
-            .mark_point(shape="circle", filled=True, color=GAP_FILLED, opacity=1)
-            .encode(
-                x=x,
-                y=y,
-                size=alt.Size(
-                    "qualifying:Q",
-                    title=["Qualifying reviews:", f"AMSTAR-2 high or moderate, I² < {fmt(rules.i2_limit)}%"],
-                    scale=alt.Scale(domain=[0, max(max_good, 3)], range=[0, 330]),
-                    legend=alt.Legend(
-                        orient="bottom", values=legend_values, format="d", symbolFillColor=GAP_FILLED, titleLimit=300
-                    ),
-                ),
+                size=size,
+                color=colour,
+                href=alt.Href("link:N"),
+                description=alt.Description("tip:N"),
             )
         )
     chart = alt.layer(*layers).properties(width=alt.Step(GAP_STEP), height=alt.Step(GAP_STEP))
@@ -498,8 +515,9 @@ def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
         description = (
             f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review: "
             f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below {fmt(rules.i2_limit)}% "
-            "(filled circles), "
-            f"{len(marks) - good_cells} with reviews of which none is (hollow squares). "
+            "(blue circles), "
+            f"{len(marks) - good_cells} with reviews of which none is (orange circles); a circle's area counts "
+            "the reviews. "
             f"The most reviewed pair is {busiest[0]} in {busiest[1]} ({_plural(busiest[2], 'review')})."
         )
     else:
@@ -511,6 +529,7 @@ def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
         chart=_finish(chart),
         columns=("EV source", "Condition", "Reviews", f"Reviews rated high/moderate with I² < {fmt(rules.i2_limit)}%"),
         rows=tuple(rows),
+        interactive=True,
     )
 
 

@@ -33,6 +33,7 @@ from .paths import AUDIT, TEMPLATES
 from .rules import Rules
 from .scaffold import new_file_link, record_template
 from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
+from .tablerows import effects_table, reviews_table
 from .umbrella import umbrella
 from .validate import schema
 from .vocab import Term
@@ -239,13 +240,20 @@ def figure_map(figures: Iterable[Any]) -> dict[str, Any]:
 
 
 def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
+    """A few facets a reader browses by, not every term the reviews mention: a review's conditions,
+    their organ systems and its species. (Sources are tagged by their own pages.)"""
     v = renderer.v
     tags: list[str] = list(extra)
     for r in records:
         tags += [v.conditions.get(c).name for c in r.conditions]
-        tags += [v.sources.get(s).name for s in r.sources]
+        tags += [v.category_name(c) for c in r.conditions]
         tags += [v.species.get(s).name for s in r.species]
     return sorted(set(tags))
+
+
+def topic_tags(renderer: Renderer, kind: str, term: Term) -> list[str]:
+    """A condition page: its name and organ system; a source page: its name."""
+    return [term.name, renderer.v.category_name(term.id)] if kind == "conditions" else [term.name]
 
 
 @dataclass(frozen=True)
@@ -314,7 +322,7 @@ def topic_pages(
             },
             use=usage(records, detail),
             paper=paper.get(term.id) if kind == "conditions" else None,
-            tags=tags_for(records, renderer, [term.name]),
+            tags=topic_tags(renderer, kind, term),
             figure=figures.get(f"{kind[:-1]}-{term.id}"),
             base=Markup("../"),
             unscreened=candidates_for_condition(screening.queue, term) if kind == "conditions" else [],
@@ -370,7 +378,8 @@ def render_site_pages(
         "index.md": r.render("home.md.j2", base=top, figs=figs, recent=recent, years=years, sources_used=sources_used),
         "conditions/index.md": r.render("conditions_index.md.j2", base=Markup("../"), figs=figs),
         "sources/index.md": r.render("sources_index.md.j2", base=Markup("../"), sources_used=sources_used),
-        "reviews/index.md": r.render("reviews_index.md.j2", base=Markup("../")),
+        "reviews/index.md": r.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence)),
+        "effects.md": r.render("effects.md.j2", base=top, table=effects_table(evidence, grades)),
         "dosing.md": r.render("dosing.md.j2", base=top, route_counts=_route_counts(evidence)),
         "quality.md": r.render("quality.md.j2", base=top, figs=figs),
         "methods.md": r.render("methods.md.j2", base=top),
@@ -423,7 +432,7 @@ def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
         {"Home": "index.md"},
         {"Conditions": ["conditions/index.md"] + [{t.name: f"conditions/{t.id}.md"} for t in v.conditions.terms]},
         {"EV sources": ["sources/index.md"] + [{v.sources.get(s).name: f"sources/{s}.md"} for s in sources_with_pages]},
-        {"Reviews": ["reviews/index.md"]},
+        {"Reviews": ["reviews/index.md", {"Pooled effects": "effects.md"}]},
         {"Dosing and routes": "dosing.md"},
         {"Quality": "quality.md"},
         {"Methods": ["methods.md", "audit.md"]},

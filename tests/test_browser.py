@@ -50,7 +50,7 @@ from tests.browser import (
 from tests.sitebuild import ROOT, SEARCH_CASES, Built, parse
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Frame, Page
 
 Opener = Callable[..., Visit]
 
@@ -364,6 +364,12 @@ AXE_PAGES = {
     "source": "sources/bm/",
     "review": "reviews/ye-2024/",
     "reviews-table": "reviews/",
+    "contribute": "contribute/",
+    "methods": "methods/",
+    "audit": "audit/",
+    "quality": "quality/",
+    "dosing": "dosing/",
+    "screening": "screening/",
 }
 
 
@@ -574,3 +580,54 @@ def test_a_missing_browser_skips_locally_and_fails_in_ci(
         monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="no Chromium"):
         unavailable("no Chromium at /nowhere")
+
+
+def test_contribute_page_links_work_and_the_template_has_a_copy_button(visit: Opener, evidence: Evidence) -> None:
+    import yaml
+
+    from evidence_map.paths import MKDOCS_YML
+
+    repo = yaml.safe_load(MKDOCS_YML.read_text(encoding="utf-8"))["extra"]["repository"].rstrip("/")
+    v = visit("contribute/")
+    page = v.page
+    assert page.locator(f'a[href="{repo}/issues/new/choose"]').count() >= 1
+    new_file = page.locator(f'a[href^="{repo}/new/main/evidence?filename=surname-2026.yaml&value="]')
+    assert new_file.count() >= 1 and "Add a review on GitHub" in new_file.first.inner_text()
+    template = page.locator("pre:has(code)").filter(has_text="yaml-language-server").first
+    template.hover()
+    copy = template.locator("nav.md-code__nav button.md-code__button")
+    assert copy.count() == 1 and "copy" in (copy.get_attribute("title") or "").lower()
+    assert_clean(v)
+
+
+def chart_frame(page: Page, name: str) -> Frame:
+    """The document an <object> chart loaded, as a frame (waits for it)."""
+    for _ in range(50):
+        found = [f for f in page.frames if f.url.endswith(name)]
+        if found:
+            found[0].wait_for_load_state()
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no frame loaded {name}: {[f.url for f in page.frames]}")
+
+
+def test_gap_map_and_heatmap_marks_are_links_that_reach_their_pages(visit: Opener, evidence: Evidence) -> None:
+    """The home page's interactive charts: clicking a gap-map circle or a heatmap cell opens its page."""
+    v = visit("")
+    page = v.page
+    gap = page.locator('figure.chart--interactive object[data$="evidence-gap-map.svg"]')
+    gap.scroll_into_view_if_needed()
+    frame = chart_frame(page, "evidence-gap-map.svg")
+    links = frame.locator("a")
+    assert links.count() > 0
+    sci_bm = frame.locator('a[*|href*="condition=spinal-cord-injury&source=bm"]')
+    assert "Spinal Cord Injury" in (sci_bm.locator("title").text_content() or "")
+    sci_bm.locator("path").first.click()
+    page.wait_for_url("**/reviews/?condition=spinal-cord-injury&source=bm")
+    heat = visit("")
+    obj = heat.page.locator('figure.chart--interactive object[data$="effectiveness-heatmap.svg"]')
+    obj.scroll_into_view_if_needed()
+    hf = chart_frame(heat.page, "effectiveness-heatmap.svg")
+    hf.locator('a[*|href*="conditions/spinal-cord-injury/"] text').first.click()  # the label lies over its cell
+    heat.page.wait_for_url("**/conditions/spinal-cord-injury/#by-outcome-domain")
+    assert h1(heat.page) == "Spinal Cord Injury"

@@ -254,13 +254,11 @@ def test_heatmap_has_every_condition_and_domain_with_a_text_label(small: Evidenc
 def gap_layers(fig: Figure) -> tuple[set[tuple[str, str]], set[tuple[str, str]], int]:
     filled, hollow, grid = set(), set(), 0
     for u in units(fig.spec()):
-        cells = {(v["source"], v["condition"]) for v in u["_values"]}
         if mark_type(u) == "rect":
-            grid = len(cells)
-        elif u["mark"].get("filled"):
-            filled = cells
-        else:
-            hollow = cells
+            grid = len({(v["source"], v["condition"]) for v in u["_values"]})
+            continue
+        for v in u["_values"]:
+            (filled if v["kind"] == charts.GAP_QUALIFYING else hollow).add((v["source"], v["condition"]))
     return filled, hollow, grid
 
 
@@ -281,8 +279,29 @@ def test_gap_map_fills_qualifying_reviews_and_hollows_high_heterogeneity(
     assert "Bone marrow MSCs" in text and "Wound Healing/Skin Regeneration" in text
     symbols = [p for g in mark_groups(root, "symbol") for p in g.iter(f"{SVG_NS}path")]
     fills = {p.get("fill") for p in symbols}
-    assert charts.GAP_FILLED in fills  # a filled mark
-    assert any(p.get("fill") in (None, "none", "transparent") and p.get("stroke") == charts.GAP_HOLLOW for p in symbols)
+    # Marks and legend alike: filled circles, blue when a review qualifies, orange when none does.
+    assert {charts.GAP_FILLED, charts.GAP_HOLLOW} <= fills
+    assert "blue circles" in fig.description and "orange circles" in fig.description
+    assert "hollow" not in fig.description and "square" not in fig.description
+
+
+def test_gap_map_and_heatmap_marks_link_to_what_they_count(small: Evidence, renderer: ChartRenderer) -> None:
+    from evidence_map.chartrender import linked_svg
+
+    gap = overview(small)["evidence-gap-map"]
+    heat = overview(small)["effectiveness-heatmap"]
+    assert gap.interactive and heat.interactive
+    svg = linked_svg(renderer.svg(gap))
+    links = re.findall(r'<a xlink:href="([^"]+)" target="_top"><title>([^<]+)</title>', svg)
+    pairs = {(r[0], r[1]) for r in gap.rows}
+    assert len(links) == len(pairs)  # one link a pair with reviews, none for the gaps
+    bm_sci = next(t for href, t in links if href == "../../reviews/?condition=spinal-cord-injury&amp;source=bm")
+    assert bm_sci.startswith("Bone marrow MSCs in Spinal Cord Injury: 2 reviews")
+    heat_links = re.findall(r'<a xlink:href="([^"]+)" target="_top"><title>', linked_svg(renderer.svg(heat)))
+    assert "../../conditions/spinal-cord-injury/#by-outcome-domain" in heat_links
+    assert "invalid" not in linked_svg(renderer.svg(heat))  # every placeholder address was rewritten
+    sizes = {v["reviews"] for u in units(gap.spec()) if mark_type(u) == "point" for v in u["_values"]}
+    assert sizes == {r[2] for r in gap.rows}  # the marker's size channel carries the review count
 
 
 def test_gap_map_i2_unknown_does_not_qualify() -> None:

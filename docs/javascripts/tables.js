@@ -1,18 +1,81 @@
-/* Sorting and filtering for tables inside a `.filterable` block.
+/* Sorting and filtering for tables inside a `.filterable` block, with the view kept in the address.
  * Works with the keyboard (buttons in headings, labelled inputs) and keeps the table readable
- * without JavaScript. */
+ * without JavaScript.
+ *
+ * Filters: a block may hold a hidden `.table-facets` list of <select data-facet="key">, whose values
+ * each row lists in its `data-facet-key` attribute (space-separated; templates/_filter_table.md.j2);
+ * without one, a list is made for each column of a few distinct values, matched on the cell's text.
+ * The address: the text filter is `q`, each list its key (a facet's key, or the column heading as a
+ * slug), the sorted column `sort` (with `order=desc`); a second table on a page prefixes its keys
+ * with `t2-`. Changes replace the address (no new history entry), and opening that address again
+ * restores the view. "Download this view as CSV" saves the rows shown, in their order, from the
+ * page itself (a Blob: no server, also from a file). */
 (function () {
   "use strict";
 
+  function clean(text) {
+    return text.replace(/\s+/g, " ").trim();
+  }
+
   function cellText(row, i) {
     var cell = row.cells[i];
-    return cell ? cell.textContent.trim() : "";
+    return cell ? clean(cell.textContent) : "";
+  }
+
+  // What a cell sorts by: the number a template gives in data-sort, or else its text.
+  function sortKey(row, i) {
+    var cell = row.cells[i];
+    if (!cell) return "";
+    return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : clean(cell.textContent);
+  }
+
+  function number(text) {
+    var t = text.replace(/\u2212/g, "-"); // pages print negative numbers with a minus sign
+    return /^-?(\d|\.\d)/.test(t) ? parseFloat(t) : NaN;
   }
 
   function compare(a, b) {
-    var na = parseFloat(a), nb = parseFloat(b);
-    if (!isNaN(na) && !isNaN(nb) && /^[\d.\-−]/.test(a) && /^[\d.\-−]/.test(b)) return na - nb;
+    var na = number(a), nb = number(b);
+    if (!isNaN(na) && !isNaN(nb)) return na - nb;
     return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  function missing(key) {
+    return key === "" || key === "–";
+  }
+
+  function slug(text) {
+    return text.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, ""); // I² -> i2
+  }
+
+  // A CSV field: quoted when it holds a quote, comma or line break; a field a spreadsheet would
+  // run as a formula (=, +, -, @) starts with an apostrophe instead.
+  function csvField(text) {
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function download(name, text) {
+    var url = URL.createObjectURL(new Blob(["\ufeff" + text], { type: "text/csv;charset=utf-8" }));
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function setAddress(params) {
+    var query = params.toString();
+    var url = location.pathname + (query ? "?" + query : "") + location.hash;
+    if (url === location.pathname + location.search + location.hash) return;
+    try {
+      history.replaceState(history.state, "", url);
+    } catch (e) {
+      // a browser that refuses to change a file's address: the view still works, unsaved
+    }
   }
 
   function enhance(table, index) {
@@ -21,8 +84,11 @@
     var head = table.tHead ? table.tHead.rows[0] : null;
     var body = table.tBodies[0];
     if (!head || !body) return;
+    var block = table.closest(".filterable");
+    var noun = (block && block.dataset.noun) || "rows";
+    var prefix = index ? "t" + (index + 1) + "-" : "";
     var rows = Array.prototype.slice.call(body.rows);
-    var names = Array.prototype.map.call(head.cells, function (c) { return c.textContent.trim(); });
+    var names = Array.prototype.map.call(head.cells, function (c) { return clean(c.textContent); });
 
     var tools = document.createElement("div");
     tools.className = "table-tools";
@@ -30,81 +96,162 @@
     tools.setAttribute("aria-label", "Filter the table");
     var search = document.createElement("input");
     search.type = "search";
-    search.placeholder = "Filter reviews";
+    search.placeholder = "Filter " + noun;
     search.setAttribute("aria-label", "Filter the table by any text");
     search.id = "table-filter-" + index;
     tools.appendChild(search);
 
-    var selects = [];
-    names.forEach(function (name, i) {
-      var values = {};
-      rows.forEach(function (r) {
-        cellText(r, i).split(/,\s*/).forEach(function (v) { if (v) values[v] = true; });
-      });
-      var keys = Object.keys(values);
-      if (keys.length < 2 || keys.length > 60 || /^(review|studies|effects)$/i.test(name)) return;
-      var sel = document.createElement("select");
-      sel.setAttribute("aria-label", "Filter by " + name);
-      sel.dataset.column = String(i);
-      var all = document.createElement("option");
-      all.value = "";
-      all.textContent = name + ": all";
-      sel.appendChild(all);
-      keys.sort(compare).forEach(function (k) {
-        var o = document.createElement("option");
-        o.value = k;
-        o.textContent = k;
-        sel.appendChild(o);
-      });
+    // Each filter list: its address key, its <select>, and whether a row passes its value.
+    var filters = [];
+    var facets = block ? block.querySelector(".table-facets") : null;
+    var declared = facets ? facets.querySelectorAll("select[data-facet]") : [];
+    Array.prototype.forEach.call(declared, function (sel) {
+      var attribute = "data-facet-" + sel.dataset.facet;
       tools.appendChild(sel);
-      selects.push(sel);
+      filters.push({
+        key: sel.dataset.facet,
+        select: sel,
+        passes: function (row, value) {
+          return (row.getAttribute(attribute) || "").split(" ").indexOf(value) !== -1;
+        },
+      });
     });
+    if (facets) facets.remove();
+    if (!declared.length) {
+      names.forEach(function (name, i) {
+        var values = {};
+        rows.forEach(function (r) {
+          cellText(r, i).split(/,\s*/).forEach(function (v) { if (v) values[v] = true; });
+        });
+        var keys = Object.keys(values);
+        if (keys.length < 2 || keys.length > 60 || /^(review|studies|effects)$/i.test(name)) return;
+        var sel = document.createElement("select");
+        sel.setAttribute("aria-label", "Filter by " + name);
+        var all = document.createElement("option");
+        all.value = "";
+        all.textContent = name + ": all";
+        sel.appendChild(all);
+        keys.sort(compare).forEach(function (k) {
+          var o = document.createElement("option");
+          o.value = k;
+          o.textContent = k;
+          sel.appendChild(o);
+        });
+        tools.appendChild(sel);
+        filters.push({
+          key: slug(name),
+          select: sel,
+          passes: function (row, value) { return cellText(row, i).split(/,\s*/).indexOf(value) !== -1; },
+        });
+      });
+    }
+
     var count = document.createElement("span");
     count.className = "count";
     count.setAttribute("aria-live", "polite");
     tools.appendChild(count);
+
+    var save = document.createElement("button");
+    save.type = "button";
+    save.className = "md-button table-download";
+    save.textContent = "Download this view as CSV";
+    tools.appendChild(save);
+
     // Above the table's horizontal scroll box (the theme's wrapper), so that on a phone the filters
     // stay on screen instead of scrolling sideways with a wide table.
     var anchor = table.closest(".md-typeset__scrollwrap") || table;
     anchor.parentNode.insertBefore(tools, anchor);
+
+    var sorted = null; // {column, descending}
+    var sortKeys = names.map(slug);
+
+    function remember() {
+      var params = new URLSearchParams(location.search);
+      ["q", "sort", "order"].concat(filters.map(function (f) { return f.key; })).forEach(function (k) {
+        params.delete(prefix + k);
+      });
+      var q = search.value.trim();
+      if (q) params.set(prefix + "q", q);
+      filters.forEach(function (f) { if (f.select.value) params.set(prefix + f.key, f.select.value); });
+      if (sorted) {
+        params.set(prefix + "sort", sortKeys[sorted.column]);
+        if (sorted.descending) params.set(prefix + "order", "desc");
+      }
+      setAddress(params);
+    }
 
     function apply() {
       var q = search.value.trim().toLowerCase();
       var shown = 0;
       rows.forEach(function (r) {
         var ok = !q || r.textContent.toLowerCase().indexOf(q) !== -1;
-        selects.forEach(function (s) {
-          if (ok && s.value) {
-            var parts = cellText(r, +s.dataset.column).split(/,\s*/);
-            ok = parts.indexOf(s.value) !== -1;
-          }
+        filters.forEach(function (f) {
+          if (ok && f.select.value) ok = f.passes(r, f.select.value);
         });
         r.hidden = !ok;
         if (ok) shown++;
       });
       count.textContent = shown + " of " + rows.length + " shown";
     }
-    search.addEventListener("input", apply);
-    selects.forEach(function (s) { s.addEventListener("change", apply); });
-    apply();
+
+    function changed() {
+      apply();
+      remember();
+    }
+
+    function sortBy(i, descending) {
+      sorted = { column: i, descending: descending };
+      Array.prototype.forEach.call(head.cells, function (o) { o.setAttribute("aria-sort", "none"); });
+      head.cells[i].setAttribute("aria-sort", descending ? "descending" : "ascending");
+      // Empty cells last whichever the direction; equal keys keep their order (a stable sort).
+      var keyed = rows.map(function (r, n) { return { row: r, key: sortKey(r, i), n: n }; });
+      keyed.sort(function (a, b) {
+        var ma = missing(a.key), mb = missing(b.key);
+        if (ma || mb) return ma === mb ? a.n - b.n : ma ? 1 : -1;
+        var c = compare(a.key, b.key);
+        return (descending ? -c : c) || a.n - b.n;
+      });
+      rows = keyed.map(function (k) { return k.row; });
+      rows.forEach(function (r) { body.appendChild(r); });
+    }
 
     Array.prototype.forEach.call(head.cells, function (th, i) {
       var button = document.createElement("button");
       button.className = "sort";
       button.type = "button";
       button.textContent = th.textContent;
-      button.setAttribute("aria-label", "Sort by " + th.textContent.trim());
+      button.setAttribute("aria-label", "Sort by " + names[i]);
       th.textContent = "";
       th.appendChild(button);
       th.setAttribute("aria-sort", "none");
       button.addEventListener("click", function () {
-        var asc = th.getAttribute("aria-sort") !== "ascending";
-        Array.prototype.forEach.call(head.cells, function (o) { o.setAttribute("aria-sort", "none"); });
-        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-        rows.sort(function (a, b) { var c = compare(cellText(a, i), cellText(b, i)); return asc ? c : -c; });
-        rows.forEach(function (r) { body.appendChild(r); });
+        sortBy(i, th.getAttribute("aria-sort") === "ascending");
+        remember();
       });
     });
+
+    save.addEventListener("click", function () {
+      var lines = [names.map(csvField).join(",")];
+      rows.forEach(function (r) {
+        if (r.hidden) return;
+        lines.push(names.map(function (_, i) { return csvField(cellText(r, i)); }).join(","));
+      });
+      download(slug(noun) + "-view.csv", lines.join("\r\n") + "\r\n");
+    });
+
+    // The view the address names, if any: values no list offers are ignored.
+    var params = new URLSearchParams(location.search);
+    search.value = params.get(prefix + "q") || "";
+    filters.forEach(function (f) {
+      var wanted = params.get(prefix + f.key);
+      if (wanted !== null) f.select.value = wanted;
+      if (f.select.value !== (wanted || "")) f.select.value = "";
+    });
+    var column = sortKeys.indexOf(params.get(prefix + "sort") || "");
+    if (column !== -1) sortBy(column, params.get(prefix + "order") === "desc");
+    search.addEventListener("input", changed);
+    filters.forEach(function (f) { f.select.addEventListener("change", changed); });
+    changed();
   }
 
   // "Skip to content" moves the keyboard focus to the page's heading itself, so that the next Tab
