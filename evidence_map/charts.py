@@ -718,6 +718,17 @@ def reviews_per_year(evidence: Evidence) -> Figure:
     )
 
 
+# The overview figures by name: what templates may ask for besides condition-<id> and source-<id>.
+OVERVIEW_FIGURES = (
+    "reviews-per-condition",
+    "effectiveness-heatmap",
+    "evidence-gap-map",
+    "amstar2",
+    "risk-of-bias",
+    "reviews-per-year",
+)
+
+
 def overview_figures(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> list[Figure]:
     """The figures of the overview page, in page order."""
     return [

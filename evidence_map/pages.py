@@ -20,6 +20,8 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
+from .chartrender import ChartError
+from .charts import OVERVIEW_FIGURES
 from .citations import bibtex_entry, ris_entry
 from .classes import best_class, criteria
 from .evidence import Evidence
@@ -235,8 +237,30 @@ class Renderer:
         return self.env.get_template(template).render(**context)
 
 
-def figure_map(figures: Iterable[Any]) -> dict[str, Any]:
-    return {f.name: f for f in figures}
+class UnknownFigure(ChartError):
+    """A template asked for a figure no chart builder makes: a typo, or a figure since removed."""
+
+
+class FigureMap:
+    """The drawn figures by name. A figure the map knows but could not draw (no data yet) is None;
+    a name it does not know stops the build, instead of leaving a silent hole in a page."""
+
+    def __init__(self, figures: Iterable[Any], known: Iterable[str]) -> None:
+        self._figures = {f.name: f for f in figures}
+        self._known = set(known) | set(self._figures)
+
+    def get(self, name: str) -> Any:
+        if name not in self._known:
+            raise UnknownFigure(f"a template names the figure {name!r}, which no chart builder makes")
+        return self._figures.get(name)
+
+
+def figure_map(figures: Iterable[Any], evidence: Evidence | None = None) -> FigureMap:
+    known = set(OVERVIEW_FIGURES)
+    if evidence is not None:
+        known |= {f"condition-{c}" for c in evidence.vocab.conditions.ids}
+        known |= {f"source-{s}" for s in evidence.vocab.sources.ids}
+    return FigureMap(figures, known)
 
 
 def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
@@ -300,7 +324,7 @@ def topic_pages(
     kind: str,
     terms: Iterable[Term],
     records_of: Any,
-    figures: dict[str, Any],
+    figures: FigureMap,
     screening: Screening = NO_SCREENING,
 ) -> dict[str, str]:
     """One page per condition or per source: the same grouping, two templates."""
@@ -369,7 +393,7 @@ def render_site_pages(
     screening: Screening = NO_SCREENING,
 ) -> None:
     r = Renderer(evidence, grades, info)
-    figs = figure_map(figures)
+    figs = figure_map(figures, evidence)
     top = Markup("")
     recent = sorted(evidence.records, key=lambda x: (x.updated, x.added, x.id), reverse=True)[:8]
     years = [x.year for x in evidence.records]
@@ -378,7 +402,9 @@ def render_site_pages(
         "index.md": r.render("home.md.j2", base=top, figs=figs, recent=recent, years=years, sources_used=sources_used),
         "conditions/index.md": r.render("conditions_index.md.j2", base=Markup("../"), figs=figs),
         "sources/index.md": r.render("sources_index.md.j2", base=Markup("../"), sources_used=sources_used),
-        "reviews/index.md": r.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence)),
+        "reviews/index.md": r.render(
+            "reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence), figs=figs
+        ),
         "effects.md": r.render("effects.md.j2", base=top, table=effects_table(evidence, grades)),
         "dosing.md": r.render("dosing.md.j2", base=top, route_counts=_route_counts(evidence)),
         "quality.md": r.render("quality.md.j2", base=top, figs=figs),

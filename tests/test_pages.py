@@ -17,7 +17,9 @@ def topic_page(evidence: Evidence, kind: str, term_id: str) -> str:
     renderer = pages.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
     vocab = evidence.vocab.conditions if kind == "conditions" else evidence.vocab.sources
     records_of = evidence.for_condition if kind == "conditions" else evidence.for_source
-    return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, {})[f"{kind}/{term_id}.md"]
+    return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, pages.figure_map([], evidence))[
+        f"{kind}/{term_id}.md"
+    ]
 
 
 def section(md: str, heading: str) -> str:
@@ -152,3 +154,18 @@ def test_source_pages_name_the_condition_of_each_effect(evidence: Evidence) -> N
         for e in r.effects:
             cond = e.condition or r.conditions[0]
             assert f"../conditions/{cond}.md" in md
+
+
+def test_a_template_that_names_a_missing_figure_stops_the_build(evidence: Evidence) -> None:
+    from evidence_map import charts
+
+    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
+    drawn = charts.overview_figures(evidence, grades)
+    assert tuple(f.name for f in drawn) == charts.OVERVIEW_FIGURES  # the registry names what is drawn
+    figs = pages.figure_map(drawn, evidence)
+    assert figs.get("evidence-gap-map") is not None
+    assert figs.get("condition-sepsis") is None  # known, not drawn here: a page without that chart
+    renderer = pages.Renderer(evidence, grades, INFO)
+    template = renderer.env.from_string('{{ figs.get("evidence-gap-mapp") }}')
+    with pytest.raises(pages.UnknownFigure, match="evidence-gap-mapp"):
+        template.render(figs=figs)
