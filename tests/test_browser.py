@@ -661,3 +661,74 @@ def test_charts_fit_a_phone_without_sideways_scrolling(visit: Opener, path: str)
         assert figure.evaluate("f => f.scrollWidth <= f.clientWidth + 1")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_clean(v)
+
+
+class _PagesHandler:
+    """Like GitHub Pages: a path with no file gets the site's 404.html, with status 404."""
+
+    @staticmethod
+    def make(root: Path, site_dir: Path) -> type:
+        from http.server import SimpleHTTPRequestHandler
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                if code != 404:
+                    super().send_error(code, message, explain)
+                    return
+                body = (site_dir / "404.html").read_bytes()
+                self.send_response(404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+        return Handler
+
+
+@pytest.mark.parametrize("where", ["sub-path", "root"])
+def test_the_404_page_works_at_the_site_root_and_under_a_sub_path(
+    browser: Browser, built: Built, tmp_path: Path, where: str
+) -> None:
+    """A missing page gets the site's 404 page with its styles, scripts and a working way home, whether
+    the site is published under a sub-path (the default site_url) or at a domain's root (SITE_URL)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.sitebuild import build
+
+    if where == "sub-path":
+        prefix = urlsplit(site_url()).path.strip("/")
+        (tmp_path / prefix).symlink_to(built.site, target_is_directory=True)
+        root, site_dir, home = tmp_path, built.site, f"/{prefix}/"
+    else:
+        site_dir = tmp_path / "site"
+        shutil.copytree(built.work, tmp_path / "work")
+        proc = build(site_dir, tmp_path / "work", env={**os.environ, "SITE_URL": "https://example.org/"})
+        assert proc.returncode == 0, proc.stderr
+        root, home = site_dir, "/"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PagesHandler.make(root, site_dir))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        v = Visit.open(browser, base)
+        try:
+            response = v.page.goto(f"{base}{home.lstrip('/')}no/such/page/")
+            assert response is not None and response.status == 404
+            assert v.page.locator("link[rel=stylesheet][href*='extra.css']").count() == 1
+            assert v.page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
+            v.page.locator(".md-header__button.md-logo, .md-header a[href]").first.click()
+            v.page.wait_for_url(f"{base}{home.lstrip('/')}**")
+            assert h1(v.page).startswith("MSC-EV Living Evidence Map")
+            assert not [u for u in v.failed if "no/such/page" not in u], v.failed
+        finally:
+            v.close()
+    finally:
+        server.shutdown()
+        server.server_close()
