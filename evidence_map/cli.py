@@ -11,6 +11,7 @@ from .paths import EVIDENCE
 from .screening import QUEUE, InvalidQueue, check_queue
 from .strategy import STRATEGY, check_strategy
 from .surveil import add_surveil_parser
+from .synonyms import check_synonyms
 from .validate import Problem
 
 
@@ -28,9 +29,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return report_errors(exc.problems, args.format)
     # The screening files name records of the repository's own evidence/: they are checked with it
     # (or when --queue names a queue), never with a test or benchmark folder.
-    screening: list[Problem] = []
+    screening: list[Problem] = check_synonyms(vocab=ev.vocab)  # the search vocabulary names vocabulary ids
     if args.queue is not None or args.evidence.resolve() == EVIDENCE.resolve():
-        screening = check_strategy(STRATEGY) + check_queue(args.queue or QUEUE, ev)
+        screening += check_strategy(STRATEGY) + check_queue(args.queue or QUEUE, ev)
     if any(not p.warning for p in screening):
         return report_errors([p for p in screening if not p.warning], args.format)
     for w in (*ev.warnings, *screening):

@@ -35,6 +35,7 @@ from .paths import AUDIT, TEMPLATES
 from .rules import Rules
 from .scaffold import new_file_link, record_template
 from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
+from .searchterms import SearchTerms
 from .tablerows import effects_table, reviews_table
 from .umbrella import umbrella
 from .validate import schema
@@ -192,6 +193,7 @@ class Renderer:
             suggest_url=self.suggest_url,
             last_update=lambda **kw: last_update(evidence, **kw),
             umbrella=umbrella(),
+            search_terms=SearchTerms(evidence, grades),
             out_link=self.out_link,
             cite_block=self.cite_block,
             doi_url=lambda doi: f"https://doi.org/{doi}" if doi else None,

@@ -40,7 +40,8 @@ def render_effects(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str
 
 def render_reviews(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
     renderer = pages.Renderer(evidence, grades, INFO)
-    return renderer.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence))
+    figs = pages.figure_map([], evidence)
+    return renderer.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence), figs=figs)
 
 
 def rows(md: str) -> list[tuple[dict[str, list[str]], str]]:

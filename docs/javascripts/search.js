@@ -5,9 +5,23 @@
  * query needs. Keys typed while it loads are kept and become the query.
  *
  * Without an index (the live preview of `build.py serve`, or a copy of site/ opened from disk) the
- * button opens a short note saying so instead of failing silently. */
+ * button opens a short note saying so instead of failing silently.
+ *
+ * Ranking and filters: Pagefind's defaults, with the hidden metadata of condition and EV source
+ * pages (evidence_map/searchterms.py) boosted: a page's own names and abbreviations ("names") twice
+ * as much as a title, the words that belong to it ("related": outcomes, synonyms) a little more than
+ * a title but less than names. So "SCI" ranks the spinal cord injury page above the reviews that
+ * mention it, "SCr" the kidney pages above Screening (Pagefind matches word starts), and "AT" the
+ * adipose tissue page above the page whose related words say "attachment". The dialog offers the
+ * filters those pages carry. Both are in window.SiteSearch, which tests/test_search_field.py uses. */
 (function () {
   "use strict";
+
+  var SEARCH = {
+    ranking: { metaWeights: { title: 5, names: 10, related: 6 } },
+    filters: ["Verdict", "Organ system", "EV source", "Species"], // searchterms.FILTERS
+  };
+  window.SiteSearch = SEARCH;
 
   var button = document.querySelector(".site-search__button");
   if (!button) return;
@@ -31,16 +45,16 @@
     if (!loading) {
       loading = Promise.all([
         fetchAsset("link", { rel: "stylesheet", href: bundle.href + "pagefind-component-ui.css" }),
+        fetchAsset("link", { rel: "stylesheet", href: new URL("stylesheets/search.css", site).href }),
         fetchAsset("script", { src: bundle.href + "pagefind-component-ui.js" }),
       ]).then(function () {
         // Result links start at the site root, which may be a sub-path (site_url).
         window.PagefindComponents.configureInstance("default", {
           bundlePath: bundle.pathname,
           baseUrl: site.pathname,
+          ranking: SEARCH.ranking,
         });
-        var modal = document.createElement("pagefind-modal");
-        modal.className = "site-search__modal";
-        document.body.appendChild(modal);
+        var modal = searchDialog();
         var results = modal.querySelector("pagefind-results");
         results.resultTemplate = function (data) { return renderResult(data, results.instance); };
         return modal;
@@ -48,6 +62,34 @@
       loading.catch(function () { loading = null; }); // try again on the next use
     }
     return loading;
+  }
+
+  // Pagefind's own dialog, with a row of filters above the results (added once the dialog has
+  // built its parts: built beforehand, they would be set up twice).
+  function searchDialog() {
+    var modal = document.createElement("pagefind-modal");
+    modal.className = "site-search__modal";
+    document.body.appendChild(modal);
+    var filters = make("div", "site-search__filters");
+    SEARCH.filters.forEach(function (name) {
+      var dropdown = document.createElement("pagefind-filter-dropdown");
+      dropdown.setAttribute("filter", name);
+      dropdown.setAttribute("sort", "alphabetical"); // Pagefind's own order of values changes at each build
+      dropdown.setAttribute("hide-clear", ""); // a value is unticked in the list; the badge counts those ticked
+      filters.appendChild(dropdown);
+    });
+    var body = modal.querySelector("pagefind-modal-body");
+    body.insertBefore(filters, body.firstChild);
+    // Pagefind's filter button is a combobox, which takes its accessible name only from a label,
+    // not from its text (and Pagefind sets an aria-label only once a value is ticked): name it by
+    // the text it shows.
+    filters.querySelectorAll(".pf-dropdown-trigger").forEach(function (trigger) {
+      var label = trigger.querySelector(".pf-dropdown-trigger-label");
+      if (!label || trigger.hasAttribute("aria-labelledby")) return;
+      label.id = trigger.id + "-label";
+      trigger.setAttribute("aria-labelledby", label.id);
+    });
+    return modal;
   }
 
   function make(tag, className, text) {
