@@ -30,6 +30,7 @@ from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess
 from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
+from .pagekinds import KINDS, PAGE_KINDS, navigation, page_path, with_search_meta
 from .paper import paper_comparison, paper_table3
 from .paths import AUDIT, TEMPLATES
 from .rules import Rules
@@ -337,8 +338,9 @@ def topic_pages(
         if kind == "sources" and not records:
             continue
         detail = detailed(records)
-        pages[f"{kind}/{term.id}.md"] = renderer.render(
-            f"{kind[:-1]}.md.j2",
+        page_kind = KINDS[kind[:-1]]
+        pages[page_path(page_kind.key, term.id)] = renderer.render(
+            str(page_kind.template),
             term=term,
             records=records,
             detail=detail,
@@ -400,53 +402,56 @@ def render_site_pages(
     recent = sorted(evidence.records, key=lambda x: (x.updated, x.added, x.id), reverse=True)[:8]
     years = [x.year for x in evidence.records]
     sources_used = sorted({s for x in evidence.records for s in x.sources})
-    pages: dict[str, str] = {
-        "index.md": r.render("home.md.j2", base=top, figs=figs, recent=recent, years=years, sources_used=sources_used),
-        "conditions/index.md": r.render("conditions_index.md.j2", base=Markup("../"), figs=figs),
-        "sources/index.md": r.render("sources_index.md.j2", base=Markup("../"), sources_used=sources_used),
-        "reviews/index.md": r.render(
-            "reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence), figs=figs
-        ),
-        "effects.md": r.render("effects.md.j2", base=top, table=effects_table(evidence, grades)),
-        "dosing.md": r.render("dosing.md.j2", base=top, route_counts=_route_counts(evidence)),
-        "quality.md": r.render("quality.md.j2", base=top, figs=figs),
-        "methods.md": r.render("methods.md.j2", base=top),
-        "audit.md": r.render("audit.md.j2", base=top, rows=audit_rows(evidence, grades), paper_notes=paper_notes()),
-        "downloads.md": r.render("downloads.md.j2", base=top),
-        "about.md": r.render("about.md.j2", base=top),
-        "contribute.md": r.render(
-            "contribute.md.j2",
-            base=top,
-            record_template=Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
-            new_file_url=Markup(new_file_link(info.repo_url)),
-        ),
-        "whatsnew.md": r.render(
-            "whatsnew.md.j2",
-            base=top,
-            changes=sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
-            verdict_changes=verdict_changes(evidence),
-        ),
+    # What each page kind needs besides the globals; which template and file is the registry's.
+    contexts: dict[str, dict[str, Any]] = {
+        "home": {"base": top, "figs": figs, "recent": recent, "years": years, "sources_used": sources_used},
+        "conditions": {"base": Markup("../"), "figs": figs},
+        "sources": {"base": Markup("../"), "sources_used": sources_used},
+        "reviews": {"base": Markup("../"), "table": reviews_table(evidence), "figs": figs},
+        "effects": {"base": top, "table": effects_table(evidence, grades)},
+        "dosing": {"base": top, "route_counts": _route_counts(evidence)},
+        "quality": {"base": top, "figs": figs},
+        "methods": {"base": top},
+        "audit": {"base": top, "rows": audit_rows(evidence, grades), "paper_notes": paper_notes()},
+        "downloads": {"base": top},
+        "about": {"base": top},
+        "contribute": {
+            "base": top,
+            "record_template": Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
+            "new_file_url": Markup(new_file_link(info.repo_url)),
+        },
+        "whatsnew": {
+            "base": top,
+            "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
+            "verdict_changes": verdict_changes(evidence),
+        },
         # pubmed_url and doi_url from screening.py refuse anything but a PMID or a DOI, for this page.
-        "screening.md": r.render(
-            "screening.md.j2",
-            base=top,
-            s=screening_summary(screening.queue, evidence, screening.strategy),
-            pubmed_url=pubmed_url,
-            doi_url=doi_url,
-        ),
+        "screening": {
+            "base": top,
+            "s": screening_summary(screening.queue, evidence, screening.strategy),
+            "pubmed_url": pubmed_url,
+            "doi_url": doi_url,
+        },
     }
+    pages: dict[str, str] = {}
+    for kind in PAGE_KINDS:
+        if kind.template is None or kind.per_item:
+            continue
+        if kind.key not in contexts:
+            raise ValueError(f"page kind {kind.key!r} is registered but render_site_pages gives it no context")
+        pages[kind.path] = r.render(kind.template, **contexts[kind.key])
     pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
     for rec in evidence.records:
-        pages[f"reviews/{rec.id}.md"] = r.render(
-            "review.md.j2",
+        pages[page_path("review", rec.id)] = r.render(
+            str(KINDS["review"].template),
             rec=rec,
             base=Markup("../"),
             tags=tags_for([rec], r),
             assessed=[assess(rec, e) for e in rec.effects],
         )
     for path, text in sorted(pages.items()):
-        writer.write(path, text)
+        writer.write(path, with_search_meta(path, text))
 
 
 def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
@@ -455,20 +460,7 @@ def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
 
 
 def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
-    v = evidence.vocab
-    return [
-        {"Home": "index.md"},
-        {"Conditions": ["conditions/index.md"] + [{t.name: f"conditions/{t.id}.md"} for t in v.conditions.terms]},
-        {"EV sources": ["sources/index.md"] + [{v.sources.get(s).name: f"sources/{s}.md"} for s in sources_with_pages]},
-        {"Reviews": ["reviews/index.md", {"Pooled effects": "effects.md"}]},
-        {"Dosing and routes": "dosing.md"},
-        {"Quality": "quality.md"},
-        {"Methods": ["methods.md", "audit.md"]},
-        {"Downloads": "downloads.md"},
-        {"What's new": ["whatsnew.md", "screening.md"]},
-        {"Contribute": "contribute.md"},
-        {"About": ["about.md", "tags.md"]},
-    ]
+    return navigation(evidence, sources_with_pages)
 
 
 def static_files(folder: Path) -> dict[str, bytes]:

@@ -38,6 +38,7 @@ from .exports import export_files
 from .feeds import atom_feed, changes_from_records, whats_new
 from .grading import ConditionGrade, grade_all
 from .history import last_update
+from .pagekinds import not_in_nav, with_search_meta
 from .pages import SiteInfo, nav, render_site_pages, static_files
 from .paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
 from .screening import NO_SCREENING, InvalidQueue, Screening, load_screening, screening_entries
@@ -107,7 +108,7 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
         # The theme overrides stay in the repository, wherever the work folder is.
         theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
     config["nav"] = nav(evidence, sources)
-    config["not_in_nav"] = "/reviews/*.md\n"  # reached from tables and pages, not the sidebar
+    config["not_in_nav"] = not_in_nav()  # reached from tables and pages, not the sidebar
     u = umbrella()
     config["copyright"] = (
         f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses, the first "
@@ -153,6 +154,8 @@ def prepare_evidence(
         repo_url, site_url = addresses(settings)
         info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
         for rel, data in static_files(DOCS).items():
+            if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
+                data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
         render_site_pages(evidence, grades, figures, info, writer, screening)
         write_downloads(evidence, grades, writer)
