@@ -370,6 +370,12 @@ AXE_PAGES = {
     "quality": "quality/",
     "dosing": "dosing/",
     "screening": "screening/",
+    "conditions": "conditions/",
+    "sources": "sources/",
+    "downloads": "downloads/",
+    "about": "about/",
+    "whatsnew": "whatsnew/",
+    "tags": "tags/",
 }
 
 
@@ -611,9 +617,12 @@ def chart_frame(page: Page, name: str) -> Frame:
     raise AssertionError(f"no frame loaded {name}: {[f.url for f in page.frames]}")
 
 
-def test_gap_map_and_heatmap_marks_are_links_that_reach_their_pages(visit: Opener, evidence: Evidence) -> None:
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_gap_map_and_heatmap_marks_are_links_that_reach_their_pages(
+    visit: Opener, evidence: Evidence, viewport: dict[str, int]
+) -> None:
     """The home page's interactive charts: clicking a gap-map circle or a heatmap cell opens its page."""
-    v = visit("")
+    v = visit("", viewport)
     page = v.page
     gap = page.locator('figure.chart--interactive object[data$="evidence-gap-map.svg"]')
     gap.scroll_into_view_if_needed()
@@ -624,7 +633,7 @@ def test_gap_map_and_heatmap_marks_are_links_that_reach_their_pages(visit: Opene
     assert "Spinal Cord Injury" in (sci_bm.locator("title").text_content() or "")
     sci_bm.locator("path").first.click()
     page.wait_for_url("**/reviews/?condition=spinal-cord-injury&source=bm")
-    heat = visit("")
+    heat = visit("", viewport)
     obj = heat.page.locator('figure.chart--interactive object[data$="effectiveness-heatmap.svg"]')
     obj.scroll_into_view_if_needed()
     hf = chart_frame(heat.page, "effectiveness-heatmap.svg")
