@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.synth import write_records
 
@@ -197,8 +198,12 @@ def page_weight(browser: Any, site: Path, base: str, path: str) -> dict[str, Any
     total = _weight(site, base, urls)
     charts = _weight(site, base, {u for u in urls if "/assets/charts/" in u})
     index = _weight(site, base, {u for u in urls if "/pagefind/" in u})  # none until someone searches
+    # The map's own scripts and styles (tables, charts, search button), beside the theme's.
+    own = _weight(site, base, {u for u in urls if re.search(r"/(javascripts|stylesheets)/[^/]+$", urlsplit(u).path)})
     return {
         **total,
+        "own_scripts": own["bytes"],
+        "own_scripts_gzip": own["gzip"],
         "charts": charts["bytes"],
         "charts_gzip": charts["gzip"],
         "search_index": index["bytes"],
@@ -294,6 +299,7 @@ def browser_metrics(site: Path, condition: str) -> dict[str, Any]:
                 "search_api": search_api_timing(browser, base),
                 "home": page_weight(browser, site, base, ""),
                 "condition": {"page": condition, **page_weight(browser, site, base, f"conditions/{condition}/")},
+                "effects": page_weight(browser, site, base, "effects/"),
             }
         finally:
             browser.close()
@@ -499,7 +505,8 @@ def growth_table(results: dict[int, dict[str, Any]]) -> list[str]:
 
 def _weight_text(n: int, w: dict[str, Any]) -> str:
     search = f", of which search {_kb(w['search_index_gzip'])}" if w["search_index"] else ""
-    return f"{n:,}: {_kb(w['gzip'])} ({_kb(w['bytes'])}){search}"
+    own = f", of which the map's scripts and styles {_kb(w['own_scripts_gzip'])}" if w.get("own_scripts") else ""
+    return f"{n:,}: {_kb(w['gzip'])} ({_kb(w['bytes'])}){search}{own}"
 
 
 def goals(results: dict[int, dict[str, Any]]) -> list[str]:
@@ -578,8 +585,8 @@ def goals(results: dict[int, dict[str, Any]]) -> list[str]:
                 q["before_search_requests"] == 0 and q["fetched_bytes"] < MB,
             )
         )
-        for page in ("home", "condition"):
-            seen = [n for n in ns if "browser" in results[n]]
+        for page in ("home", "condition", "effects"):
+            seen = [n for n in ns if "browser" in results[n] and page in results[n]["browser"]]
             rows.append(
                 (
                     f"{page} page < 1 MB transferred, every N (gzipped; uncompressed in brackets)",
