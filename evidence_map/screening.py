@@ -34,9 +34,9 @@ from .feeds import Entry, rfc3339
 from .model import Record
 from .paths import ROOT
 from .strategy import SCREENING, STRATEGY, Strategy, check_strategy, load_strategy
-from .validate import FIRST_YEAR, Issue, Problem, _schema_rule, display_path, dotted
+from .validate import FIRST_YEAR, Issue, Problem, _schema_rule, dotted, load_data_file
 from .vocab import Term
-from .yamlsafe import LoadError, decode, load
+from .yamlsafe import decode, load
 
 QUEUE = SCREENING / "queue.yaml"
 SCHEMA = ROOT / "schema" / "screening.schema.json"
@@ -245,13 +245,9 @@ def queue_issues(data: Any, records: Iterable[Record]) -> tuple[list[Issue], lis
 
 def check_queue(path: Path, evidence: Evidence) -> list[Problem]:
     """Every problem of the queue file, as `file:line: field: rule; got value` (warnings flagged)."""
-    shown = display_path(path)
-    try:
-        loaded = load(decode(path.read_bytes()))
-    except LoadError as exc:
-        return [Problem(shown, exc.line, exc.field, exc.message)]
-    except OSError as exc:
-        return [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
+    shown, loaded, stopped = load_data_file(path)
+    if loaded is None:
+        return stopped
     errors, warnings = queue_issues(loaded.data, evidence.records)
     problems = [
         Problem(shown, loaded.line_of(i.path), dotted(i.path), i.rule, i.shown(), warning)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .paths import ROOT
-from .validate import Problem, display_path, show
+from .validate import Problem, display_path, load_data_file, placed
 from .yamlsafe import LoadError, decode, load
 
 SCREENING = ROOT / "screening"
@@ -137,18 +137,10 @@ def _issues(data: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
 
 def check_strategy(path: Path = STRATEGY) -> list[Problem]:
     """Every problem of the strategy file, as `file:line: field: rule; got value` problems."""
-    shown = display_path(path)
-    try:
-        loaded = load(decode(path.read_bytes()))
-    except LoadError as exc:
-        return [Problem(shown, exc.line, exc.field, exc.message)]
-    except OSError as exc:
-        return [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
-    problems = [
-        Problem(shown, loaded.line_of(at), ".".join(map(str, at)), rule, None if got is ... else show(got))
-        for at, rule, got in _issues(loaded.data)
-    ]
-    return sorted(problems, key=lambda p: (p.line, p.field))
+    shown, loaded, stopped = load_data_file(path)
+    if loaded is None:
+        return stopped
+    return placed(shown, loaded, _issues(loaded.data))
 
 
 def strategy_from_data(data: dict[str, Any]) -> Strategy:

@@ -17,9 +17,9 @@ from typing import Any
 
 from .evidence import InvalidEvidence
 from .paths import VOCAB
-from .validate import Problem, display_path, show
+from .validate import Problem, load_data_file, placed
 from .vocab import Vocabularies, Vocabulary, load_vocabularies
-from .yamlsafe import LoadError, decode, load
+from .yamlsafe import decode, load
 
 SYNONYMS = VOCAB / "synonyms.yaml"
 KEYS = ("groups", "source_relatives")
@@ -148,18 +148,10 @@ def _issues(data: Any, v: Vocabularies) -> Issues:
 def check_synonyms(path: Path = SYNONYMS, vocab: Vocabularies | None = None) -> list[Problem]:
     """Every problem of the synonyms file, as `file:line: field: rule; got value` problems."""
     v = vocab or load_vocabularies()
-    shown = display_path(path)
-    try:
-        loaded = load(decode(path.read_bytes()))
-    except LoadError as exc:
-        return [Problem(shown, exc.line, exc.field, exc.message)]
-    except OSError as exc:
-        return [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
-    problems = [
-        Problem(shown, loaded.line_of(at), ".".join(map(str, at)), rule, None if got is ... else show(got))
-        for at, rule, got in _issues(loaded.data, v)
-    ]
-    return sorted(problems, key=lambda p: (p.line, p.field))
+    shown, loaded, stopped = load_data_file(path)
+    if loaded is None:
+        return stopped
+    return placed(shown, loaded, _issues(loaded.data, v))
 
 
 def synonyms_from_data(data: dict[str, Any]) -> Synonyms:

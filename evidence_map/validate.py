@@ -12,7 +12,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -509,6 +509,27 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def load_data_file(path: Path) -> tuple[str, Loaded | None, list[Problem]]:
+    """A data file (queue, strategy, synonyms) loaded as strictly as a record: (its path as shown,
+    the loaded data or None, the problem that stopped the load)."""
+    shown = display_path(path)
+    try:
+        return shown, load(decode(path.read_bytes())), []
+    except LoadError as exc:
+        return shown, None, [Problem(shown, exc.line, exc.field, exc.message)]
+    except OSError as exc:
+        return shown, None, [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
+
+
+def placed(shown: str, loaded: Loaded, issues: Iterable[tuple[FieldPath, str, Any]]) -> list[Problem]:
+    """(field path, rule, value or ...) issues of a loaded data file as problems, in line order."""
+    problems = [
+        Problem(shown, loaded.line_of(at), dotted(at), rule, None if got is ... else show(got))
+        for at, rule, got in issues
+    ]
+    return sorted(problems, key=lambda p: (p.line, p.field))
 
 
 def check_folder(folder: Path, vocab: Vocabularies | None = None) -> list[Checked]:
