@@ -251,9 +251,11 @@ def test_the_console_script_is_the_same_command_line() -> None:
         if os.environ.get("CI"):
             pytest.fail("evidence-map is not installed: pip install -e .")
         pytest.skip("evidence-map is not installed")
-    mine = subprocess.run([script, "validate"], cwd=ROOT, capture_output=True, text=True, check=False)
+    # The same folder for both: the installed script's package may live in another checkout.
+    folder = ["validate", "--evidence", str(ROOT / "evidence")]
+    mine = subprocess.run([script, *folder], cwd=ROOT, capture_output=True, text=True, check=False)
     theirs = subprocess.run(
-        [sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "build.py", *folder], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert mine.returncode == theirs.returncode == 0
     assert mine.stdout == theirs.stdout and "records valid" in mine.stdout
