@@ -199,7 +199,15 @@ def page_weight(browser: Any, site: Path, base: str, path: str) -> dict[str, Any
     charts = _weight(site, base, {u for u in urls if "/assets/charts/" in u})
     index = _weight(site, base, {u for u in urls if "/pagefind/" in u})  # none until someone searches
     # The map's own scripts and styles (tables, charts, search button), beside the theme's.
-    own = _weight(site, base, {u for u in urls if re.search(r"/(javascripts|stylesheets)/[^/]+$", urlsplit(u).path)})
+    own = _weight(
+        site,
+        base,
+        {
+            u
+            for u in urls
+            if re.search(r"/(javascripts|stylesheets)/[^/]+$", p := urlsplit(u).path) and "/assets/" not in p
+        },
+    )
     return {
         **total,
         "own_scripts": own["bytes"],
