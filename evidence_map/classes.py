@@ -11,25 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
-
-import yaml
 
 from .grading import Assessed
-from .rules import RULES_FILE, fmt
+from .rules import fmt
 
 CLASSES = ("Class I", "Class II", "Class III", "Class IV", "ns")
 NOT_COMPUTABLE = "not computable"
-
-
-@dataclass(frozen=True)
-class Criteria:
-    cases_min: int
-    p_class_ii: float
-    p_class_iii: float
-    p_class_iv: float
-    i2_class_i: float
 
 
 @dataclass(frozen=True)
@@ -38,22 +25,9 @@ class Stratified:
     detail: str  # what was and was not computable
 
 
-@cache
-def criteria() -> Criteria:
-    with open(RULES_FILE, encoding="utf-8") as fh:
-        c: dict[str, Any] = yaml.safe_load(fh)["second_criteria"]
-    return Criteria(
-        cases_min=int(c["cases_min"]),
-        p_class_ii=float(c["p_class_ii"]),
-        p_class_iii=float(c["p_class_iii"]),
-        p_class_iv=float(c["p_class_iv"]),
-        i2_class_i=float(c["i2_class_i"]),
-    )
-
-
-def stratify(a: Assessed, c: Criteria | None = None) -> Stratified:
+def stratify(a: Assessed) -> Stratified:
     """The class of one estimate. Classes I-III need the number of cases, which no record gives."""
-    c = c or criteria()
+    c = a.rules.second
     if a.flags:
         return Stratified(NOT_COMPUTABLE, "the estimate is flagged as published")
     if a.p is None:
@@ -68,9 +42,9 @@ def stratify(a: Assessed, c: Criteria | None = None) -> Stratified:
     )
 
 
-def best_class(assessed: Iterable[Assessed], c: Criteria | None = None) -> Stratified:
+def best_class(assessed: Iterable[Assessed]) -> Stratified:
     """The highest class among a condition's estimates ("not computable" when none has a p or CI)."""
-    found = [stratify(a, c) for a in assessed]
+    found = [stratify(a) for a in assessed]
     ranked = [s for s in found if s.label in CLASSES]
     if not ranked:
         return Stratified(NOT_COMPUTABLE, "no estimate with a p value or a confidence interval")

@@ -108,6 +108,7 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
     rows = []
     for cid, g in grades.items():
         term = v.conditions.get(cid)
+        second = best_class((*g.overall.considered, *g.overall.excluded))
         rows.append(
             {
                 "id": cid,
@@ -128,8 +129,8 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
                     for a in g.overall.excluded
                 ],
                 "uses_original_articles": any(a.effect.from_original for a in g.overall.considered),
-                "second_criteria_class": best_class((*g.overall.considered, *g.overall.excluded)).label,
-                "second_criteria_detail": best_class((*g.overall.considered, *g.overall.excluded)).detail,
+                "second_criteria_class": second.label,
+                "second_criteria_detail": second.detail,
                 "domains": {d: g.domains[d].label for d in DOMAINS},
             }
         )

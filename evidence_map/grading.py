@@ -36,6 +36,10 @@ INSUFFICIENT = "Insufficient data"
 VERDICTS = RULES.labels  # the scale, strongest first, as rules/grading.yaml orders it
 if set(VERDICTS) != {HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT}:
     raise ValueError("rules/grading.yaml must name the five verdicts the engine knows")
+# The order `verdict` tries the rules in; the rules file states it for readers and must agree.
+ORDER = (INSUFFICIENT, LOW, HIGH, HETEROGENEOUS, MODERATE)
+if RULES.order != ORDER:
+    raise ValueError(f"rules/grading.yaml: `order` must be {', '.join(ORDER)}, the order the engine applies")
 DOMAINS = ("function", "inflammation", "apoptosis", "histology", "survival", "other")
 
 Z_95 = 1.959964
@@ -117,7 +121,7 @@ class Verdict:
 
     @property
     def rank(self) -> int:
-        return VERDICTS.index(self.label) + 1
+        return RULES.rank(self.label)
 
 
 @dataclass(frozen=True)
@@ -253,7 +257,8 @@ def grade_condition(condition: str, records: Iterable[Record], rules: Rules = RU
     assessed = [assess(r, e, rules) for r in on_condition for e in r.effects_for(condition)]
     overall = verdict(assessed, rules)
     domains = {d: verdict((a for a in assessed if a.effect.domain == d), rules) for d in DOMAINS}
-    sensitivity = verdict((a for a in assessed if eligible_for_sensitivity(a)), rules)
+    eligible = [a for a in assessed if eligible_for_sensitivity(a)]
+    sensitivity = verdict(eligible, rules)
     if overall.label == INSUFFICIENT:
         status = "cannot be judged"
     elif sensitivity.label == overall.label:
@@ -262,7 +267,6 @@ def grade_condition(condition: str, records: Iterable[Record], rules: Rules = RU
         status = "changes"  # including to Insufficient data: no consistent, appraised evidence is left
     # The source rates every review moderate but says some were low or critically low, unnamed: the
     # map assumes moderate, and names each review whose low rating would move the sensitivity verdict.
-    eligible = [a for a in assessed if eligible_for_sensitivity(a)]
     if_low = []
     for rid in sorted({a.record.id for a in eligible}):
         without = verdict((a for a in eligible if a.record.id != rid), rules).label

@@ -17,22 +17,21 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-import yaml
 from markupsafe import Markup
 
 from .chartrender import ChartError
 from .charts import OVERVIEW_FIGURES
 from .citations import bibtex_entry, ris_entry
-from .classes import best_class, criteria
+from .classes import best_class
 from .evidence import Evidence
 from .feeds import changes_from_records
 from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess
 from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
-from .pagekinds import KINDS, PAGE_KINDS, navigation, page_path, with_search_meta
-from .paper import paper_comparison, paper_table3
-from .paths import AUDIT, TEMPLATES
+from .pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
+from .paper import paper_comparison, paper_notes, paper_table3
+from .paths import TEMPLATES
 from .rules import Rules
 from .scaffold import new_file_link, record_template
 from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
@@ -174,7 +173,7 @@ class Renderer:
             paper_comparison=paper_comparison,
             field_label=field_label,
             kind_label=kind_label,
-            classes=criteria(),
+            classes=rules.second,
             best_class=lambda g: best_class((*g.overall.considered, *g.overall.excluded)),
             DOMAINS=DOMAINS,
             VERDICTS=VERDICTS,
@@ -197,8 +196,9 @@ class Renderer:
             search_terms=SearchTerms(evidence, grades),
             out_link=self.out_link,
             cite_block=self.cite_block,
-            doi_url=lambda doi: f"https://doi.org/{doi}" if doi else None,
-            pubmed_url=lambda pmid: f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None,
+            # Links built only from validated identifiers (screening.py refuses anything else).
+            doi_url=lambda doi: doi_url(doi) if doi else None,
+            pubmed_url=lambda pmid: pubmed_url(pmid) if pmid else None,
             pmc_url=lambda pmcid: f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/" if pmcid else None,
         )
 
@@ -360,10 +360,8 @@ def topic_pages(
 
 def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
     """The paper's Table 3 beside the computed verdicts, with the cause of each difference."""
-    with open(AUDIT / "paper-table3.yaml", encoding="utf-8") as fh:
-        paper = yaml.safe_load(fh)
     rows = []
-    for entry in paper["conditions"]:
+    for entry in paper_table3().values():
         cid = entry["id"]
         g = grades[cid]
         recs = evidence.for_condition(cid)
@@ -381,11 +379,6 @@ def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[di
             differences.append(entry["note"])
         rows.append({"id": cid, "paper": entry, "grade": g, "records": recs, "differences": differences})
     return rows
-
-
-def paper_notes() -> list[str]:
-    with open(AUDIT / "paper-table3.yaml", encoding="utf-8") as fh:
-        return list(yaml.safe_load(fh).get("paper_notes", []))
 
 
 def render_site_pages(
@@ -425,13 +418,7 @@ def render_site_pages(
             "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
             "verdict_changes": verdict_changes(evidence),
         },
-        # pubmed_url and doi_url from screening.py refuse anything but a PMID or a DOI, for this page.
-        "screening": {
-            "base": top,
-            "s": screening_summary(screening.queue, evidence, screening.strategy),
-            "pubmed_url": pubmed_url,
-            "doi_url": doi_url,
-        },
+        "screening": {"base": top, "s": screening_summary(screening.queue, evidence, screening.strategy)},
     }
     pages: dict[str, str] = {}
     for kind in PAGE_KINDS:
@@ -457,10 +444,6 @@ def render_site_pages(
 def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
     counts = Counter(route for rec in evidence.records if rec.dosing_counts for route in rec.routes)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def nav(evidence: Evidence, sources_with_pages: Iterable[str]) -> list[Any]:
-    return navigation(evidence, sources_with_pages)
 
 
 def static_files(folder: Path) -> dict[str, bytes]:

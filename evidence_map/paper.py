@@ -5,6 +5,7 @@ The engine never reads these: pages and exports set them beside what the rules c
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import yaml
@@ -33,6 +34,17 @@ def paper_comparison(entry: dict[str, Any], grade: ConditionGrade) -> str:
     return f"The rules applied to the estimates the records hold give {label}: {grade.overall.reason}."
 
 
-def paper_table3() -> dict[str, dict[str, Any]]:
+@cache
+def _paper() -> dict[str, Any]:
     with open(AUDIT / "paper-table3.yaml", encoding="utf-8") as fh:
-        return {e["id"]: e for e in yaml.safe_load(fh)["conditions"]}
+        return yaml.safe_load(fh)  # type: ignore[no-any-return]
+
+
+def paper_table3() -> dict[str, dict[str, Any]]:
+    """Table 3's rows by condition id, in the paper's order."""
+    return {e["id"]: e for e in _paper()["conditions"]}
+
+
+def paper_notes() -> list[str]:
+    """Disagreements in the paper that concern no single record."""
+    return list(_paper().get("paper_notes", []))

@@ -35,6 +35,17 @@ class Level:
 
 
 @dataclass(frozen=True)
+class SecondCriteria:
+    """The thresholds of the umbrella-review evidence classes shown beside the verdicts (classes.py)."""
+
+    cases_min: int
+    p_class_ii: float
+    p_class_iii: float
+    p_class_iv: float
+    i2_class_i: float
+
+
+@dataclass(frozen=True)
 class Rules:
     smd_large: float
     smd_meaningful: float
@@ -45,6 +56,7 @@ class Rules:
     smd_implausible: float
     scale: tuple[Level, ...]
     order: tuple[str, ...]
+    second: SecondCriteria
     robust_i2: tuple[float, ...] = ()
     robust_smd_shift: float = 0.0
 
@@ -95,6 +107,7 @@ def rules_from(data: dict[str, Any]) -> Rules:
         raise ValueError(f"rules file: thresholds lack {', '.join(missing)}")
     scale = tuple(Level(str(s["label"]), " ".join(str(s["when"]).split()), str(s["means"])) for s in data["scale"])
     order = tuple(str(x) for x in data["order"])
+    c = data["second_criteria"]
     if sorted(order) != sorted(level.label for level in scale):
         raise ValueError("rules file: `order` must name every verdict of `scale` once")
     return Rules(
@@ -107,6 +120,13 @@ def rules_from(data: dict[str, Any]) -> Rules:
         smd_implausible=float(t["smd_implausible"]),
         scale=scale,
         order=order,
+        second=SecondCriteria(
+            cases_min=int(c["cases_min"]),
+            p_class_ii=float(c["p_class_ii"]),
+            p_class_iii=float(c["p_class_iii"]),
+            p_class_iv=float(c["p_class_iv"]),
+            i2_class_i=float(c["i2_class_i"]),
+        ),
         robust_i2=tuple(float(x) for x in data.get("robustness", {}).get("i2_limit", ())),
         robust_smd_shift=float(data.get("robustness", {}).get("smd_shift", 0.0)),
     )

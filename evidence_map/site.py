@@ -38,8 +38,8 @@ from .exports import export_files
 from .feeds import atom_feed, changes_from_records, whats_new
 from .grading import ConditionGrade, grade_all
 from .history import last_update
-from .pagekinds import not_in_nav, with_search_meta
-from .pages import SiteInfo, nav, render_site_pages, static_files
+from .pagekinds import navigation, not_in_nav, with_search_meta
+from .pages import SiteInfo, render_site_pages, static_files
 from .paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
 from .screening import NO_SCREENING, InvalidQueue, Screening, load_screening, screening_entries
 from .umbrella import umbrella
@@ -107,7 +107,7 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
     if isinstance(theme, dict) and theme.get("custom_dir"):
         # The theme overrides stay in the repository, wherever the work folder is.
         theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
-    config["nav"] = nav(evidence, sources)
+    config["nav"] = navigation(evidence, sources)
     config["not_in_nav"] = not_in_nav()  # reached from tables and pages, not the sidebar
     u = umbrella()
     config["copyright"] = (

@@ -86,3 +86,30 @@ def browser() -> Iterator[Any]:
             unavailable(f"Chromium at {CHROMIUM} does not start: {exc}")
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site(built: Any) -> Iterator[str]:
+    """The built site served on 127.0.0.1 for the whole session; yields its base URL."""
+    from tests.browser import serve
+
+    with serve(built.site) as base:
+        yield base
+
+
+@pytest.fixture
+def visit(browser: Any, site: str) -> Iterator[Any]:
+    """Opens fresh tabs (own storage, so the light palette) at a desktop or phone viewport; closes them after."""
+    from tests.browser import DESKTOP, Visit
+
+    opened: list[Visit] = []
+
+    def open_(path: str = "", viewport: dict[str, int] = DESKTOP) -> Visit:
+        v = Visit.open(browser, site, viewport)
+        opened.append(v)
+        v.goto(path)
+        return v
+
+    yield open_
+    for v in opened:
+        v.close()

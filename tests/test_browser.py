@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -56,28 +56,6 @@ Opener = Callable[..., Visit]
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 SCI = "conditions/spinal-cord-injury/"
-
-
-@pytest.fixture(scope="module")
-def site(built: Built) -> Iterator[str]:
-    with serve(built.site) as base:
-        yield base
-
-
-@pytest.fixture
-def visit(browser: Browser, site: str) -> Iterator[Opener]:
-    """Opens a fresh tab (own storage, so the light palette) at a desktop or phone viewport."""
-    opened: list[Visit] = []
-
-    def open_(path: str = "", viewport: dict[str, int] = DESKTOP) -> Visit:
-        v = Visit.open(browser, site, viewport)
-        opened.append(v)
-        v.goto(path)
-        return v
-
-    yield open_
-    for v in opened:
-        v.close()
 
 
 def assert_clean(v: Visit) -> None:

@@ -8,7 +8,7 @@ the real records."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +24,6 @@ from tests.browser import (
     axe_violations,
     describe_violations,
     freeze_transitions,
-    serve,
     settle_layout,
     switch_to_dark,
 )
@@ -53,27 +52,16 @@ COLUMNS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(built: Built) -> Iterator[str]:
-    with serve(built.site) as base:
-        yield base
-
-
 @pytest.fixture
-def visit(browser: Browser, site: str) -> Iterator[Opener]:
-    """Opens a fresh tab at a viewport and waits for the table's tools."""
-    opened: list[Visit] = []
+def visit(visit: Opener) -> Opener:
+    """The shared tab opener (tests/conftest.py), at this page's wide viewport, once the table's tools are up."""
 
     def open_(path: str, viewport: dict[str, int] = WIDE) -> Visit:
-        v = Visit.open(browser, site, viewport)
-        opened.append(v)
-        v.goto(path)
+        v = visit(path, viewport)
         v.page.locator(".table-tools .count").wait_for()
         return v
 
-    yield open_
-    for v in opened:
-        v.close()
+    return open_
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from evidence_map.evidence import Evidence
 from evidence_map.grading import ConditionGrade, grade_all
 from evidence_map.markup import escape
 from evidence_map.model import Record
+from evidence_map.pagekinds import navigation
 from evidence_map.tablerows import Spec, effects_table, reviews_table, slug, table
 from evidence_map.writer import TreeWriter
 
@@ -64,7 +65,7 @@ def effect_conditions(record: Record, condition: str | None) -> list[str]:
 
 
 def test_the_site_has_the_effects_page_in_its_navigation(evidence: Evidence, grades: dict[str, ConditionGrade]) -> None:
-    nav = pages.nav(evidence, [])
+    nav = navigation(evidence, [])
     assert {"Reviews": ["reviews/index.md", {"Pooled effects": "effects.md"}]} in nav
 
 
