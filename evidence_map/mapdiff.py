@@ -87,13 +87,14 @@ def extract(rev: str, dest: Path, repo: Path = ROOT) -> Path:
     return dest
 
 
-def _key(a: Assessed) -> tuple[str, str, str, float]:
+def _key(a: Assessed) -> tuple[str, str, str, float | None]:
     return (a.record.id, a.effect.outcome, a.effect.measure, a.effect.estimate)
 
 
 def _describe(a: Assessed) -> str:
     e = a.effect
-    return f"{a.record.label}: {e.outcome} ({e.measure} {e.estimate:g})"
+    shown = "not significant, no estimate printed" if e.estimate is None else f"{e.estimate:g}"
+    return f"{a.record.label}: {e.outcome} ({e.measure} {shown})"
 
 
 def _causes(before: Verdict, after: Verdict) -> tuple[str, ...]:

@@ -17,9 +17,9 @@ class Effect:
     outcome: str
     domain: str
     measure: str
-    estimate: float
     improves: str
     source: str
+    estimate: float | None = None  # absent only for a reported non-significant result (significant: false)
     ci_low: float | None = None
     ci_high: float | None = None
     i2: float | None = None
@@ -33,6 +33,17 @@ class Effect:
     unit: str | None = None  # of a raw difference (WMD, MD): a forest panel never mixes units
     origin: str = "umbrella-review"  # or "original-article", read at origin_url
     origin_url: str | None = None
+    significant: bool | None = None  # the source's word on significance, where it prints no p or CI
+    k: int | None = None  # studies pooled
+    animals: int | None = None
+    scope: str = "msc-ev"  # or msc-and-ev, stem-cell-ev, any-cell-ev: only msc-ev counts toward a verdict
+    graded: bool = True  # false when another entry gives the same result from a better source
+    not_graded_because: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether this estimate may feed an MSC-EV verdict (its scope, and not set aside by the record)."""
+        return self.scope == "msc-ev" and self.graded
 
     @property
     def from_original(self) -> bool:
@@ -103,6 +114,19 @@ class Record:
     provenance: dict[str, str] = field(default_factory=dict)
     discrepancies: tuple[Discrepancy, ...] = ()
     notes: str | None = None
+    found_by: str = "umbrella-review"  # or hand-search, standing-search: a review the map added itself
+
+    @property
+    def beyond_source(self) -> bool:
+        """A review the map added, not one of the umbrella review's."""
+        return self.found_by != "umbrella-review"
+
+    @property
+    def appraised_by(self) -> str:
+        """Who appraised the review with AMSTAR-2: umbrella-review, evidence-map or not-appraised."""
+        if not self.amstar2:
+            return "not-appraised"
+        return str(self.amstar2.get("appraised_by", "umbrella-review"))
 
     @property
     def not_found(self) -> frozenset[str]:
@@ -143,6 +167,11 @@ class Record:
     @property
     def i2_max(self) -> float | None:
         value = self.heterogeneity.get("i2_max")
+        return float(value) if value is not None else None
+
+    @property
+    def i2_min(self) -> float | None:
+        value = self.heterogeneity.get("i2_min", self.heterogeneity.get("i2_max"))
         return float(value) if value is not None else None
 
     @property
@@ -201,4 +230,5 @@ def record_from_data(data: dict[str, Any], path: str) -> Record:
         added=data["added"],
         updated=data["updated"],
         notes=data.get("notes"),
+        found_by=data.get("found_by", "umbrella-review"),
     )

@@ -64,6 +64,8 @@ def num(value: float | None, digits: int = 2) -> str:
 
 
 def effect_text(e: Effect) -> str:
+    if e.estimate is None:
+        return f"{e.measure}: not significant, no estimate printed"
     text = f"{e.measure} {num(e.estimate)}"
     if e.ci_low is not None and e.ci_high is not None:
         text += f" (95% CI {num(e.ci_low)} to {num(e.ci_high)})"

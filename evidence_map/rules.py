@@ -59,6 +59,8 @@ class Rules:
     second: SecondCriteria
     robust_i2: tuple[float, ...] = ()
     robust_smd_shift: float = 0.0
+    i2_range_end: str = "max"  # which end of a published I² range the rules read ("max": the cautious one)
+    robust_i2_range_end: tuple[str, ...] = ()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -86,6 +88,10 @@ class Rules:
 def variants(rules: Rules) -> list[tuple[str, Rules]]:
     """The thresholds moved one way at a time, for the robustness check: (what moved, the rules)."""
     out = [(f"I² cut-off {fmt(x)}%", replace(rules, i2_limit=x)) for x in rules.robust_i2 if x != rules.i2_limit]
+    for end in rules.robust_i2_range_end:
+        if end != rules.i2_range_end:
+            word = "lowest" if end == "min" else "highest"
+            out.append((f"I² ranges read at their {word} value", replace(rules, i2_range_end=end)))
     d = rules.robust_smd_shift
     if d:
         for sign, word in ((-1, "lowered"), (1, "raised")):
@@ -129,7 +135,15 @@ def rules_from(data: dict[str, Any]) -> Rules:
         ),
         robust_i2=tuple(float(x) for x in data.get("robustness", {}).get("i2_limit", ())),
         robust_smd_shift=float(data.get("robustness", {}).get("smd_shift", 0.0)),
+        i2_range_end=_range_end(data.get("assumptions", {}).get("i2_range_end", "max")),
+        robust_i2_range_end=tuple(_range_end(x) for x in data.get("robustness", {}).get("i2_range_end", ())),
     )
+
+
+def _range_end(value: Any) -> str:
+    if value not in ("min", "max"):
+        raise ValueError(f"rules file: an I² range end must be min or max, not {value!r}")
+    return str(value)
 
 
 @cache

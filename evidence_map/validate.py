@@ -318,6 +318,17 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
             )
         if _num(eff.get("i2")) and (_num(eff.get("i2_min")) or _num(eff.get("i2_max"))):
             yield Issue((*at, "i2_min"), "give either one I² (i2) or a range (i2_min, i2_max), not both")
+        if est is None:
+            if eff.get("significant") is not False:
+                yield Issue(
+                    (*at, "estimate"),
+                    "is required; leave it out only for a result reported as not significant without one "
+                    "(then add significant: false)",
+                )
+            if lo is not None or hi is not None:
+                yield Issue((*at, "estimate"), "is required when a confidence interval is given")
+        if eff.get("graded") is False and not eff.get("not_graded_because"):
+            yield Issue((*at, "not_graded_because"), "is required with graded: false: say why the verdict leaves it out")
         cond = eff.get("condition")
         if cond is None and len(conditions) > 1:
             yield Issue((*at, "condition"), "is required when the record has more than one condition")
@@ -325,6 +336,29 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
             yield Issue(
                 (*at, "condition"), "must be one of the record's conditions.ids: " + ", ".join(conditions), cond
             )
+
+
+@rule
+def appraisal_is_stated(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    am = _dict(rec.get("amstar2"))
+    if not am:
+        return
+    by = am.get("appraised_by", "umbrella-review")
+    rating = am.get("rating")
+    if by == "not-appraised":
+        if rating not in (None, "not-rated"):
+            yield Issue(("amstar2", "rating"), "must be left out when appraised_by is not-appraised", rating)
+    elif rating is None:
+        yield Issue(("amstar2", "rating"), f"is required when appraised_by is {by}")
+    if by == "evidence-map" and not _list(am.get("items")):
+        yield Issue(("amstar2", "items"), "are required when appraised_by is evidence-map: the answer to each item")
+    found_by = rec.get("found_by", "umbrella-review")
+    if found_by != "umbrella-review" and by == "umbrella-review":
+        yield Issue(
+            ("amstar2", "appraised_by"),
+            f"cannot be umbrella-review for a review found by {found_by}: give not-appraised or evidence-map",
+            by,
+        )
 
 
 @rule

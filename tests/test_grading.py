@@ -14,6 +14,8 @@ from evidence_map.grading import (
     INSUFFICIENT,
     LOW,
     MODERATE,
+    NO_REVIEWS,
+    RULES,
     assess,
     derive_p,
     grade_all,
@@ -53,7 +55,7 @@ def verdict_of(*records: Record) -> str:
 
 CASES = [
     # (name, records, expected verdict)
-    ("no records", [], INSUFFICIENT),
+    ("no records: a research gap, not a reporting gap", [], NO_REVIEWS),
     ("effect without p or CI", [rec("a-2020", {"estimate": -2.0})], INSUFFICIENT),
     ("two large consistent reviews", [rec("a-2020", big()), rec("b-2021", big())], HIGH),
     ("one review only", [rec("a-2020", big())], MODERATE),
@@ -128,7 +130,29 @@ CASES = [
         HETEROGENEOUS,
     ),
     ("missing p: CI decides", [rec("a-2020", big(p=None)), rec("b-2021", big(p=None))], HIGH),
-    ("missing I²: cannot be High", [rec("a-2020", big(i2=None)), rec("b-2021", big(i2=None))], MODERATE),
+    ("missing I²: cannot be High", [rec("a-2020", big(i2=None)), rec("b-2021", big(i2=None))], HETEROGENEOUS),
+    ("missing I² ranks no higher than known high I²", [rec("a-2020", big(i2=None))], HETEROGENEOUS),
+    (
+        "MSCs and EVs pooled together never count",
+        [rec("a-2020", big(scope="msc-and-ev")), rec("b-2021", big(scope="msc-and-ev"))],
+        INSUFFICIENT,
+    ),
+    ("EVs of any stem cell never count", [rec("a-2020", big(scope="stem-cell-ev"))], INSUFFICIENT),
+    (
+        "an estimate the record sets aside does not count",
+        [rec("a-2020", big(graded=False, not_graded_because="same as the original's")), rec("b-2021", big())],
+        MODERATE,
+    ),
+    (
+        "non-significant result without an estimate: Low",
+        [rec("a-2020", {"estimate": None, "significant": False})],
+        LOW,
+    ),
+    (
+        "High needs the same outcome domain in two reviews",
+        [rec("a-2020", big(domain="function")), rec("b-2021", big(domain="histology"))],
+        MODERATE,
+    ),
     (
         "missing I² uses review range max",
         [rec("a-2020", big(i2=None), i2_max=85), rec("b-2021", big(i2=None), i2_max=85)],
@@ -328,8 +352,8 @@ def test_robustness_names_the_setting_that_changes_the_verdict() -> None:
 def test_the_rules_file_orders_the_scale_and_names_every_verdict() -> None:
     from evidence_map.grading import RULES, VERDICTS
 
-    assert VERDICTS == RULES.labels == (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT)
-    assert [RULES.rank(v) for v in VERDICTS] == [1, 2, 3, 4, 5]
+    assert VERDICTS == RULES.labels == (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT, NO_REVIEWS)
+    assert [RULES.rank(v) for v in VERDICTS] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(ValueError, match="order"):
         import yaml
 
@@ -399,3 +423,31 @@ def test_best_class_takes_the_highest() -> None:
         "sepsis", [rec("a-2020", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}), rec("b-2021", big())]
     )
     assert best_class(g.overall.considered).label == "Class IV"
+
+
+def test_unknown_heterogeneity_never_ranks_above_known_high_heterogeneity() -> None:
+    unknown = grade_condition("sepsis", [rec("a-2020", big(i2=None))]).overall
+    known_high = grade_condition("sepsis", [rec("a-2020", big(i2=95))]).overall
+    assert unknown.rank >= known_high.rank
+    assert "not reported" in unknown.reason
+
+
+def test_robustness_reads_i2_ranges_at_their_lowest_value_too() -> None:
+    # Published as a range 40-85% for the row: the rules read 85 (heterogeneous); at 40 it is consistent.
+    g = grade_condition("sepsis", [rec("a-2020", big(i2=None, i2_min=40, i2_max=85))])
+    assert g.overall.label == HETEROGENEOUS
+    moved = dict(g.robustness)
+    assert moved.get("I² ranges read at their lowest value") == MODERATE
+    # The review-level range is varied the same way.
+    g2 = grade_condition("sepsis", [rec("a-2020", big(i2=None), i2_max=85)])
+    assert g2.overall.label == HETEROGENEOUS
+    assert RULES.robust_i2_range_end == ("min",)
+
+
+def test_a_condition_without_reviews_is_a_research_gap_in_every_domain() -> None:
+    g = grade_condition("sepsis", [rec("a-2020", big(), conditions=("asthma",))])
+    assert g.n_reviews == 0
+    assert {v.label for v in g.domains.values()} == {NO_REVIEWS}
+    # With a review but no estimate in a domain, the cell is a reporting gap instead.
+    g2 = grade_condition("sepsis", [rec("a-2020", big(domain="function"))])
+    assert g2.domains["survival"].label == INSUFFICIENT

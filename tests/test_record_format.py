@@ -180,7 +180,7 @@ def test_half_filled_template_names_only_what_is_left() -> None:
     issues = check_record(parsed(text), VOCAB)
     paths = {".".join(map(str, i.path)) for i in issues}
     assert "n_studies" not in paths and "effects.0.estimate" not in paths
-    assert {"effects.0.ci_low", "effects.0.measure", "conditions.ids.0", "amstar2.rating"} <= paths
+    assert {"effects.0.ci_low", "effects.0.measure", "conditions.ids.0", "amstar2.source"} <= paths
 
 
 def test_no_template_value_validates_by_accident() -> None:

@@ -51,7 +51,7 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("n_studies zero", {"n_studies": 0}, "n_studies: must be at least 1"),
     ("n_studies implausible", {"n_studies": 90000}, "n_studies: must be at most 5000"),
     ("outcomes as text", {"outcomes": "Survival"}, "outcomes: must be a list"),
-    ("unknown key", {"colour": "blue"}, "colour: unknown key; allowed keys: id, citation, lookup"),
+    ("unknown key", {"colour": "blue"}, "colour: unknown key; allowed keys: id, found_by, citation, lookup"),
     ("mistyped key", {"summery": "x"}, "summery: unknown key; did you mean 'summary'? allowed keys:"),
     # identifiers need the page that confirmed them
     (
@@ -335,7 +335,7 @@ tests/fixtures/broken/broken-2024.yaml:25: effects.0.ci_low: must not exceed ci_
 tests/fixtures/broken/broken-2024.yaml:27: effects.0.i2: must be between 0 and 100; got 120
 tests/fixtures/broken/broken-2024.yaml:33: effects.1.estimate: must be greater than 0 for a ratio measure (HR); got -0.5
 tests/fixtures/broken/broken-2024.yaml:34: effects.1.improves: must be one of lower, higher; got "upwards"
-tests/fixtures/broken/broken-2024.yaml:43: colour: unknown key; allowed keys: id, citation, lookup, n_studies, conditions, intervention, sources, species, outcomes, effects, effect_notes, subgroups, heterogeneity, risk_of_bias, publication_bias, amstar2, dosing, summary, provenance, discrepancies, added, updated, notes
+tests/fixtures/broken/broken-2024.yaml:43: colour: unknown key; allowed keys: id, found_by, citation, lookup, n_studies, conditions, intervention, sources, species, outcomes, effects, effect_notes, subgroups, heterogeneity, risk_of_bias, publication_bias, amstar2, dosing, summary, provenance, discrepancies, added, updated, notes
 tests/fixtures/broken/broken-2024.yaml:44: added: must be a real calendar date (YYYY-MM-DD); got "2024-02-30"
 9 errors
 """

@@ -9,7 +9,7 @@ from typing import Any
 
 import altair as alt
 
-from ..grading import HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, RULES, VERDICTS
+from ..grading import HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, NO_REVIEWS, RULES, VERDICTS
 from ..model import RATIO_MEASURES, Record
 from ..rules import Rules
 from ..vocab import Vocabularies
@@ -38,7 +38,8 @@ VERDICT_COLOURS: dict[str, str] = {
     MODERATE: OKABE_ITO["sky-blue"],
     HETEROGENEOUS: OKABE_ITO["orange"],
     LOW: OKABE_ITO["reddish-purple"],
-    INSUFFICIENT: "#D9D9D9",
+    INSUFFICIENT: "#D9D9D9",  # reviews exist, nothing gradable: a reporting gap
+    NO_REVIEWS: "#F7F7F7",  # no review at all: a research gap
 }
 assert tuple(VERDICT_COLOURS) == VERDICTS
 
@@ -48,7 +49,8 @@ VERDICT_ABBREVIATIONS: dict[str, str] = {
     MODERATE: "Mod",
     HETEROGENEOUS: "Het",
     LOW: "Low",
-    INSUFFICIENT: "–",
+    INSUFFICIENT: "no est.",
+    NO_REVIEWS: "none",
 }
 
 # Paul Tol's "muted" scheme (colour-blind safe), with a mid grey as a tenth colour; organ systems

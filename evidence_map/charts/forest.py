@@ -52,7 +52,7 @@ def _benefit_text(effect: Effect) -> str:
 
 
 def _estimate_text(effect: Effect, with_measure: bool) -> str:
-    text = _num(effect.estimate)
+    text = "not printed" if effect.estimate is None else _num(effect.estimate)
     if effect.ci_low is not None and effect.ci_high is not None:
         text += f" ({_num(effect.ci_low)} to {_num(effect.ci_high)})"
     else:
@@ -197,7 +197,8 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     records = sorted(
         evidence.for_condition(condition_id), key=lambda r: (r.first_author.lower(), r.label.lower(), r.id)
     )
-    pairs = [(r, e) for r in records for e in r.effects_for(condition_id)]
+    # A result reported as not significant without an estimate has no point to draw (tables list it).
+    pairs = [(r, e) for r in records for e in r.effects_for(condition_id) if e.estimate is not None]
     if not pairs:
         return None
     seen: Counter[str] = Counter()
