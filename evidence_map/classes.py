@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .grading import Assessed
 from .rules import fmt
 
-CLASSES = ("Class I", "Class II", "Class III", "Class IV", "ns")
+CLASSES = ("Class I", "Class II", "at least Class III", "Class III", "at least Class IV", "Class IV", "ns")
 NOT_COMPUTABLE = "not computable"
 
 
@@ -26,20 +26,38 @@ class Stratified:
 
 
 def stratify(a: Assessed) -> Stratified:
-    """The class of one estimate. Classes I-III need the number of cases, which no record gives."""
+    """The class of one estimate, as far as its inputs reach. Classes I-III need more than
+    `cases_min` animals; with their number unknown, a significant estimate is "at least Class IV";
+    with it known and too small, it is exactly Class IV. Class II also needs the largest study to be
+    significant and Class I a prediction interval and bias tests, which no record gives, so an
+    estimate that meets Class III's inputs is "at least Class III"."""
     c = a.rules.second
     if a.flags:
-        return Stratified(NOT_COMPUTABLE, "the estimate is flagged as published")
+        return Stratified(NOT_COMPUTABLE, "the estimate does not count: " + "; ".join(a.flags))
     if a.p is None:
         return Stratified(NOT_COMPUTABLE, "no p value and no confidence interval")
     below = a.p <= c.p_class_iv if a.p_is_bound else a.p < c.p_class_iv
     if not below:
         return Stratified("ns", f"p ≥ {fmt(c.p_class_iv)}")
-    return Stratified(
-        "Class IV",
-        f"p < {fmt(c.p_class_iv)}; Classes I-III not computable: they need more than {c.cases_min} cases, "
-        "and the records do not give the number of animals per estimate",
-    )
+    animals = a.effect.animals
+    if animals is None:
+        return Stratified(
+            "at least Class IV",
+            f"p < {fmt(c.p_class_iv)}; whether it reaches Class III, II or I is not known: those need more than "
+            f"{c.cases_min} animals, and the number pooled is not printed",
+        )
+    if animals <= c.cases_min:
+        return Stratified(
+            "Class IV", f"p < {fmt(c.p_class_iv)} with {animals} animals (Classes I-III need more than {c.cases_min})"
+        )
+    p3 = a.p <= c.p_class_iii if a.p_is_bound else a.p < c.p_class_iii
+    if p3:
+        return Stratified(
+            "at least Class III",
+            f"{animals} animals and p < {fmt(c.p_class_iii)}; Classes II and I need the largest study's "
+            "significance, a prediction interval and bias tests, which are not recorded",
+        )
+    return Stratified("Class IV", f"{animals} animals but p ≥ {fmt(c.p_class_iii)}")
 
 
 def best_class(assessed: Iterable[Assessed]) -> Stratified:
@@ -47,5 +65,5 @@ def best_class(assessed: Iterable[Assessed]) -> Stratified:
     found = [stratify(a) for a in assessed]
     ranked = [s for s in found if s.label in CLASSES]
     if not ranked:
-        return Stratified(NOT_COMPUTABLE, "no estimate with a p value or a confidence interval")
+        return Stratified(NOT_COMPUTABLE, "no counted estimate with a p value or a confidence interval")
     return min(ranked, key=lambda s: CLASSES.index(s.label))

@@ -263,7 +263,9 @@ def verdict(assessed: Iterable[Assessed], rules: Rules = RULES) -> Verdict:
         if heterogeneous:
             parts.append(f"a significant benefit with I² ≥ {i2}%")
         if unknown:
-            parts.append("a significant benefit whose heterogeneity is not reported, so it cannot be shown to be consistent")
+            parts.append(
+                "a significant benefit whose heterogeneity is not reported, so it cannot be shown to be consistent"
+            )
         if harms:
             parts.append("reviews disagree on the direction of effect")
         return Verdict(HETEROGENEOUS, " and ".join(parts), heterogeneous + unknown + harms, considered, excluded)

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,13 +20,14 @@ from urllib.parse import quote, urlencode
 import jinja2
 from markupsafe import Markup
 
+from .certainty import NOT_RATED, Summary, indirectness, summaries
 from .chartrender import ChartError
 from .charts import OVERVIEW_FIGURES
 from .citations import bibtex_entry, ris_entry
 from .classes import best_class
 from .evidence import Evidence
 from .feeds import changes_from_records
-from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess
+from .grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade, assess, grade_all
 from .history import last_update, verdict_changes
 from .markup import escape, yaml_string, yaml_tag
 from .model import Effect, Record
@@ -136,6 +138,17 @@ def badge(label: str) -> Markup:
     return Markup(f'<span class="verdict {verdict_class(label)}">{escape(label)}</span>')
 
 
+CERTAINTY_LEVELS = (*RULES.certainty.levels, NOT_RATED)
+
+
+def certainty_badge(level: str) -> Markup:
+    """A certainty rating as a labelled chip (the word is always printed: colour is never the only cue)."""
+    if level not in CERTAINTY_LEVELS:
+        raise ValueError(f"not a certainty level: {level!r}")
+    css = "certainty-" + re.sub(r"[^a-z]+", "-", level.lower()).strip("-")
+    return Markup(f'<span class="certainty {css}">{escape(level)}</span>')
+
+
 def page_url(base: str, section: str, item_id: str) -> Markup:
     """A Markdown link target for a generated page; ids are slugs by validation, checked again here."""
     if not SLUG.match(item_id):
@@ -154,6 +167,7 @@ class Renderer:
         self.ev = evidence
         self.v = evidence.vocab
         self.grades = grades
+        self.sof: dict[str, Summary] = summaries(evidence, grades, rules)
         self.info = info
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -172,7 +186,10 @@ class Renderer:
             info=info,
             badge=badge,
             rules=rules,
-            paper_comparison=paper_comparison,
+            paper_comparison=lambda entry, g: paper_comparison(entry, g, evidence.for_condition(g.condition)),
+            sof=self.sof,
+            certainty_badge=certainty_badge,
+            indirectness=indirectness(rules),
             field_label=field_label,
             kind_label=kind_label,
             classes=rules.second,
@@ -360,9 +377,22 @@ def topic_pages(
     return pages
 
 
+def source_only(records: Iterable[Record]) -> list[Record]:
+    """The records as the umbrella review alone gives them: its reviews, its own estimates, each counted."""
+    out = []
+    for r in records:
+        if r.beyond_source:
+            continue
+        effects = tuple(dc_replace(e, graded=True, not_graded_because=None) for e in r.effects if not e.from_original)
+        out.append(dc_replace(r, effects=effects))
+    return out
+
+
 def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
-    """The paper's Table 3 beside the computed verdicts, with the cause of each difference."""
+    """The paper's Table 3 beside the computed verdicts, with the cause of each difference, and the
+    verdict the umbrella review's own figures give beside the one the map gives today."""
     rows = []
+    before = grade_all(list(paper_table3()), source_only(evidence.records))
     for entry in paper_table3().values():
         cid = entry["id"]
         g = grades[cid]
@@ -379,7 +409,18 @@ def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[di
             differences.append(f"Verdict: the rules applied to the records give {g.overall.label}: {g.overall.reason}.")
         if entry.get("note"):
             differences.append(entry["note"])
-        rows.append({"id": cid, "paper": entry, "grade": g, "records": recs, "differences": differences})
+        agree = entry["n_reviews"] == g.n_reviews and paper_label == g.overall.label
+        rows.append(
+            {
+                "id": cid,
+                "paper": entry,
+                "grade": g,
+                "records": recs,
+                "differences": differences,
+                "agree": agree,
+                "before": before[cid],
+            }
+        )
     return rows
 
 

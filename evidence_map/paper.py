@@ -5,33 +5,60 @@ The engine never reads these: pages and exports set them beside what the rules c
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 import yaml
 
-from .grading import ConditionGrade
+from .grading import NO_VERDICT, ConditionGrade
+from .model import Record
 from .paths import AUDIT
 
 
-def paper_comparison(entry: dict[str, Any], grade: ConditionGrade) -> str:
-    """One sentence on why the computed verdict differs from the paper's rating ("" when it agrees)."""
+def paper_comparison(entry: dict[str, Any], grade: ConditionGrade, records: Iterable[Record] = ()) -> str:
+    """Why the computed verdict differs from the paper's rating ("" when it agrees), from the data:
+    the counts, what the verdict rests on, what was kept apart, and the paper's own known issues."""
     label = grade.overall.label
     if entry["effectiveness"] == label:
         return ""
-    if label == "Insufficient data":
-        return (
-            "The umbrella review prints no pooled estimate with an interval or a p value for this condition, "
-            "so its rules have nothing to grade here; its own rating is its authors' reading of the reviews."
-        )
-    if entry.get("note"):
-        return str(entry["note"])
+    records = list(records)
+    causes = []
+    added = [r for r in records if r.beyond_source]
     if entry["n_reviews"] != grade.n_reviews:
-        return (
-            f"The paper's Table 3 counts {entry['n_reviews']} review(s) for this condition where {grade.n_reviews} "
-            f"records map to it, and the rules applied to their estimates give {label}: {grade.overall.reason}."
+        text = f"The paper's Table 3 counts {entry['n_reviews']} review(s) here; the map holds {grade.n_reviews}"
+        if added:
+            text += f", {len(added)} of them added by the map after the umbrella review"
+        causes.append(text + ".")
+    apart = Counter(flag.split(":")[0] for a in grade.overall.excluded for flag in a.flags)
+    if apart:
+        causes.append(
+            "Kept apart from the rules: "
+            + "; ".join(f"{n} estimate(s) {why}" for why, n in sorted(apart.items()))
+            + "."
         )
-    return f"The rules applied to the estimates the records hold give {label}: {grade.overall.reason}."
+    if label in NO_VERDICT:
+        causes.append(
+            "No record holds a pooled MSC-EV estimate for this condition with a confidence interval, a p value or a "
+            "stated significance, so the rules have nothing to grade; the paper's rating is its authors' reading."
+        )
+    else:
+        originals = [a for a in grade.overall.deciding if a.effect.from_original]
+        if originals:
+            causes.append(
+                f"{len(originals)} of the estimates that decide the verdict were read in the original articles, "
+                "not in the umbrella review."
+            )
+        unknown = [a for a in grade.overall.deciding if a.i2 is None]
+        if unknown:
+            causes.append(
+                f"{len(unknown)} deciding estimate(s) have no reported I², which the map does not treat as consistent."
+            )
+        causes.append(f"Applied to the estimates the records hold, the rules give {label}: {grade.overall.reason}.")
+    if entry.get("note"):
+        causes.append(str(entry["note"]))
+    return " ".join(causes)
 
 
 @cache

@@ -46,6 +46,19 @@ class SecondCriteria:
 
 
 @dataclass(frozen=True)
+class CertaintyRules:
+    """The certainty rating's settings (rules/grading.yaml, `certainty`): read by certainty.py."""
+
+    levels: tuple[str, ...] = ("high", "moderate", "low", "very low")
+    rob_acceptable: tuple[str, ...] = ("low", "low-moderate")
+    rob_very_serious: tuple[str, ...] = ("high",)
+    i2_serious: float = 50.0
+    k_min: int = 10
+    downgrade_untested_bias: bool = True
+    indirectness: str = ""
+
+
+@dataclass(frozen=True)
 class Rules:
     smd_large: float
     smd_meaningful: float
@@ -59,6 +72,7 @@ class Rules:
     second: SecondCriteria
     robust_i2: tuple[float, ...] = ()
     robust_smd_shift: float = 0.0
+    certainty: CertaintyRules = CertaintyRules()
     i2_range_end: str = "max"  # which end of a published I² range the rules read ("max": the cautious one)
     robust_i2_range_end: tuple[str, ...] = ()
 
@@ -136,7 +150,25 @@ def rules_from(data: dict[str, Any]) -> Rules:
         robust_i2=tuple(float(x) for x in data.get("robustness", {}).get("i2_limit", ())),
         robust_smd_shift=float(data.get("robustness", {}).get("smd_shift", 0.0)),
         i2_range_end=_range_end(data.get("assumptions", {}).get("i2_range_end", "max")),
+        certainty=_certainty(data.get("certainty")),
         robust_i2_range_end=tuple(_range_end(x) for x in data.get("robustness", {}).get("i2_range_end", ())),
+    )
+
+
+def _certainty(data: Any) -> CertaintyRules:
+    if not data:
+        return CertaintyRules()
+    levels = tuple(str(x) for x in data["levels"])
+    if len(levels) != 4:
+        raise ValueError("rules file: certainty.levels must name four levels, highest first")
+    return CertaintyRules(
+        levels=levels,
+        rob_acceptable=tuple(str(x) for x in data["risk_of_bias"]["acceptable"]),
+        rob_very_serious=tuple(str(x) for x in data["risk_of_bias"].get("very_serious", ())),
+        i2_serious=float(data["inconsistency"]["i2_serious"]),
+        k_min=int(data["imprecision"]["k_min"]),
+        downgrade_untested_bias=bool(data["publication_bias"]["downgrade_when_untested"]),
+        indirectness=" ".join(str(data.get("indirectness", "")).split()),
     )
 
 

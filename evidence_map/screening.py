@@ -70,10 +70,10 @@ class InvalidQueue(Exception):
 
 @dataclass(frozen=True)
 class Candidate:
-    pmid: str
     title: str
     found: str
     status: str
+    pmid: str | None = None
     doi: str | None = None
     journal: str | None = None
     first_author: str | None = None
@@ -82,6 +82,13 @@ class Candidate:
     record: str | None = None
     reason: str | None = None
     note: str | None = None
+    found_by: str = "standing-search"  # or hand-search, with found_at
+    found_at: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable name for the candidate: its PMID, else its DOI."""
+        return self.pmid or f"doi:{norm_doi(self.doi)}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,10 @@ def known_records(records: Iterable[Record]) -> Known:
 
 
 def known_candidates(candidates: Iterable[Candidate]) -> Known:
-    return Known.of((f"PubMed {c.pmid} ({c.status})", c.pmid, c.doi, c.title) for c in candidates)
+    return Known.of(
+        (f"PubMed {c.pmid} ({c.status})" if c.pmid else f"DOI {c.doi} ({c.status})", c.pmid, c.doi, c.title)
+        for c in candidates
+    )
 
 
 # ---------------------------------------------------------------- validation
@@ -235,11 +245,27 @@ def queue_issues(data: Any, records: Iterable[Record]) -> tuple[list[Issue], lis
                 errors.append(Issue(("candidates", i, key), rule, c[key]))
             else:
                 seen[key][value] = i
+        if c.get("found_by") == "hand-search" and not c.get("found_at"):
+            errors.append(
+                Issue(
+                    ("candidates", i, "found_at"), "is required with found_by: hand-search (the page it was found on)"
+                )
+            )
         if c.get("status") == "pending":
             rid = in_map.match(*(c.get(k) if isinstance(c.get(k), str) else None for k in ("pmid", "doi", "title")))
             if rid:
                 rule = f"is already in the map as {rid}: set status: included and record: {rid}"
                 warnings.append(Issue(("candidates", i, "status"), rule, "pending"))
+    included = {c.get("record") for _, c in _entries(data) if c.get("status") == "included"}
+    for r in sorted(by_id.values(), key=lambda r: r.id):
+        if r.beyond_source and r.id not in included:
+            errors.append(
+                Issue(
+                    ("candidates",),
+                    f"has no included candidate for {r.path} (found_by: {r.found_by}): add one with "
+                    f"status: included and record: {r.id}, saying where and when it was found",
+                )
+            )
     return errors, warnings
 
 
@@ -306,20 +332,49 @@ class ScreeningSummary:
     excluded_total: int
     included: tuple[Candidate, ...]
     pending: tuple[Candidate, ...]
+    hand: HandSearch | None = None
+
+
+@dataclass(frozen=True)
+class HandSearch:
+    """The hand search for reviews beyond the umbrella review: what was found and decided."""
+
+    dates: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    included: tuple[Candidate, ...]
+    excluded: tuple[tuple[str, str, int], ...]  # (reason id, label, count), in REASONS order
+    pending: tuple[Candidate, ...]
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(n for _, _, n in self.excluded)
+
+
+def hand_search(queue: Queue) -> HandSearch:
+    found = tuple(c for c in queue.candidates if c.found_by == "hand-search")
+    reasons = Counter(c.reason for c in found if c.status == "excluded")
+    return HandSearch(
+        dates=tuple(sorted({c.found for c in found})),
+        candidates=_newest_first(found),
+        included=_newest_first(c for c in found if c.status == "included"),
+        excluded=tuple((rid, label, reasons.get(rid, 0)) for rid, label in REASONS.items()),
+        pending=_newest_first(c for c in found if c.status == "pending"),
+    )
 
 
 def _newest_first(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
-    by_pmid = sorted(candidates, key=lambda c: (-(c.year or 0), int(c.pmid)))
+    by_pmid = sorted(candidates, key=lambda c: (-(c.year or 0), int(c.pmid) if c.pmid else 0, c.doi or ""))
     return tuple(sorted(by_pmid, key=lambda c: c.found, reverse=True))
 
 
 def screening_summary(queue: Queue, evidence: Evidence, strategy: Strategy | None = None) -> ScreeningSummary:
     """What the screening page needs. Records found by a search but already in the map come from the
     strategy's log of searches; without it they count as none."""
-    queued = {c.pmid for c in queue.candidates}
+    standing = Queue(tuple(c for c in queue.candidates if c.found_by == "standing-search"))
+    queued = {c.key for c in standing.candidates}
     ids = {r.id for r in evidence.records}
     in_map = {p for run in (strategy.searches if strategy else ()) for p in run.in_map} - queued
-    reasons = Counter(c.reason for c in queue.with_status("excluded"))
+    reasons = Counter(c.reason for c in standing.with_status("excluded"))
     return ScreeningSummary(
         last_run=strategy.last_run if strategy else None,
         searches=len(strategy.searches) if strategy else 0,
@@ -328,8 +383,9 @@ def screening_summary(queue: Queue, evidence: Evidence, strategy: Strategy | Non
         queued=len(queued),
         excluded=tuple((rid, label, reasons.get(rid, 0)) for rid, label in REASONS.items()),
         excluded_total=sum(reasons.values()),
-        included=_newest_first(c for c in queue.with_status("included") if c.record in ids),
-        pending=_newest_first(queue.with_status("pending")),
+        included=_newest_first(c for c in standing.with_status("included") if c.record in ids),
+        pending=_newest_first(standing.with_status("pending")),
+        hand=hand_search(queue),
     )
 
 
@@ -376,7 +432,7 @@ def screening_entries(queue: Queue, limit: int = 50) -> list[Entry]:
     """Feed entries for the newest pending candidates, linking to the screening page."""
     return [
         Entry(
-            id=f"tag:msc-ev-map.github.io,2026:evidence-map/screening/{c.pmid}",
+            id=f"tag:msc-ev-map.github.io,2026:evidence-map/screening/{quote(c.key, safe=':')}",
             title=f"To screen: {c.title}",
             updated=rfc3339(c.found),
             link="screening/",

@@ -328,7 +328,9 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
             if lo is not None or hi is not None:
                 yield Issue((*at, "estimate"), "is required when a confidence interval is given")
         if eff.get("graded") is False and not eff.get("not_graded_because"):
-            yield Issue((*at, "not_graded_because"), "is required with graded: false: say why the verdict leaves it out")
+            yield Issue(
+                (*at, "not_graded_because"), "is required with graded: false: say why the verdict leaves it out"
+            )
         cond = eff.get("condition")
         if cond is None and len(conditions) > 1:
             yield Issue((*at, "condition"), "is required when the record has more than one condition")

@@ -393,13 +393,17 @@ def test_p_from_a_ci_matches_the_worked_examples(
 
 
 CLASS_CASES = [
-    ("significant by p", big(), "Class IV"),
-    ("significant by the CI alone", {"estimate": -2.0, "ci_low": -2.5, "ci_high": -1.5}, "Class IV"),
+    ("significant by p, animals unknown", big(), "at least Class IV"),
+    ("significant by the CI alone", {"estimate": -2.0, "ci_low": -2.5, "ci_high": -1.5}, "at least Class IV"),
     ("not significant", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}, "ns"),
     ("p exactly 0.05", big(p=0.05), "ns"),
-    ("p given as < 0.05", big(p=0.05, p_bound="<"), "Class IV"),
+    ("p given as < 0.05", big(p=0.05, p_bound="<"), "at least Class IV"),
     ("no p and no CI", {"estimate": -2.0}, "not computable"),
     ("flagged estimate", big(estimate=-9.0), "not computable"),
+    ("too few animals for Classes I-III", big(animals=400), "Class IV"),
+    ("enough animals and p < 0.001", big(animals=1200, p=0.0001), "at least Class III"),
+    ("enough animals, p not below 0.001", big(animals=1200, p=0.004), "Class IV"),
+    ("MSCs and EVs pooled", big(scope="msc-and-ev"), "not computable"),
 ]
 
 
@@ -411,8 +415,8 @@ def test_second_criteria_class(name: str, effect: dict[str, Any], label: str) ->
     [a] = (*g.overall.considered, *g.overall.excluded)
     s = stratify(a)
     assert s.label == label
-    if label == "Class IV":
-        assert "Classes I-III not computable" in s.detail
+    if label == "at least Class IV":
+        assert "not known" in s.detail and "animals" in s.detail
     assert best_class([a]).label == label
 
 
@@ -422,7 +426,7 @@ def test_best_class_takes_the_highest() -> None:
     g = grade_condition(
         "sepsis", [rec("a-2020", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}), rec("b-2021", big())]
     )
-    assert best_class(g.overall.considered).label == "Class IV"
+    assert best_class(g.overall.considered).label == "at least Class IV"
 
 
 def test_unknown_heterogeneity_never_ranks_above_known_high_heterogeneity() -> None:
