@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .evidence import Evidence
-from .exports import CSV_COLUMNS, CSV_SOURCES
+from .exports import CSV_COLUMNS, CSV_SOURCES, EFFECTS_COLUMNS, SOF_COLUMNS
 from .paths import ROOT, SCHEMA
 from .umbrella import umbrella
 
@@ -90,6 +90,21 @@ def csv_fields() -> list[dict[str, Any]]:
             "description": "AMSTAR-2 overall confidence in the review.",
             "constraints": {"enum": amstar},
         },
+        "title": {"type": "string", "description": "Article title, where a cited page confirmed it."},
+        "authors": {"type": "string", "description": _listed("Authors as published, where confirmed")},
+        "doi": {"type": "string", "description": "DOI, where confirmed."},
+        "pmid": {"type": "string", "description": "PubMed id, where confirmed.", "constraints": {"pattern": "[0-9]+"}},
+        "pmcid": {"type": "string", "description": "PubMed Central id, where confirmed."},
+        "appraised_by": {
+            "type": "string",
+            "description": "Who appraised the review with AMSTAR-2.",
+            "constraints": {"enum": _enum("properties", "amstar2", "properties", "appraised_by")},
+        },
+        "found_by": {
+            "type": "string",
+            "description": "How the review entered the map.",
+            "constraints": {"enum": _enum("properties", "found_by")},
+        },
         "n_effects": {
             "type": "integer",
             "description": "Number of pooled estimates recorded for the review.",
@@ -107,6 +122,87 @@ def csv_fields() -> list[dict[str, Any]]:
             field["description"] = _schema_node(CSV_SOURCES[column])["description"]
         fields.append(field)
     return fields
+
+
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean", "trueValues": ["true"], "falseValues": ["false"]}
+EFFECT_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
+    "review_id": ({"type": "string", "constraints": {"required": True}}, "Record id of the meta-analysis."),
+    "review_label": ({"type": "string"}, "How the review is cited."),
+    "year": (INTEGER, "Year of publication of the review."),
+    "doi": ({"type": "string"}, "DOI of the review, where confirmed."),
+    "pmid": ({"type": "string"}, "PubMed id of the review, where confirmed."),
+    "condition_id": ({"type": "string", "constraints": {"required": True}}, "Condition id (vocab/conditions.yaml)."),
+    "condition": ({"type": "string"}, "Condition name."),
+    "outcome": ({"type": "string"}, "Outcome, as reported."),
+    "domain": ({"type": "string"}, "Outcome domain."),
+    "measure": ({"type": "string"}, "Effect measure: SMD, WMD, MD (no effect = 0); HR, OR, RR (no effect = 1)."),
+    "unit": ({"type": "string"}, "Unit of a raw difference (WMD, MD), where given."),
+    "estimate": (NUMBER, "Pooled estimate as published; empty for a non-significant result printed without one."),
+    "ci_low": (NUMBER, "Lower bound of the 95% confidence interval."),
+    "ci_high": (NUMBER, "Upper bound of the 95% confidence interval."),
+    "i2": (NUMBER, "I² of this estimate, percent."),
+    "i2_low": (NUMBER, "Lowest value of an I² range the source gives for the estimate's row, percent."),
+    "i2_high": (NUMBER, "Highest value of that range, percent."),
+    "p": (NUMBER, "p value as reported (or its bound, see p_bound)."),
+    "p_bound": ({"type": "string"}, "'<' when only an upper bound of p is reported, '=' otherwise."),
+    "significant": (BOOLEAN, "The source's word on significance where it prints no p or CI."),
+    "k": (INTEGER, "Studies pooled in this estimate, where printed."),
+    "animals": (INTEGER, "Animals pooled in this estimate, where printed."),
+    "improves": ({"type": "string"}, "Whether a lower or a higher value is better for the animal."),
+    "scope": ({"type": "string"}, "What the estimate pools; only msc-ev counts toward a verdict."),
+    "counts_toward_verdict": (BOOLEAN, "Whether the estimate feeds the map's verdicts and certainty ratings."),
+    "not_counted_because": ({"type": "string"}, "Why it does not, where it does not."),
+    "origin": ({"type": "string"}, "Where the estimate was read: umbrella-review or original-article."),
+    "origin_url": ({"type": "string", "format": "uri"}, "Address of the page it was read on (original articles)."),
+    "source": ({"type": "string"}, "Table, section or part of the article it was read in."),
+}
+SOF_FIELDS: dict[str, tuple[dict[str, Any], str]] = {
+    "condition_id": ({"type": "string", "constraints": {"required": True}}, "Condition id."),
+    "condition": ({"type": "string"}, "Condition name."),
+    "domain": ({"type": "string"}, "Outcome domain."),
+    "n_reviews": (INTEGER, "Reviews with a counted estimate in this domain."),
+    "n_estimates": (INTEGER, "Counted estimates in this domain."),
+    "estimates": ({"type": "string"}, _listed("Range of the estimates per measure, with their number")),
+    "favour_evs": (INTEGER, "Significant estimates favouring MSC-EVs."),
+    "favour_control": (INTEGER, "Significant estimates favouring control."),
+    "no_difference": (INTEGER, "Estimates showing no significant difference."),
+    "certainty": ({"type": "string"}, "Certainty of the evidence: high, moderate, low, very low, or not rated."),
+    "risk_of_bias": (INTEGER, "Levels taken off for risk of bias (0-2)."),
+    "inconsistency": (INTEGER, "Levels taken off for inconsistency (0-2)."),
+    "imprecision": (INTEGER, "Levels taken off for imprecision (0-1)."),
+    "publication_bias": (INTEGER, "Levels taken off for publication bias (0-1)."),
+    "reasons": ({"type": "string"}, _listed("Why the certainty is lowered")),
+    "verdict": ({"type": "string"}, "The review's rule-based verdict for this domain."),
+    "bottom_line": ({"type": "string"}, "The condition's one-sentence bottom line."),
+}
+
+
+def table_fields(columns: tuple[str, ...], described: dict[str, tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+    """Table Schema fields for a CSV download, one per column, in order."""
+    out = []
+    for column in columns:
+        if column not in described:
+            raise KeyError(f"column {column!r} has no description in datapackage.py")
+        kind, description = described[column]
+        out.append({"name": column, "title": column.replace("_", " ").capitalize(), **kind, "description": description})
+    return out
+
+
+def _table(name: str, path: str, title: str, description: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "path": path,
+        "profile": "tabular-data-resource",
+        "title": title,
+        "description": description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "lineTerminator": "\n", "quoteChar": '"', "doubleQuote": True, "header": True},
+        "schema": {"fields": fields, "missingValues": [""]},
+    }
 
 
 def _schema_node(dotted: str) -> dict[str, Any]:
@@ -174,6 +270,27 @@ def datapackage(
             "json",
             "application/json",
             "The verdict the map computes for each condition, overall and per outcome domain, as a JSON array.",
+        ),
+        _table(
+            "effects",
+            "effects.csv",
+            "Pooled effects",
+            "One row per pooled estimate and condition: numbers as numbers, ready for analysis.",
+            table_fields(EFFECTS_COLUMNS, EFFECT_FIELDS),
+        ),
+        _file_resource(
+            "effects-json",
+            "effects.json",
+            "json",
+            "application/json",
+            "The same pooled effects as a JSON array (missing values are null).",
+        ),
+        _table(
+            "summary-of-findings",
+            "summary-of-findings.csv",
+            "Summary of findings",
+            "One row per condition and outcome domain: counted estimates, direction and certainty with its reasons.",
+            table_fields(SOF_COLUMNS, SOF_FIELDS),
         ),
         _file_resource(
             "references-bibtex",

@@ -118,6 +118,8 @@ def whats_new(evidence: Evidence, history: Iterable[tuple[str, str, str]], limit
             raise ValueError(f"refusing to link to a non-slug record id: {r.id!r}")
         names = [evidence.vocab.conditions.get(c).name for c in r.conditions]
         verb = "Added" if change.kind == "added" else "Updated"
+        if change.kind == "added" and r.beyond_source:
+            verb = "Added beyond the umbrella review"
         entries.append(
             Entry(
                 id=entry_id(change),

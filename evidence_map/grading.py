@@ -51,6 +51,7 @@ Z_95 = 1.959964
 SCOPE_WORDS = {
     "msc-ev": "EVs of MSCs",
     "msc-and-ev": "MSCs and their EVs together",
+    "msc-secretome": "MSC conditioned medium and EVs together",
     "stem-cell-ev": "EVs of stem cells of any kind",
     "any-cell-ev": "EVs of any cell",
 }

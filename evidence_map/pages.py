@@ -36,7 +36,16 @@ from .paper import paper_comparison, paper_notes, paper_table3
 from .paths import TEMPLATES
 from .rules import Rules
 from .scaffold import new_file_link, record_template
-from .screening import NO_SCREENING, Screening, candidates_for_condition, doi_url, pubmed_url, screening_summary
+from .screening import (
+    NO_SCREENING,
+    REASONS,
+    Screening,
+    candidates_for_condition,
+    doi_url,
+    hand_search,
+    pubmed_url,
+    screening_summary,
+)
 from .searchterms import SearchTerms
 from .tablerows import effects_table, reviews_table
 from .umbrella import umbrella
@@ -71,6 +80,12 @@ def effect_text(e: Effect) -> str:
     text = f"{e.measure} {num(e.estimate)}"
     if e.ci_low is not None and e.ci_high is not None:
         text += f" (95% CI {num(e.ci_low)} to {num(e.ci_high)})"
+    if e.unit:
+        text += f" {e.unit}"
+    if e.k is not None:
+        text += f"; k = {e.k}"
+    if e.animals is not None:
+        text += f"; {e.animals} animals"
     return text
 
 
@@ -447,7 +462,7 @@ def render_site_pages(
         "effects": {"base": top, "table": effects_table(evidence, grades)},
         "dosing": {"base": top, "route_counts": _route_counts(evidence)},
         "quality": {"base": top, "figs": figs},
-        "methods": {"base": top},
+        "methods": {"base": top, "hand": hand_search(screening.queue)},
         "audit": {"base": top, "rows": audit_rows(evidence, grades), "paper_notes": paper_notes()},
         "downloads": {"base": top},
         "about": {"base": top},
@@ -461,7 +476,11 @@ def render_site_pages(
             "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
             "verdict_changes": verdict_changes(evidence),
         },
-        "screening": {"base": top, "s": screening_summary(screening.queue, evidence, screening.strategy)},
+        "screening": {
+            "base": top,
+            "s": screening_summary(screening.queue, evidence, screening.strategy),
+            "reasons": REASONS,
+        },
     }
     pages: dict[str, str] = {}
     for kind in PAGE_KINDS:

@@ -341,6 +341,26 @@ def effects_are_plausible(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issu
 
 
 @rule
+def row_i2_ranges_reach_every_estimate_of_the_row(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    """An I² range the source prints for a row of estimates (Table 3's consistency column) belongs to
+    every estimate of that row: the umbrella review's estimates of the same condition in one record."""
+    effects = [(i, _dict(e)) for i, e in enumerate(_list(rec.get("effects")))]
+    umbrella = [(i, e) for i, e in effects if e.get("origin", "umbrella-review") == "umbrella-review"]
+    for i, e in umbrella:
+        if not (_num(e.get("i2_min")) and _num(e.get("i2_max"))):
+            continue
+        for j, other in umbrella:
+            if j == i or other.get("condition") != e.get("condition"):
+                continue
+            if other.get("i2") is None and other.get("i2_max") is None:
+                yield Issue(
+                    ("effects", j, "i2_max"),
+                    f"is missing: effects.{i} carries the I² range {e['i2_min']}–{e['i2_max']}% its row gives; "
+                    "give this estimate of the same row the same range (i2_min, i2_max), or its own i2",
+                )
+
+
+@rule
 def appraisal_is_stated(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     am = _dict(rec.get("amstar2"))
     if not am:

@@ -21,7 +21,16 @@ from evidence_map.grading import grade_all
 from evidence_map.paths import ROOT
 from tests.conftest import optional
 
-DOWNLOADS = {"reviews.csv", "reviews.json", "conditions.json", "references.bib", "references.ris"}
+DOWNLOADS = {
+    "reviews.csv",
+    "reviews.json",
+    "conditions.json",
+    "effects.csv",
+    "effects.json",
+    "summary-of-findings.csv",
+    "references.bib",
+    "references.ris",
+}
 
 
 def write_downloads(evidence: Evidence, folder: Path) -> dict[str, bytes]:

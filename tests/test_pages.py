@@ -98,7 +98,7 @@ def test_an_effect_read_in_the_original_article_feeds_the_verdict_and_is_labelle
     assert [a.effect for a in grade.overall.considered] == [original]
     md = topic_page(ev, "conditions", "sepsis")
     assert "This verdict rests in part on 1 value read in the original article" in md
-    assert "Zebrafin survival score" in section(md, "Verdict")
+    assert "Zebrafin survival score" in section(md, "How this was judged")
 
 
 def test_a_dosing_row_attributed_to_the_wrong_review_feeds_no_aggregate(evidence: Evidence) -> None:

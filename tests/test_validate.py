@@ -45,6 +45,60 @@ def messages(data: dict[str, Any]) -> list[str]:
 # (case name, record overrides, expected message fragment or None when the record is valid)
 CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ("valid base record", {}, None),
+    # an estimate may lack its number only when the source reports it as not significant
+    (
+        "estimate missing",
+        {"effects": [effect(estimate=..., ci_low=..., ci_high=...)]},
+        "effects.0.estimate: is required",
+    ),
+    (
+        "non-significant result without an estimate",
+        {"effects": [effect(estimate=..., ci_low=..., ci_high=..., significant=False)]},
+        None,
+    ),
+    (
+        "CI without an estimate",
+        {"effects": [effect(estimate=..., significant=False)]},
+        "effects.0.estimate: is required when a confidence interval is given",
+    ),
+    (
+        "set aside without a reason",
+        {"effects": [effect(graded=False)]},
+        "effects.0.not_graded_because: is required with graded: false",
+    ),
+    ("unknown scope", {"effects": [effect(scope="msc")]}, "effects.0.scope: must be one of"),
+    # a row's I² range belongs to every estimate of the row
+    (
+        "row I² range on one estimate only",
+        {"effects": [effect(i2_min=40, i2_max=80), effect(outcome="Other", ci_low=1.5)]},
+        "effects.1.i2_max: is missing: effects.0 carries the I² range 40–80% its row gives",
+    ),
+    (
+        "row I² range on both estimates",
+        {"effects": [effect(i2_min=40, i2_max=80), effect(outcome="Other", i2_min=40, i2_max=80)]},
+        None,
+    ),
+    # who appraised the review
+    (
+        "map-added review claims the umbrella review's appraisal",
+        {"found_by": "hand-search", "amstar2": {"rating": "moderate", "source": "x"}},
+        "amstar2.appraised_by: cannot be umbrella-review for a review found by hand-search",
+    ),
+    (
+        "map-added review not appraised",
+        {"found_by": "hand-search", "amstar2": {"appraised_by": "not-appraised", "source": "x"}},
+        None,
+    ),
+    (
+        "not appraised yet rated",
+        {"found_by": "hand-search", "amstar2": {"appraised_by": "not-appraised", "rating": "high", "source": "x"}},
+        "amstar2.rating: must be left out when appraised_by is not-appraised",
+    ),
+    (
+        "the map's own appraisal needs its items",
+        {"found_by": "hand-search", "amstar2": {"appraised_by": "evidence-map", "rating": "low", "source": "x"}},
+        "amstar2.items: are required when appraised_by is evidence-map",
+    ),
     # schema: required keys, types, unknown keys
     ("missing summary", {"summary": ...}, "summary: is required"),
     ("n_studies as text", {"n_studies": "30"}, "n_studies: must be a whole number"),
