@@ -349,8 +349,15 @@ def row_i2_ranges_reach_every_estimate_of_the_row(rec: dict[str, Any], _: Vocabu
     for i, e in umbrella:
         if not (_num(e.get("i2_min")) and _num(e.get("i2_max"))):
             continue
+        # The table the range was read in ("I² range: Table 3, ... row"); its row's other estimates
+        # name the same table in their source or note.
+        table = re.search(r"I² range: (Table \d+)", str(e.get("source", "")))
+        if table is None:
+            continue
         for j, other in umbrella:
             if j == i or other.get("condition") != e.get("condition"):
+                continue
+            if table[1] not in f"{other.get('source', '')} {other.get('note', '')}":
                 continue
             if other.get("i2") is None and other.get("i2_max") is None:
                 yield Issue(

@@ -210,6 +210,30 @@ def test_a_condition_page_opens_its_reviews(visit: Opener, evidence: Evidence) -
     assert_clean(v)
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_condition_page_answers_how_sure_before_the_verdict_machinery(
+    visit: Opener, evidence: Evidence, viewport: dict[str, int]
+) -> None:
+    from evidence_map.certainty import summaries
+    from evidence_map.grading import grade_all
+
+    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
+    expected = summaries(evidence, grades)["spinal-cord-injury"]
+    v = visit(SCI, viewport)
+    page = v.page
+    headings = [h.rstrip("¶").strip() for h in page.locator("article h2").all_inner_texts()]
+    assert headings.index("How sure are we") < headings.index("How this was judged")
+    line = page.locator("article p", has_text="Bottom line.").first
+    assert line.inner_text().startswith("Bottom line. ")
+    assert expected.bottom_line.split(";")[0] in line.inner_text()
+    # The answer is on the first screen or just below it, at both widths: no verdict machinery first.
+    top = line.evaluate("e => e.getBoundingClientRect().top + window.scrollY")
+    assert top < 1.5 * viewport["height"], top
+    if expected.rows:
+        assert page.locator("article .certainty").first.inner_text().strip() == expected.rows[0].certainty
+    assert_clean(v)
+
+
 def test_the_reviews_table_filters_and_sorts(visit: Opener, evidence: Evidence) -> None:
     v = visit("reviews/")
     page = v.page

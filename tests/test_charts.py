@@ -17,7 +17,7 @@ from evidence_map import charts
 from evidence_map.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.charts import VERDICT_COLOURS, Figure
 from evidence_map.evidence import Evidence, load_evidence
-from evidence_map.grading import DOMAINS, INSUFFICIENT, VERDICTS, grade_all
+from evidence_map.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
 from evidence_map.model import Record, record_from_data
 from evidence_map.site import all_figures
 from evidence_map.vocab import load_vocabularies
@@ -241,13 +241,19 @@ def test_heatmap_has_every_condition_and_domain_with_a_text_label(small: Evidenc
     rect = next(u for u in units(fig.spec()) if mark_type(u) == "rect")
     cells = {(v["condition"], v["domain"]): v["verdict"] for v in rect["_values"]}
     assert len(cells) == len(small.vocab.conditions.ids) * len(DOMAINS)
-    assert cells[("Sepsis", "survival")] == INSUFFICIENT  # no review, still drawn
+    assert cells[("Sepsis", "survival")] == NO_REVIEWS  # no review, still drawn: a research gap
     grade = grades_of(small)["spinal-cord-injury"]
+    # A condition with reviews but no estimate in a domain is a reporting gap, named differently.
+    empty = [d for d in DOMAINS if not any(a.effect.domain == d for a in grade.overall.considered)]
+    assert empty and all(cells[("Spinal Cord Injury", d)] == INSUFFICIENT for d in empty)
     assert cells[("Spinal Cord Injury", "function")] == grade.domains["function"].label != INSUFFICIENT
     text = next(u for u in units(fig.spec()) if mark_type(u) == "text")
     assert text["encoding"]["text"]["field"] == "abbreviation"
     _, svg_words = render(renderer, fig)
-    assert "Spinal Cord Injury" in svg_words and "Insufficient data" in svg_words
+    assert (
+        "Spinal Cord Injury" in svg_words and "Insufficient data" in svg_words and "No meta-analysis yet" in svg_words
+    )
+    assert "reporting gap" in fig.description and "research gap" in fig.description
     assert charts.VERDICT_ABBREVIATIONS[grade.domains["function"].label] in svg_words
 
 
@@ -274,7 +280,7 @@ def test_gap_map_fills_qualifying_reviews_and_hollows_high_heterogeneity(
         ("Umbilical cord MSCs", "Traumatic Brain Injury"),
         ("Bone marrow MSCs", "Traumatic Brain Injury"),
     }
-    assert grid == 2 * 27  # every source in a record x every condition, gaps included
+    assert grid == 2 * len(small.vocab.conditions.ids)  # every source in a record x every condition, gaps included
     root, text = render(renderer, fig)
     assert "Bone marrow MSCs" in text and "Wound Healing/Skin Regeneration" in text
     symbols = [p for g in mark_groups(root, "symbol") for p in g.iter(f"{SVG_NS}path")]
@@ -318,9 +324,9 @@ def test_heatmap_and_gap_map_change_when_a_record_is_added(small: Evidence) -> N
         assert before[name].spec() != after[name].spec(), name
     rect = next(u for u in units(after["effectiveness-heatmap"].spec()) if mark_type(u) == "rect")
     cells = {(v["condition"], v["domain"]): v["verdict"] for v in rect["_values"]}
-    assert cells[("Sepsis", "survival")] != INSUFFICIENT
+    assert cells[("Sepsis", "survival")] not in (INSUFFICIENT, NO_REVIEWS)
     filled, _, grid = gap_layers(after["evidence-gap-map"])
-    assert ("Placental MSCs", "Sepsis") in filled and grid == 3 * 27
+    assert ("Placental MSCs", "Sepsis") in filled and grid == 3 * len(small.vocab.conditions.ids)
 
 
 def test_amstar2_shows_unreported_critical_flaws_as_their_own_category(

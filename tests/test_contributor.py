@@ -41,8 +41,7 @@ FILLED = [
     ("  overall: FILL-IN ", "  overall: unclear "),
     ("  source: FILL IN ", "  source: Table 3 "),
     ("  source: FILL IN\n", "  source: Table 3\n"),
-    ("  rating: FILL-IN ", "  rating: not-rated "),
-    ("  source: FILL IN\n", "  source: Methods\n"),
+    ("  source: FILL IN ", "  source: Not appraised yet "),
     ("  FILL IN\n", "  A made-up review used by the tests: rats given bone marrow EVs walked better.\n"),
     ("  citation: FILL IN", "  citation: The article"),
 ]
@@ -117,7 +116,8 @@ def test_new_review_is_in_the_feeds(contributed: tuple[Path, Path]) -> None:
         root = ET.parse(feed).getroot()
         assert root.tag == "{http://www.w3.org/2005/Atom}feed"
         [entry] = [e for e in root.findall("a:entry", ns) if "Smithson" in (e.findtext("a:title", namespaces=ns) or "")]
-        assert entry.findtext("a:title", namespaces=ns) == "Added: Smithson et al. (2026)"
+        # The template starts a review the map adds itself (found_by: hand-search), and the feed says so.
+        assert entry.findtext("a:title", namespaces=ns) == "Added beyond the umbrella review: Smithson et al. (2026)"
         assert entry.findtext("a:updated", namespaces=ns, default="").startswith(date.today().isoformat())
         link = entry.find("a:link", ns)
         assert link is not None and link.get("href", "").endswith("/reviews/smithson-2026/")

@@ -59,8 +59,59 @@ def test_frictionless_validates_the_package(downloads: tuple[Path, dict[str, byt
     report = frictionless.validate(folder / "datapackage.json")
     assert report.valid, report_text(report)
     tasks = {task.name: task for task in report.tasks}
-    assert set(tasks) == {"reviews", "reviews-json", "conditions", "references-bibtex", "references-ris"}
+    assert set(tasks) == {
+        "reviews",
+        "reviews-json",
+        "conditions",
+        "effects",
+        "effects-json",
+        "summary-of-findings",
+        "references-bibtex",
+        "references-ris",
+    }
     assert tasks["reviews"].stats["rows"] > 0
+    assert tasks["effects"].stats["rows"] > 0  # read and typed by its Table Schema
+
+
+def test_the_effects_file_reads_as_numbers_in_any_csv_reader(
+    evidence: Evidence, downloads: tuple[Path, dict[str, bytes]]
+) -> None:
+    _, files = downloads
+    rows = list(csv.DictReader(io.StringIO(files["effects.csv"].decode("utf-8"))))
+    expected = sum(len([e.condition] if e.condition else r.conditions) for r in evidence.records for e in r.effects)
+    assert len(rows) == expected
+    for row in rows:
+        for column in ("estimate", "ci_low", "ci_high", "i2", "i2_low", "i2_high", "p", "k", "animals"):
+            if row[column] != "":
+                float(row[column])  # ASCII numbers: no Unicode minus, no prose
+        assert row["counts_toward_verdict"] in ("true", "false")
+        assert row["condition_id"] in evidence.vocab.conditions.ids
+    by_review = {r.id: r for r in evidence.records}
+    for row in rows:
+        r = by_review[row["review_id"]]
+        assert row["doi"] == (r.doi or "") and row["pmid"] == (r.pmid or "")
+    as_json = json.loads(files["effects.json"])
+    assert len(as_json) == len(rows)
+    assert all(isinstance(e["estimate"], (int, float)) or e["estimate"] is None for e in as_json)
+
+
+def test_the_summary_of_findings_file_has_a_row_per_rated_domain(
+    evidence: Evidence, downloads: tuple[Path, dict[str, bytes]]
+) -> None:
+    from evidence_map.certainty import summaries
+
+    _, files = downloads
+    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
+    sof = summaries(evidence, grades)
+    rows = list(csv.DictReader(io.StringIO(files["summary-of-findings.csv"].decode("utf-8"))))
+    assert [(r["condition_id"], r["domain"]) for r in rows] == [(c, row.domain) for c in grades for row in sof[c].rows]
+    for r in rows:
+        assert r["certainty"] in ("high", "moderate", "low", "very low", "not rated")
+    conditions = json.loads(files["conditions.json"])
+    for c in conditions:
+        assert c["bottom_line"] == sof[c["id"]].bottom_line
+        assert c["no_verdict"] in (None, "research gap", "reporting gap")
+        assert (c["no_verdict"] == "research gap") == (c["n_reviews"] == 0)
 
 
 def test_frictionless_catches_a_changed_file_and_a_bad_value(

@@ -26,7 +26,9 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "evidence").mkdir(parents=True)
     shutil.copytree(ROOT / "vocab", root / "vocab")
-    write_record(root / "evidence", base_record(id="base-2024"))
+    base = base_record(id="base-2024")
+    base["effects"][0]["i2"] = 20  # a consistent benefit: Moderate, so a heterogeneous newcomer moves it
+    write_record(root / "evidence", base)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "base")
@@ -86,4 +88,5 @@ def test_unknown_revision_and_invalid_records_fail_with_a_message(repo: Path) ->
     path.write_text(path.read_text(encoding="utf-8").replace("i2: 85", "i2: 185"), encoding="utf-8")
     proc = diff(repo, "HEAD")
     assert proc.returncode == 1
-    assert "okafor-2026.yaml:29: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr
+    line = path.read_text(encoding="utf-8").splitlines().index("    i2: 185") + 1
+    assert f"okafor-2026.yaml:{line}: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr

@@ -81,7 +81,14 @@ def test_export_command_writes_the_files(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["conditions.json", "reviews.csv", "reviews.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "conditions.json",
+        "effects.csv",
+        "effects.json",
+        "reviews.csv",
+        "reviews.json",
+        "summary-of-findings.csv",
+    ]
     conditions = json.loads((tmp_path / "conditions.json").read_text(encoding="utf-8"))
     assert len(conditions) == len(load_vocabularies().conditions.ids)
     assert set(conditions[0]) >= {"condition", "category", "n_reviews", "verdict", "sensitivity_verdict", "domains"}

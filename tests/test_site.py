@@ -67,7 +67,7 @@ def test_search_indexes_the_page_not_the_navigation(built: Built) -> None:
         assert elsewhere not in page["content"], elsewhere  # header, sidebars, footer
     assert "The numbers behind this chart" not in page["content"]  # the tables behind charts repeat the page
     assert "¶" not in page["content"]
-    assert [a["text"] for a in page["anchors"]][:3] == ["Spinal Cord Injury", "Verdict", "Why this verdict"]
+    assert [a["text"] for a in page["anchors"]][:3] == ["Spinal Cord Injury", "How sure are we", "How this was judged"]
 
 
 def test_search_results_carry_the_kind_of_page(built: Built, evidence: Evidence) -> None:

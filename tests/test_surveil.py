@@ -211,8 +211,10 @@ def test_nothing_is_proposed_twice(work: Path, capsys: Any) -> None:
 
 
 def test_the_real_empty_queue_and_strategy_take_a_first_search(work: Path, ev: Evidence, capsys: Any) -> None:
-    """The files as committed (no candidates, never searched) are in the form a run can extend."""
-    real_queue = QUEUE.read_text(encoding="utf-8").replace("candidates: []", "candidates: []  # none yet")
+    """The files as committed are in the form a run can extend: the real queue's header with its list
+    emptied (its entries name the live records, which this test's evidence does not hold)."""
+    header = QUEUE.read_text(encoding="utf-8").split("\ncandidates:", 1)[0]
+    real_queue = header + "\ncandidates: []  # none yet\n"
     (work / "queue.yaml").write_text(real_queue, encoding="utf-8")
     summaries = weekly("esummary.json")
     summaries["result"]["uids"].insert(0, "99000002")

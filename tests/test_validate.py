@@ -70,12 +70,32 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     # a row's I² range belongs to every estimate of the row
     (
         "row I² range on one estimate only",
-        {"effects": [effect(i2_min=40, i2_max=80), effect(outcome="Other", ci_low=1.5)]},
+        {
+            "effects": [
+                effect(i2_min=40, i2_max=80, source="Table 3; I² range: Table 3, Sepsis row"),
+                effect(outcome="Other", ci_low=1.5, source="Table 2", note="Also in Table 3."),
+            ]
+        },
         "effects.1.i2_max: is missing: effects.0 carries the I² range 40–80% its row gives",
     ),
     (
         "row I² range on both estimates",
-        {"effects": [effect(i2_min=40, i2_max=80), effect(outcome="Other", i2_min=40, i2_max=80)]},
+        {
+            "effects": [
+                effect(i2_min=40, i2_max=80, source="Table 3; I² range: Table 3, Sepsis row"),
+                effect(outcome="Other", i2_min=40, i2_max=80, source="Table 3; I² range: Table 3, Sepsis row"),
+            ]
+        },
+        None,
+    ),
+    (
+        "an estimate from another table is not in the row",
+        {
+            "effects": [
+                effect(i2_min=40, i2_max=80, source="Table 3; I² range: Table 3, Sepsis row"),
+                effect(outcome="Other", source="Table 5"),
+            ]
+        },
         None,
     ),
     # who appraised the review

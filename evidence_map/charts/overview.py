@@ -11,7 +11,7 @@ import altair as alt
 
 from ..chartlinks import reviews_view, site_link
 from ..evidence import Evidence
-from ..grading import DOMAINS, INSUFFICIENT, RULES, VERDICTS, ConditionGrade
+from ..grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, NO_VERDICT, RULES, VERDICTS, ConditionGrade
 from ..rules import Rules, fmt
 from .base import (
     BAR_STEP,
@@ -160,18 +160,28 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
     chart = alt.layer(rect, text).properties(width=alt.Step(68), height=alt.Step(HEATMAP_STEP))
 
     counts = Counter(cell["verdict"] for cell in cells)
-    graded = [f"{counts[k]} {k}" for k in VERDICTS if k != INSUFFICIENT and counts[k]]
+    graded = [f"{counts[k]} {k}" for k in VERDICTS if k not in NO_VERDICT and counts[k]]
     total = len(cells)
+    gaps = []
+    if counts[INSUFFICIENT]:
+        gaps.append(
+            f"{counts[INSUFFICIENT]} are Insufficient data (reviews exist, no gradable estimate: a reporting gap)"
+        )
+    if counts[NO_REVIEWS]:
+        gaps.append(f"{counts[NO_REVIEWS]} have no meta-analysis yet (a research gap)")
+    ungraded = counts[INSUFFICIENT] + counts[NO_REVIEWS]
     if graded:
         description = (
             f"Computed verdicts for {len(order)} conditions across {len(DOMAINS)} outcome domains: "
-            f"{total - counts[INSUFFICIENT]} of {total} cells can be graded ({_join(graded)}); "
-            f"the other {counts[INSUFFICIENT]} are Insufficient data."
+            f"{total - ungraded} of {total} cells can be graded ({_join(graded)})"
+            + (f"; of the other {ungraded}, {_join(gaps)}." if gaps else ".")
         )
     else:
-        description = (
-            f"None of the {total} condition and outcome-domain cells can be graded yet: all are Insufficient data."
-        )
+        description = f"None of the {total} condition and outcome-domain cells can be graded yet: {_join(gaps)}."
+    description += (
+        " Each cell applies the rules to one domain's estimates alone; a condition's overall verdict applies them "
+        "to all its estimates together, so the two can differ (each condition page says why)."
+    )
     return Figure(
         name="effectiveness-heatmap",
         title="Effectiveness by condition and outcome domain",
