@@ -368,6 +368,28 @@ def row_i2_ranges_reach_every_estimate_of_the_row(rec: dict[str, Any], _: Vocabu
 
 
 @rule
+def a_replaced_copy_passes_on_its_heterogeneity(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
+    """When an estimate is set aside for another entry of the same result ("Same result as effects.3"),
+    the I² it carried must not be lost: the entry the verdict uses needs its own I² or the same range."""
+    effects = [_dict(e) for e in _list(rec.get("effects"))]
+    for i, e in enumerate(effects):
+        if e.get("graded") is not False or not (_num(e.get("i2_min")) or _num(e.get("i2"))):
+            continue
+        m = re.search(r"effects\.(\d+)", str(e.get("not_graded_because", "")))
+        if m is None or int(m[1]) >= len(effects) or int(m[1]) == i:
+            continue
+        j = int(m[1])
+        target = effects[j]
+        if target.get("i2") is None and target.get("i2_max") is None:
+            had = f"I² {e['i2']}%" if _num(e.get("i2")) else f"the I² range {e['i2_min']}–{e['i2_max']}%"
+            yield Issue(
+                ("effects", j, "i2_max"),
+                f"is missing: effects.{i}, the copy this entry replaces, carries {had}; give this entry its own "
+                "i2, or the same range (i2_min, i2_max) with its source",
+            )
+
+
+@rule
 def appraisal_is_stated(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     am = _dict(rec.get("amstar2"))
     if not am:

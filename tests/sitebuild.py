@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -193,6 +195,16 @@ SEARCH_CASES = [
     ("mNSS", "/reviews/chen-2024/"),
 ]
 
+
+def _source_page(source: str, relative: str) -> str:
+    """A source's own page when a record names that source, else the page of the source it is
+    searched under (vocab/synonyms.yaml's source_relatives): derived from the records, not pinned."""
+    for path in (ROOT / "evidence").glob("*.yaml"):
+        if source in (yaml.safe_load(path.read_text(encoding="utf-8")).get("sources") or {}).get("ids", []):
+            return f"/sources/{source}/"
+    return f"/sources/{relative}/"
+
+
 # Words of the field (the vocabularies' aliases and vocab/synonyms.yaml) and the page each must rank
 # first with the site's ranking (tests/test_search_field.py); SEARCH_CASES holds them too.
 SEARCH_FIRST = [
@@ -208,7 +220,7 @@ SEARCH_FIRST = [
     ("NAFLD/NASH", "/conditions/nafld-nash/"),
     ("SAH", "/conditions/subarachnoid-hemorrhage/"),
     ("ICH", "/conditions/hemorrhagic-stroke/"),
-    ("Wharton's jelly", "/sources/uc/"),
+    ("Wharton's jelly", _source_page("wharton-jelly", "uc")),
     ("BBB", "/conditions/spinal-cord-injury/"),
     ("AMH", "/conditions/premature-ovarian-insufficiency/"),
     ("EF", "/conditions/cardiovascular-diseases/"),

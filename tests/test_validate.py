@@ -98,6 +98,27 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
         },
         None,
     ),
+    # an estimate set aside for another entry passes its heterogeneity on
+    (
+        "replacing entry loses the copy's I² range",
+        {
+            "effects": [
+                effect(i2_min=40, i2_max=80, graded=False, not_graded_because="Same result as effects.1."),
+                effect(origin="original-article", origin_url="https://example.org/abstract"),
+            ]
+        },
+        "effects.1.i2_max: is missing: effects.0, the copy this entry replaces, carries the I² range 40–80%",
+    ),
+    (
+        "replacing entry keeps the copy's I² range",
+        {
+            "effects": [
+                effect(i2_min=40, i2_max=80, graded=False, not_graded_because="Same result as effects.1."),
+                effect(i2_min=40, i2_max=80, origin="original-article", origin_url="https://example.org/abstract"),
+            ]
+        },
+        None,
+    ),
     # who appraised the review
     (
         "map-added review claims the umbrella review's appraisal",
