@@ -273,9 +273,16 @@ class EUtils:
         warnings: list[str] = []
         params = {"term": term, "datetype": datetype, "mindate": mindate, "maxdate": maxdate, "retmax": str(PAGE)}
         retstart = 0
+        first: int | None = None
         while True:
             page = _search_page(self.get_json("esearch", {**params, "retstart": str(retstart)}))
             count = page.count
+            if first is not None and count != first:
+                raise ServiceError(
+                    f"PubMed's count changed between pages ({first}, then {count}): the search would be "
+                    "inconsistent; run it again"
+                )
+            first = count
             if count > SEARCH_WINDOW:
                 raise ServiceError(
                     f"the search matched {count} records, more than the {SEARCH_WINDOW} PubMed lists; "
@@ -284,11 +291,16 @@ class EUtils:
             warnings += [w for w in page.warnings if w not in warnings]
             ids.update(dict.fromkeys(page.ids))
             retstart += len(page.ids)
-            if retstart >= count or not page.ids:
+            if retstart >= count:
                 return Search(count, tuple(ids), tuple(warnings))
+            if not page.ids:
+                raise ServiceError(
+                    f"PubMed listed {retstart} of the {count} ids it counted, then an empty page: the search "
+                    "would be incomplete, so nothing is written"
+                )
 
-    def esummary(self, ids: Sequence[str]) -> tuple[list[Summary], list[str]]:
-        """Summaries of `ids`, in order, and a note for each id NCBI gave no summary of."""
+    def esummary(self, ids: Sequence[str]) -> tuple[list[Summary], list[tuple[str, str]]]:
+        """Summaries of `ids`, in order, and (id, reason) for each id NCBI gave no summary of."""
         summaries, missing = [], []
         for start in range(0, len(ids), SUMMARY_BATCH):
             batch = list(ids[start : start + SUMMARY_BATCH])
@@ -297,7 +309,7 @@ class EUtils:
                 doc = docs.get(uid)
                 if doc is None or "error" in doc:
                     reason = doc.get("error") if doc else "no summary in the answer"
-                    missing.append(f"PubMed {uid}: {str(reason)[:200]}")
+                    missing.append((uid, plain(str(reason))[:200]))
                 else:
                     summaries.append(summary_from_doc(uid, doc))
         return summaries, missing

@@ -147,6 +147,41 @@ class Known:
         )
 
 
+JOURNAL_STOPWORDS = frozenset({"and", "of", "the", "in", "for", "on", "de", "la", "y"})
+
+
+def _journal_words(name: str | None) -> list[str]:
+    text = unicodedata.normalize("NFKC", name or "").casefold().replace("&", " ")
+    return [w for w in re.sub(r"[\W_]+", " ", text).split() if w not in JOURNAL_STOPWORDS]
+
+
+def same_journal(a: str | None, b: str | None) -> bool:
+    """Whether two journal names are the same journal, one perhaps abbreviated the way indexes do
+    ("Stem Cell Rev Rep" and "Stem cell reviews and reports"): word by word, each a prefix of the other."""
+    wa, wb = _journal_words(a), _journal_words(b)
+    return bool(wa) and len(wa) == len(wb) and all(x.startswith(y) or y.startswith(x) for x, y in zip(wa, wb))
+
+
+def surname(name: str | None) -> str:
+    """The surname of "Aghayan AH" or "Aghayan", compared casefolded without accents."""
+    first = (name or "").strip().split(" ")[0]
+    plain = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
+    return plain.casefold()
+
+
+def possible_duplicate(
+    records: Iterable[Record], first_author: str | None, year: int | None, journal: str | None
+) -> str | None:
+    """A record with the same first author, year and journal: perhaps the same review under another
+    identifier (or none), so the candidate is queued as a possible duplicate, not dropped or added blindly."""
+    if not first_author or not year or not journal:
+        return None
+    for r in records:
+        if surname(r.first_author) == surname(first_author) and r.year == year and same_journal(r.journal, journal):
+            return r.id
+    return None
+
+
 def known_records(records: Iterable[Record]) -> Known:
     return Known.of((r.id, r.pmid, r.doi, r.title) for r in records)
 
@@ -169,6 +204,8 @@ def schema() -> dict[str, Any]:
 
 def _schema_issue(err: jsonschema.ValidationError) -> Issue:
     path = tuple(err.absolute_path)
+    if err.validator == "anyOf" and len(path) == 2 and path[0] == "candidates":
+        return Issue(path, "needs a pmid or a doi: a candidate found by hand without a PMID gives its DOI")
     if err.validator == "pattern" and path and str(path[-1]) in PATTERN_HINTS:
         return Issue(path, f"must be {PATTERN_HINTS[str(path[-1])]}", err.instance)
     return _schema_rule(err)

@@ -27,7 +27,16 @@ from .eutils import EUtils, FixtureTransport, ServiceError, Summary, Transport, 
 from .evidence import InvalidEvidence, load_evidence
 from .model import Record
 from .paths import EVIDENCE
-from .screening import QUEUE, Candidate, InvalidQueue, known_candidates, known_records, load_queue, queue_issues
+from .screening import (
+    QUEUE,
+    Candidate,
+    InvalidQueue,
+    known_candidates,
+    known_records,
+    load_queue,
+    possible_duplicate,
+    queue_issues,
+)
 from .strategy import STRATEGY, SearchRun, Strategy, StrategyError, load_strategy, text_after_run
 from .validate import FIRST_YEAR, Problem, display_path
 from .yamlsafe import LoadError, load
@@ -39,8 +48,18 @@ LIMITS = {"title": 1000, "journal": 300, "first_author": 200, "pubdate": 100}
 class Outcome:
     run: SearchRun
     new: tuple[Summary, ...]
-    unsummarised: tuple[str, ...]  # ids NCBI found but gave no summary of: reported, not queued
+    unsummarised: tuple[tuple[str, str], ...]  # (id, reason) NCBI gave no summary of: queued with what is known
     warnings: tuple[str, ...]
+    notes: tuple[tuple[str, str], ...] = ()  # (pmid, note) written on the new entry: a possible duplicate, no summary
+
+
+# PubMed's messages about a query it could not use as written (a phrase or field it dropped): the
+# search would silently be another one, so the run stops. Output messages ("No items found.") are not.
+QUERY_PROBLEMS = ("phrasesnotfound", "fieldsnotfound", "phrasesignored", "quotedphrasesnotfound")
+
+
+def query_problems(warnings: Iterable[str]) -> list[str]:
+    return [w for w in warnings if w.split(":", 1)[0].strip().casefold() in QUERY_PROBLEMS]
 
 
 def surveil(
@@ -50,15 +69,30 @@ def surveil(
 
     Articles known by PMID are sorted before esummary is asked, so only the others cost requests.
     """
+    records = list(records)
     mindate, maxdate = strategy.window(today)
     search = client.esearch(strategy.query, mindate, maxdate, strategy.datetype)
+    problems = query_problems(search.warnings)
+    if problems:
+        raise ServiceError(
+            "PubMed could not use part of the query as written (" + "; ".join(problems) + "): the search "
+            "would silently be a different one. Fix the query in screening/strategy.yaml"
+        )
     mapped, queue = known_records(records), known_candidates(queued)
     in_map = [i for i in search.ids if i in mapped.by_pmid]
     in_queue = [i for i in search.ids if i not in mapped.by_pmid and i in queue.by_pmid]
     # In PMID order, so the queue grows the same way whatever order PubMed sorted its answer in.
     unknown = sorted((i for i in search.ids if i not in mapped.by_pmid and i not in queue.by_pmid), key=int)
     summaries, unsummarised = client.esummary(unknown)
+    # An article NCBI gives no summary of is queued with what is known (its PMID), never dropped: the
+    # window moves on after this run, so an article left out now would be lost for good.
+    summaries += [
+        Summary(uid, f"No summary from PubMed for PMID {uid} ({why}); screen it from its PubMed page", *(None,) * 5)
+        for uid, why in unsummarised
+    ]
+    summaries.sort(key=lambda s: int(s.pmid))
     new = []
+    notes = []
     for s in summaries:
         if mapped.match(s.pmid, s.doi, s.title):
             in_map.append(s.pmid)
@@ -67,6 +101,9 @@ def surveil(
         else:
             new.append(s)
             queue.add(f"PubMed {s.pmid} (new)", s.pmid, s.doi, s.title)  # the same article twice in one search
+            twin = possible_duplicate(records, s.first_author, s.year, s.journal)
+            if twin:
+                notes.append((s.pmid, f"possible duplicate of {twin}: same first author, year and journal"))
     run = SearchRun(
         date=today.isoformat(),
         mindate=mindate,
@@ -76,7 +113,7 @@ def surveil(
         queued=len(in_queue),
         new=len(new),
     )
-    return Outcome(run, tuple(new), tuple(unsummarised), search.warnings)
+    return Outcome(run, tuple(new), tuple(unsummarised), search.warnings, tuple(notes))
 
 
 # ---------------------------------------------------------------- the queue's new text
@@ -86,7 +123,7 @@ def _quoted(text: str, limit: int) -> str:
     return json.dumps(text[:limit], ensure_ascii=False)  # a JSON string is a YAML double-quoted one
 
 
-def candidate_block(s: Summary, found: date) -> str:
+def candidate_block(s: Summary, found: date, note: str | None = None) -> str:
     """One queue entry as YAML text, in the order a screener reads it."""
     lines = [f"  - pmid: {json.dumps(s.pmid)}", f"    title: {_quoted(s.title, LIMITS['title'])}"]
     if s.doi:
@@ -100,10 +137,14 @@ def candidate_block(s: Summary, found: date) -> str:
     if s.pubdate:
         lines.append(f"    pubdate: {_quoted(s.pubdate, LIMITS['pubdate'])}")
     lines += [f"    found: {found.isoformat()}", "    status: pending"]
+    if note:
+        lines.append(f"    note: {_quoted(note, 1000)}")
     return "\n".join(lines) + "\n"
 
 
-def queue_text_with(text: str, new: Sequence[Summary], found: date, records: Iterable[Record]) -> str:
+def queue_text_with(
+    text: str, new: Sequence[Summary], found: date, records: Iterable[Record], notes: dict[str, str] | None = None
+) -> str:
     """The queue's text with `new` appended after the last line, checked by reading it back: the old
     entries unchanged, the new ones as intended, and no validation error."""
     if not new:
@@ -111,7 +152,8 @@ def queue_text_with(text: str, new: Sequence[Summary], found: date, records: Ite
     before = load(text).data
     empty = re.compile(r"(?m)^candidates:[ \t]*\[\][ \t]*(#[^\n]*)?$")  # `candidates: []`, perhaps with a comment
     grown = empty.sub(lambda m: f"candidates: {m[1] or ''}".rstrip(), text, count=1)
-    grown = grown.rstrip("\n") + "\n" + "".join(candidate_block(s, found) for s in new)
+    notes = notes or {}
+    grown = grown.rstrip("\n") + "\n" + "".join(candidate_block(s, found, notes.get(s.pmid)) for s in new)
     try:
         after = load(grown).data
     except LoadError as exc:
@@ -197,6 +239,14 @@ def cmd_surveil(
         queue = load_queue(args.queue, evidence)
     except (InvalidEvidence, StrategyError, InvalidQueue) as exc:
         return _report(exc.problems)
+    email = os.environ.get("NCBI_EMAIL", "").strip()
+    if transport is None and not args.offline_fixture and not email:
+        print(
+            "error: NCBI_EMAIL is not set. NCBI asks every E-utilities request to name a contact address; set "
+            "the environment variable NCBI_EMAIL (the weekly workflow reads the repository variable of that name)",
+            file=sys.stderr,
+        )
+        return 1
     if transport is None and args.offline_fixture:
         try:
             transport = FixtureTransport(args.offline_fixture)
@@ -206,7 +256,7 @@ def cmd_surveil(
         sleep = sleep or (lambda _seconds: None)  # a recording needs no rate limit
     client = EUtils(
         transport=transport or urllib_transport,
-        email=os.environ.get("NCBI_EMAIL", "").strip() or None,
+        email=email or None,
         api_key=os.environ.get("NCBI_API_KEY", "").strip() or None,
         sleep=sleep or time.sleep,
         clock=clock,
@@ -214,7 +264,9 @@ def cmd_surveil(
     unchanged = f"{display_path(args.queue)} and {display_path(args.strategy)} left as they were"
     try:
         outcome = surveil(client, strategy, queue.candidates, evidence.records, today)
-        queue_text = queue_text_with(args.queue.read_text(encoding="utf-8"), outcome.new, today, evidence.records)
+        queue_text = queue_text_with(
+            args.queue.read_text(encoding="utf-8"), outcome.new, today, evidence.records, dict(outcome.notes)
+        )
         strategy_text = text_after_run(args.strategy.read_text(encoding="utf-8"), outcome.run, args.strategy)
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -242,10 +294,12 @@ def _print_outcome(outcome: Outcome) -> None:
     print(f"searched PubMed from {run.mindate} to {run.maxdate}")
     line = f"found {run.found}, already in the map {len(run.in_map)}, already queued {run.queued}, new {run.new}"
     if outcome.unsummarised:
-        line += f", without a summary {len(outcome.unsummarised)}"
+        line += f" (of them without a summary {len(outcome.unsummarised)})"
     print(line)
-    for note in outcome.unsummarised:
-        print(f"warning: not queued, NCBI gave no summary: {note}; add it by hand if it belongs", file=sys.stderr)
+    for uid, why in outcome.unsummarised:
+        print(f"warning: NCBI gave no summary of PubMed {uid} ({why}): queued with its PMID only", file=sys.stderr)
+    for pmid, note in outcome.notes:
+        print(f"note: PubMed {pmid}: {note}")
     for s in outcome.new:
         where = ", ".join(str(x) for x in (s.journal, s.year) if x)
         print(f"new: PubMed {s.pmid}  {s.title}" + (f" ({where})" if where else ""))

@@ -160,13 +160,14 @@ def test_offline_fixture_reproduces_the_recorded_queue(work: Path, ev: Evidence,
     code, out, err = run(work, capsys=capsys)
     assert code == 0, err
     assert (work / "queue.yaml").read_bytes() == (WEEKLY / "queue-after.yaml").read_bytes()
-    assert "found 8, already in the map 3, already queued 2, new 2, without a summary 1" in out
-    assert "PubMed 99000008: cannot get document summary" in err
+    # The article NCBI gives no summary of is queued with its PMID, not lost when the window moves on.
+    assert "found 8, already in the map 3, already queued 2, new 3 (of them without a summary 1)" in out
+    assert "no summary of PubMed 99000008 (cannot get document summary): queued with its PMID only" in err
     assert check_queue(work / "queue.yaml", ev) == []
     strategy = load_strategy(work / "strategy.yaml")
     assert strategy.last_run == TODAY
     assert strategy.searches[-1] == SearchRun(
-        TODAY, "2026/11/23", "2026/12/07", found=8, in_map=("99000001", "99000003", "99000004"), queued=2, new=2
+        TODAY, "2026/11/23", "2026/12/07", found=8, in_map=("99000001", "99000003", "99000004"), queued=2, new=3
     )
 
 
@@ -176,7 +177,8 @@ def test_the_search_only_appends(work: Path, capsys: Any) -> None:
     after = (work / "queue.yaml").read_bytes()
     assert after.startswith(before)
     new = yaml.safe_load(after[len(before) :].decode())
-    assert [c["pmid"] for c in new] == ["99000005", "99000006"]
+    assert [c["pmid"] for c in new] == ["99000005", "99000006", "99000008"]
+    assert new[2]["status"] == "pending" and "No summary from PubMed for PMID 99000008" in new[2]["title"]
     assert new[0]["title"].startswith("In vivo efficacy")  # <i>In vivo</i>, markup removed
     assert new[1]["title"] == "Small extracellular vesicles & wound healing in diabetic mice: a meta-analysis."
     assert "doi" not in new[1] and new[1]["first_author"] == "Roe B"  # a collective name is not an author
@@ -205,7 +207,7 @@ def test_nothing_is_proposed_twice(work: Path, capsys: Any) -> None:
     transport = answers({"esearch": weekly("esearch.json"), "esummary": weekly("esummary.json")})
     code, out, _ = run(work, "--today", "2026-12-14", fixture=None, transport=transport, capsys=capsys)
     assert code == 0
-    assert "found 8, already in the map 3, already queued 4, new 0" in out
+    assert "found 8, already in the map 3, already queued 5, new 0" in out
     assert (work / "queue.yaml").read_bytes() == queue
     assert load_strategy(work / "strategy.yaml").searches[-1].mindate == "2026/11/30"  # 2026-12-07 less 7 days
 
@@ -223,7 +225,7 @@ def test_the_real_empty_queue_and_strategy_take_a_first_search(work: Path, ev: E
     code, out, err = run(work, fixture=None, transport=transport, capsys=capsys)
     assert code == 0, err
     # 99000002 is new here; 99000007 has its DOI, so it is the same article found twice in one search.
-    assert "already in the map 3, already queued 1, new 3" in out
+    assert "already in the map 3, already queued 1, new 4" in out
     text = (work / "queue.yaml").read_text(encoding="utf-8")
     assert text.startswith(real_queue.split("candidates:")[0]) and "candidates: # none yet\n  - pmid:" in text
     assert check_queue(work / "queue.yaml", ev) == []
@@ -377,6 +379,107 @@ def test_esearch_pages_through_a_large_answer() -> None:
     assert "retstart=0" in seen[0] and "retstart=2" in seen[1]
 
 
+def paged(*pages: dict[str, Any]) -> Callable[[str], bytes]:
+    served: list[str] = []
+
+    def transport(url: str) -> bytes:
+        served.append(url)
+        return json.dumps(pages[len(served) - 1]).encode()
+
+    return transport
+
+
+def test_esearch_fails_when_a_page_ends_before_the_count() -> None:
+    from evidence_map.eutils import ServiceError
+
+    short = paged(
+        {"esearchresult": {"count": "5", "idlist": ["1", "2"]}}, {"esearchresult": {"count": "5", "idlist": []}}
+    )
+    with pytest.raises(ServiceError, match="listed 2 of the 5 ids it counted, then an empty page"):
+        EUtils(transport=short, sleep=lambda _: None).esearch("x", "2026/01/01", "2026/01/02")
+    moving = paged(
+        {"esearchresult": {"count": "3", "idlist": ["1", "2"]}}, {"esearchresult": {"count": "4", "idlist": ["3"]}}
+    )
+    with pytest.raises(ServiceError, match="count changed between pages"):
+        EUtils(transport=moving, sleep=lambda _: None).esearch("x", "2026/01/01", "2026/01/02")
+
+
+def test_a_query_pubmed_could_not_use_stops_the_run_and_writes_nothing(work: Path, capsys: Any) -> None:
+    before = snapshot(work)
+    search = weekly("esearch.json")
+    search["esearchresult"]["warninglist"] = {"phrasesignored": ["stromal"], "outputmessages": []}
+    search["esearchresult"]["errorlist"] = {"phrasesnotfound": ["multipotent stromal cell*"]}
+    transport = answers({"esearch": search, "esummary": weekly("esummary.json")})
+    code, _, err = run(work, fixture=None, transport=transport, capsys=capsys)
+    assert code == 1
+    assert "PubMed could not use part of the query" in err and "phrasesnotfound: multipotent stromal cell*" in err
+    assert "Fix the query in screening/strategy.yaml" in err
+    assert snapshot(work) == before
+
+
+def test_an_output_message_alone_is_not_a_query_problem(work: Path, capsys: Any) -> None:
+    search = weekly("esearch.json")
+    search["esearchresult"]["warninglist"] = {"outputmessages": ["No items found."]}
+    transport = answers({"esearch": search, "esummary": weekly("esummary.json")})
+    code, _, err = run(work, fixture=None, transport=transport, capsys=capsys)
+    assert code == 0, err
+
+
+def test_a_real_search_needs_a_contact_address(work: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NCBI_EMAIL", raising=False)
+    before = snapshot(work)
+    ap = argparse.ArgumentParser()
+    surveil.add_surveil_parser(ap.add_subparsers())
+    args = ap.parse_args(
+        ["surveil", "--evidence", str(work / "evidence"), "--queue", str(work / "queue.yaml")]
+        + ["--strategy", str(work / "strategy.yaml"), "--today", TODAY]
+    )
+    assert surveil.cmd_surveil(args) == 1  # no transport given: the real network, never reached
+    err = capsys.readouterr().err
+    assert "NCBI_EMAIL is not set" in err
+    assert snapshot(work) == before
+
+
+def test_a_candidate_with_the_first_author_year_and_journal_of_a_record_is_a_possible_duplicate(
+    work: Path, ev: Evidence, capsys: Any
+) -> None:
+    # The fixture records are Aghayan et al. (2024) in Stem Cell Rev Rep; PubMed spells the journal out.
+    summaries = weekly("esummary.json")
+    doc = summaries["result"]["99000006"]
+    doc.update(
+        authors=[{"name": "Aghayan AH", "authtype": "Author"}],
+        sortpubdate="2024/05/30 00:00",
+        pubdate="2024 May",
+        fulljournalname="Stem cell reviews and reports",
+    )
+    transport = answers({"esearch": weekly("esearch.json"), "esummary": summaries})
+    code, out, err = run(work, fixture=None, transport=transport, capsys=capsys)
+    assert code == 0, err
+    assert "PubMed 99000006: possible duplicate of alpha-2024: same first author, year and journal" in out
+    entries = yaml.safe_load((work / "queue.yaml").read_text(encoding="utf-8"))["candidates"]
+    twin = next(c for c in entries if c["pmid"] == "99000006")
+    assert twin["status"] == "pending" and twin["note"].startswith("possible duplicate of alpha-2024")
+
+
+def test_journal_names_match_abbreviated_or_spelled_out() -> None:
+    assert screening.same_journal("Stem Cell Rev Rep", "Stem cell reviews and reports")
+    assert screening.same_journal("J Transl Med", "Journal of translational medicine")
+    assert not screening.same_journal("Stem Cell Res Ther", "Stem cell reviews and reports")
+    assert not screening.same_journal(None, "Heliyon")
+
+
+def test_a_hand_searched_candidate_needs_a_doi_or_pmid_and_the_page_it_was_found_on(
+    tmp_path: Path, ev: Evidence
+) -> None:
+    base = {"title": "A hand-found review", "found": "2026-12-02", "status": "pending", "found_by": "hand-search"}
+    ok = queue_file(tmp_path, base | {"doi": "10.5555/mscev.2026.099", "found_at": "https://example.org/page"})
+    assert [p for p in check_queue(ok, ev) if not p.warning] == []
+    neither = queue_file(tmp_path, base | {"found_at": "https://example.org/page"})
+    assert any("pmid" in p.rule or "doi" in p.rule for p in check_queue(neither, ev))
+    nowhere = queue_file(tmp_path, base | {"doi": "10.5555/mscev.2026.099"})
+    assert any(p.field.endswith("found_at") for p in check_queue(nowhere, ev))
+
+
 def test_a_run_stops_before_any_request_when_the_queue_is_invalid(work: Path, capsys: Any) -> None:
     (work / "queue.yaml").write_text("candidates:\n  - pmid: 1\n", encoding="utf-8")
     called: list[str] = []
@@ -518,7 +621,7 @@ def test_the_real_queue_and_strategy_are_valid(evidence: Evidence) -> None:
 
 def test_the_screening_files_load_together(tmp_path: Path, ev: Evidence) -> None:
     loaded = screening.load_screening(ev, WEEKLY / "queue-after.yaml", WEEKLY / "strategy.yaml")
-    assert [c.pmid for c in loaded.queue.candidates] == ["99000002", "99000005", "99000006"]
+    assert [c.pmid for c in loaded.queue.candidates] == ["99000002", "99000005", "99000006", "99000008"]
     assert loaded.strategy is not None and loaded.strategy.last_run == "2026-11-30"
     bad = queue_file(tmp_path, entry(status="included", record="nobody-2024"))
     (tmp_path / "strategy.yaml").write_text("query: x\n", encoding="utf-8")
