@@ -159,7 +159,9 @@ def same_journal(a: str | None, b: str | None) -> bool:
     """Whether two journal names are the same journal, one perhaps abbreviated the way indexes do
     ("Stem Cell Rev Rep" and "Stem cell reviews and reports"): word by word, each a prefix of the other."""
     wa, wb = _journal_words(a), _journal_words(b)
-    return bool(wa) and len(wa) == len(wb) and all(x.startswith(y) or y.startswith(x) for x, y in zip(wa, wb))
+    return (
+        bool(wa) and len(wa) == len(wb) and all(x.startswith(y) or y.startswith(x) for x, y in zip(wa, wb, strict=True))
+    )
 
 
 def surname(name: str | None) -> str:

@@ -431,8 +431,10 @@ def test_a_real_search_needs_a_contact_address(work: Path, capsys: Any, monkeypa
     ap = argparse.ArgumentParser()
     surveil.add_surveil_parser(ap.add_subparsers())
     args = ap.parse_args(
-        ["surveil", "--evidence", str(work / "evidence"), "--queue", str(work / "queue.yaml")]
-        + ["--strategy", str(work / "strategy.yaml"), "--today", TODAY]
+        [
+            *("surveil", "--evidence", str(work / "evidence"), "--queue", str(work / "queue.yaml")),
+            *("--strategy", str(work / "strategy.yaml"), "--today", TODAY),
+        ]
     )
     assert surveil.cmd_surveil(args) == 1  # no transport given: the real network, never reached
     err = capsys.readouterr().err
