@@ -21,7 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -372,6 +372,14 @@ class ScreeningSummary:
     included: tuple[Candidate, ...]
     pending: tuple[Candidate, ...]
     hand: HandSearch | None = None
+
+    @property
+    def next_due(self) -> str | None:
+        """The Monday after the last search: the weekly workflow runs on Mondays."""
+        if not self.last_run:
+            return None
+        last = date.fromisoformat(self.last_run)
+        return (last + timedelta(days=7 - last.weekday())).isoformat()
 
 
 @dataclass(frozen=True)

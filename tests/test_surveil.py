@@ -8,6 +8,7 @@ import argparse
 import dataclasses
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -727,6 +728,7 @@ def render_page(ev: Evidence, queue: Queue, last_run: str | None) -> str:
 def test_the_screening_page_links_only_checked_identifiers_and_escapes_text(ev: Evidence) -> None:
     page = render_page(ev, sample_queue(), "2026-12-07")
     assert "Last search: **2026&#45;12&#45;07**" in page
+    assert "Next search due: **2026&#45;12&#45;14**" in page  # the Monday after
     assert "[PubMed](https://pubmed.ncbi.nlm.nih.gov/99000011/)" in page
     assert "[DOI](https://doi.org/10.5555/a%281%29)" in page  # a bracket cannot end the link
     html = markdown.markdown(page, extensions=["tables"])
@@ -739,6 +741,7 @@ def test_the_screening_page_links_only_checked_identifiers_and_escapes_text(ev: 
 def test_the_screening_page_says_when_no_search_has_run(ev: Evidence) -> None:
     page = render_page(ev, Queue(()), None)
     assert "Last search: **never run**" in page
+    assert "Next search due: **at the weekly job&#39;s first run**" in page
     assert "no search has run yet" in page
 
 
@@ -793,32 +796,188 @@ def test_feed_entries_for_pending_candidates() -> None:
 WORKFLOW = ROOT / ".github" / "workflows" / "surveil.yml"
 
 
-def test_the_surveillance_workflow_is_scheduled_least_privileged_and_token_free_where_code_runs() -> None:
+def test_the_surveillance_workflow_searches_read_only_and_proposes_with_git_and_gh_only() -> None:
     wf = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     on = wf.get("on", wf.get(True))
     assert set(on) == {"schedule", "workflow_dispatch"} and on["schedule"][0]["cron"]
     assert wf["permissions"] == {} and wf["concurrency"]["cancel-in-progress"] is False
-    [job] = wf["jobs"].values()
-    assert job["if"] == "github.ref == 'refs/heads/main'"
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
-    assert isinstance(job["timeout-minutes"], int)
-    steps = job["steps"]
-    checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
-    assert checkout["with"]["persist-credentials"] is False
-    assert all("${{" not in str(s.get("run", "")) for s in steps)
-    search = next(s for s in steps if "evidence_map.surveil" in str(s.get("run", "")))
-    assert search["env"] == {"NCBI_API_KEY": "${{ secrets.NCBI_API_KEY }}", "NCBI_EMAIL": "${{ vars.NCBI_EMAIL }}"}
-    token_steps = [s for s in steps if "GH_TOKEN" in s.get("env", {})]
-    assert len(token_steps) == 1 and token_steps[0] is steps[-1]
-    script = steps[-1]["run"]
-    assert (
-        "git push --force" in script and "gh pr create" in script and 'gh pr list --repo "$GITHUB_REPOSITORY"' in script
+    jobs = wf["jobs"]
+    assert set(jobs) == {"search", "propose", "report"}
+    search, propose, report = jobs["search"], jobs["propose"], jobs["report"]
+    assert search["if"] == "github.ref == 'refs/heads/main'"
+    # The project's code runs only where the token cannot write.
+    assert search["permissions"] == {"contents": "read"}
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert propose["needs"] == "search"
+    assert report["permissions"] == {"issues": "write"}
+    assert report["if"] == "failure() && github.event_name == 'schedule'"
+    for job in jobs.values():
+        assert isinstance(job["timeout-minutes"], int)
+        for step in job["steps"]:
+            assert "${{" not in str(step.get("run", ""))
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+    runs = [str(s.get("run", "")) for s in propose["steps"]]
+    assert not any("python" in r or "pip" in r or "evidence_map" in r for r in runs)
+    assert any("screening-branch.sh publish" in r for r in runs)
+    step = next(s for s in search["steps"] if "evidence_map.surveil" in str(s.get("run", "")))
+    assert step["env"] == {"NCBI_API_KEY": "${{ secrets.NCBI_API_KEY }}", "NCBI_EMAIL": "${{ vars.NCBI_EMAIL }}"}
+    assert not any("GH_TOKEN" in s.get("env", {}) for s in search["steps"])
+    script = (ROOT / ".github" / "scripts" / "screening-branch.sh").read_text(encoding="utf-8")
+    assert "--force" not in script and "push -f" not in script
+    # The same pinned actions as the other workflows, or pinned like them (tests/test_workflows.py).
+    others = "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / ".github" / "workflows").glob("*.yml") if p != WORKFLOW
     )
-    # The same pinned actions as the other workflows.
-    ci = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
     for line in WORKFLOW.read_text(encoding="utf-8").splitlines():
-        if line.strip().startswith("uses:"):
-            assert line.strip() in ci, line
+        if line.strip().startswith("uses:") and "download-artifact" not in line:
+            assert line.strip() in others, line
+
+
+# ------------------------------------------------ the screening branch: no screener's decision is lost
+
+BRANCH_SCRIPT = ROOT / ".github" / "scripts" / "screening-branch.sh"
+FAKE_GH = """#!/usr/bin/env bash
+echo "$*" >> "$GH_LOG"
+if [[ "$1 $2" == "pr list" ]]; then cat "$GH_OPEN"; fi
+"""
+
+
+def sh(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    if check:
+        assert proc.returncode == 0, f"{' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+class Weekly:
+    """A remote with main and the screening branch, a fake gh, and the workflow's three steps."""
+
+    def __init__(self, root: Path, evidence: Path) -> None:
+        self.root = root
+        self.origin = root / "origin.git"
+        sh(root, "git", "init", "-q", "--bare", "-b", "main", str(self.origin))
+        seed = root / "seed"
+        (seed / "screening").mkdir(parents=True)
+        shutil.copy(WEEKLY / "queue-before.yaml", seed / "screening" / "queue.yaml")
+        shutil.copy(WEEKLY / "strategy.yaml", seed / "screening" / "strategy.yaml")
+        shutil.copytree(evidence, seed / "evidence")
+        self.git(seed, "init", "-q", "-b", "main")
+        self.git(seed, "add", ".")
+        self.git(seed, "commit", "-q", "-m", "main")
+        self.git(seed, "push", "-q", str(self.origin), "main")
+        bin_dir = root / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "gh").write_text(FAKE_GH, encoding="utf-8")
+        (bin_dir / "gh").chmod(0o755)
+        self.gh_log, self.gh_open = root / "gh.log", root / "gh-open"
+        self.gh_open.write_text("0\n", encoding="utf-8")
+        self.env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "GH_LOG": str(self.gh_log),
+            "GH_OPEN": str(self.gh_open),
+            "PUSH_URL": str(self.origin),
+            "GITHUB_REPOSITORY": "example/evidence-map",
+        }
+        self.runs = 0
+
+    def git(self, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return sh(cwd, "git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args)
+
+    def clone(self, name: str, branch: str = "main") -> Path:
+        where = self.root / name
+        sh(self.root, "git", "clone", "-q", "-b", branch, str(self.origin), str(where))
+        return where
+
+    def search(self, today: str, fixture: Path) -> Path:
+        """The search job: prepare, the real search (replayed), commit; its artifact folder."""
+        self.runs += 1
+        work, out = self.clone(f"search-{self.runs}"), self.root / f"artifact-{self.runs}"
+        sh(work, "bash", str(BRANCH_SCRIPT), "prepare", str(out), env=self.env)
+        proc = sh(
+            ROOT,
+            *(sys.executable, "-m", "evidence_map.surveil", "--evidence", str(work / "evidence")),
+            *("--queue", str(work / "screening" / "queue.yaml")),
+            *("--strategy", str(work / "screening" / "strategy.yaml")),
+            *("--offline-fixture", str(fixture), "--today", today),
+        )
+        (out / "pr-body.md").write_text(proc.stdout, encoding="utf-8")
+        sh(work, "bash", str(BRANCH_SCRIPT), "commit", str(out), env=self.env)
+        return out
+
+    def publish(self, artifact: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """The propose job, in a fresh checkout of main: git and gh only."""
+        work = self.clone(f"propose-{artifact.name}")
+        return sh(work, "bash", str(BRANCH_SCRIPT), "publish", str(artifact), env=self.env, check=check)
+
+    def branch_queue(self) -> list[dict[str, Any]]:
+        text = sh(self.root, "git", "--git-dir", str(self.origin), "show", "surveil/queue:screening/queue.yaml")
+        return list(yaml.safe_load(text.stdout)["candidates"])
+
+
+def replay_anything(folder: Path) -> Path:
+    """The weekly answers for a later week: the same articles, whatever the window."""
+    folder.mkdir()
+    for name in ("esearch.json", "esummary.json"):
+        shutil.copy(WEEKLY / name, folder / name)
+    answers = [{"utility": "esearch", "file": "esearch.json"}, {"utility": "esummary", "file": "esummary.json"}]
+    (folder / "replay.json").write_text(json.dumps(answers), encoding="utf-8")
+    return folder
+
+
+def test_a_screeners_commit_survives_the_next_weekly_run(tmp_path: Path, evidence_dir: Path) -> None:
+    weekly_run = Weekly(tmp_path, evidence_dir)
+    # Week 1: the branch does not exist yet; the run creates it and opens the pull request.
+    weekly_run.publish(weekly_run.search(TODAY, WEEKLY))
+    assert "pr create" in weekly_run.gh_log.read_text(encoding="utf-8")
+    pending = {c["pmid"] for c in weekly_run.branch_queue() if c["status"] == "pending"}
+    assert {"99000005", "99000006", "99000008"} <= pending
+    # A screener excludes a candidate in the pull request, and does not merge it.
+    screener = weekly_run.clone("screener", "surveil/queue")
+    queue = screener / "screening" / "queue.yaml"
+    text = queue.read_text(encoding="utf-8")
+    block = text.split('  - pmid: "99000006"', 1)
+    queue.write_text(
+        block[0]
+        + '  - pmid: "99000006"'
+        + block[1].replace("status: pending", "status: excluded\n    reason: not-animal", 1),
+        encoding="utf-8",
+    )
+    weekly_run.git(screener, "commit", "-qam", "Screening: 99000006 is not about animals")
+    weekly_run.git(screener, "push", "-q", "origin", "surveil/queue")
+    decided = weekly_run.git(screener, "rev-parse", "HEAD").stdout.strip()
+    # Week 2: the run builds on the screener's commit, and adds its search to the log.
+    weekly_run.gh_open.write_text("1\n", encoding="utf-8")
+    artifact = weekly_run.search("2026-12-14", replay_anything(tmp_path / "later"))
+    weekly_run.publish(artifact)
+    head = sh(tmp_path, "git", "--git-dir", str(weekly_run.origin), "rev-parse", "surveil/queue").stdout.strip()
+    ancestry = sh(tmp_path, "git", "--git-dir", str(weekly_run.origin), "merge-base", "--is-ancestor", decided, head)
+    assert ancestry.returncode == 0
+    twin = next(c for c in weekly_run.branch_queue() if c["pmid"] == "99000006")
+    assert twin["status"] == "excluded" and twin["reason"] == "not-animal"
+    log = sh(tmp_path, "git", "--git-dir", str(weekly_run.origin), "show", "surveil/queue:screening/strategy.yaml")
+    assert [str(s["date"]) for s in yaml.safe_load(log.stdout)["searches"]][-2:] == [TODAY, "2026-12-14"]
+    assert "pr edit" in weekly_run.gh_log.read_text(encoding="utf-8")
+
+
+def test_a_decision_pushed_while_the_search_runs_is_never_overwritten(tmp_path: Path, evidence_dir: Path) -> None:
+    weekly_run = Weekly(tmp_path, evidence_dir)
+    weekly_run.publish(weekly_run.search(TODAY, WEEKLY))
+    artifact = weekly_run.search("2026-12-14", replay_anything(tmp_path / "later"))
+    # Between the search and the push, a screener commits to the branch.
+    screener = weekly_run.clone("screener", "surveil/queue")
+    (screener / "screening" / "NOTE").write_text("decided\n", encoding="utf-8")
+    weekly_run.git(screener, "add", ".")
+    weekly_run.git(screener, "commit", "-qm", "A decision")
+    weekly_run.git(screener, "push", "-q", "origin", "surveil/queue")
+    decided = weekly_run.git(screener, "rev-parse", "HEAD").stdout.strip()
+    proc = weekly_run.publish(artifact, check=False)
+    assert proc.returncode != 0  # refused: a fast-forward only
+    head = sh(tmp_path, "git", "--git-dir", str(weekly_run.origin), "rev-parse", "surveil/queue").stdout.strip()
+    assert head == decided
 
 
 # ---------------------------------------------------------------- wired into the site and the validator
