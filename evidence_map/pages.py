@@ -478,7 +478,7 @@ def render_site_pages(
         },
         "screening": {
             "base": top,
-            "s": screening_summary(screening.queue, evidence, screening.strategy),
+            "s": screening_summary(screening.queue, evidence, screening.strategy, screening.recall),
             "reasons": REASONS,
         },
     }

@@ -33,6 +33,7 @@ from .evidence import Evidence
 from .feeds import Entry, rfc3339
 from .model import Record
 from .paths import ROOT
+from .recall import Recall, load_recall
 from .strategy import SCREENING, STRATEGY, Strategy, check_strategy, load_strategy
 from .validate import FIRST_YEAR, Issue, Problem, _schema_rule, dotted, load_data_file
 from .vocab import Term
@@ -342,6 +343,7 @@ class Screening:
 
     queue: Queue
     strategy: Strategy | None = None
+    recall: Recall | None = None
 
 
 NO_SCREENING = Screening(Queue(()))  # for a build from another evidence folder (tests, benchmarks)
@@ -352,7 +354,7 @@ def load_screening(evidence: Evidence, queue: Path = QUEUE, strategy: Path = STR
     errors = [p for p in (*check_strategy(strategy), *check_queue(queue, evidence)) if not p.warning]
     if errors:
         raise InvalidQueue(errors)
-    return Screening(queue_from_data(load(decode(queue.read_bytes())).data), load_strategy(strategy))
+    return Screening(queue_from_data(load(decode(queue.read_bytes())).data), load_strategy(strategy), load_recall())
 
 
 # ---------------------------------------------------------------- what the pages show
@@ -372,6 +374,7 @@ class ScreeningSummary:
     included: tuple[Candidate, ...]
     pending: tuple[Candidate, ...]
     hand: HandSearch | None = None
+    recall: Recall | None = None
 
     @property
     def next_due(self) -> str | None:
@@ -414,7 +417,9 @@ def _newest_first(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
     return tuple(sorted(by_pmid, key=lambda c: c.found, reverse=True))
 
 
-def screening_summary(queue: Queue, evidence: Evidence, strategy: Strategy | None = None) -> ScreeningSummary:
+def screening_summary(
+    queue: Queue, evidence: Evidence, strategy: Strategy | None = None, recall: Recall | None = None
+) -> ScreeningSummary:
     """What the screening page needs. Records found by a search but already in the map come from the
     strategy's log of searches; without it they count as none."""
     standing = Queue(tuple(c for c in queue.candidates if c.found_by == "standing-search"))
@@ -433,6 +438,7 @@ def screening_summary(queue: Queue, evidence: Evidence, strategy: Strategy | Non
         included=_newest_first(c for c in standing.with_status("included") if c.record in ids),
         pending=_newest_first(standing.with_status("pending")),
         hand=hand_search(queue),
+        recall=recall,
     )
 
 

@@ -28,6 +28,7 @@ DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SEARCH_DATE = re.compile(r"[0-9]{4}/[0-9]{2}/[0-9]{2}")
 PMID = re.compile(r"[0-9]{1,9}")
 KEYS = ("query", "datetype", "overlap_days", "first_mindate", "last_run", "searches")
+OPTIONAL_KEYS = ("recheck_datetype",)
 RUN_KEYS = ("date", "mindate", "maxdate", "found", "in_map", "queued", "new")
 
 
@@ -65,6 +66,7 @@ class Strategy:
     first_mindate: str
     last_run: str | None
     searches: tuple[SearchRun, ...]
+    recheck_datetype: str | None = None  # a second date searched over the same window (late-indexed records)
 
     def window(self, today: date) -> tuple[str, str]:
         """(mindate, maxdate) for esearch: from the last run less the overlap (or the first date) to today."""
@@ -112,7 +114,11 @@ def _issues(data: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
     if not isinstance(data, dict):
         return [((), "the strategy must be a YAML mapping of " + ", ".join(KEYS), ...)]
     out: list[tuple[tuple[str | int, ...], str, Any]] = []
-    out += [((k,), "unknown key; allowed keys: " + ", ".join(KEYS), ...) for k in data if k not in KEYS]
+    allowed = (*KEYS, *OPTIONAL_KEYS)
+    out += [((k,), "unknown key; allowed keys: " + ", ".join(allowed), ...) for k in data if k not in allowed]
+    recheck = data.get("recheck_datetype")
+    if recheck is not None and (recheck not in DATETYPES or recheck == data.get("datetype")):
+        out.append((("recheck_datetype",), "must be another of " + ", ".join(DATETYPES) + " than datetype", recheck))
     out += [((k,), "is required", ...) for k in KEYS if k not in data]
     query = data.get("query", "x")
     if not isinstance(query, str) or not query.strip() or len(query) > 4000:
@@ -152,6 +158,7 @@ def strategy_from_data(data: dict[str, Any]) -> Strategy:
         first_mindate=data["first_mindate"],
         last_run=data["last_run"],
         searches=tuple(SearchRun(**{**run, "in_map": tuple(run["in_map"])}) for run in data["searches"]),
+        recheck_datetype=data.get("recheck_datetype"),
     )
 
 

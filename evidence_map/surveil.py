@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .eutils import EUtils, FixtureTransport, ServiceError, Summary, Transport, urllib_transport
+from .eutils import EUtils, FixtureTransport, Search, ServiceError, Summary, Transport, urllib_transport
 from .evidence import InvalidEvidence, load_evidence
 from .model import Record
 from .paths import EVIDENCE
+from .recall import RECALL, measure, recall_text, title_recall
 from .screening import (
     QUEUE,
     Candidate,
@@ -72,6 +73,13 @@ def surveil(
     records = list(records)
     mindate, maxdate = strategy.window(today)
     search = client.esearch(strategy.query, mindate, maxdate, strategy.datetype)
+    if strategy.recheck_datetype:
+        # The same window on a second date (the last modification, say): an article whose index terms
+        # arrived weeks after it entered PubMed matches the query only then, and is found here.
+        again = client.esearch(strategy.query, mindate, maxdate, strategy.recheck_datetype)
+        ids = tuple(dict.fromkeys((*search.ids, *again.ids)))
+        warnings = tuple(dict.fromkeys((*search.warnings, *again.warnings)))
+        search = Search(len(ids), ids, warnings)
     problems = query_problems(search.warnings)
     if problems:
         raise ServiceError(
@@ -212,6 +220,18 @@ def add_surveil_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     p.add_argument("--offline-fixture", type=Path, metavar="DIR", help="replay recorded answers from DIR/replay.json")
     p.add_argument("--dry-run", action="store_true", help="print what would be added; write nothing")
     p.add_argument("--today", type=_iso_date, metavar="YYYY-MM-DD", help="the date of this run (default: today)")
+    p.add_argument(
+        "--recall",
+        action="store_true",
+        help="instead of the weekly search, measure which of the map's reviews (by PMID) the query finds, "
+        "and write screening/recall.yaml",
+    )
+    p.add_argument("--recall-file", type=Path, default=RECALL, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--recall-titles",
+        action="store_true",
+        help="offline: apply the query's title words to the map's titles (a lower bound of recall); writes nothing",
+    )
     p.set_defaults(func=cmd_surveil)
     return p
 
@@ -239,6 +259,12 @@ def cmd_surveil(
         queue = load_queue(args.queue, evidence)
     except (InvalidEvidence, StrategyError, InvalidQueue) as exc:
         return _report(exc.problems)
+    if getattr(args, "recall_titles", False):
+        matched, checked, missed = title_recall(strategy.query, evidence.records)
+        print(f"the query's title words match {matched} of the {checked} titles in the map (a lower bound)")
+        for rid in missed:
+            print(f"not matched by title: {rid}")
+        return 0
     email = os.environ.get("NCBI_EMAIL", "").strip()
     if transport is None and not args.offline_fixture and not email:
         print(
@@ -261,6 +287,8 @@ def cmd_surveil(
         sleep=sleep or time.sleep,
         clock=clock,
     )
+    if getattr(args, "recall", False):
+        return _run_recall(args, client, strategy, evidence.records, today)
     unchanged = f"{display_path(args.queue)} and {display_path(args.strategy)} left as they were"
     try:
         outcome = surveil(client, strategy, queue.candidates, evidence.records, today)
@@ -284,6 +312,26 @@ def cmd_surveil(
     write_atomic(args.strategy, strategy_text)
     added = f"{len(outcome.new)} candidate{'s' if len(outcome.new) != 1 else ''}"
     print(f"added {added} to {display_path(args.queue)}; last search {outcome.run.date}")
+    return 0
+
+
+def _run_recall(
+    args: argparse.Namespace, client: EUtils, strategy: Strategy, records: Iterable[Record], today: date
+) -> int:
+    try:
+        recall = measure(client, strategy, records, today)
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"recall not measured: {display_path(args.recall_file)} left as it was", file=sys.stderr)
+        return 1
+    print(
+        f"recall: the query finds {recall.found} of the {recall.checked} reviews in the map with a PMID; "
+        f"{recall.without_pmid} have none and cannot be checked"
+    )
+    for rid, pmid in recall.missed:
+        print(f"missed: {rid} (PubMed {pmid})")
+    if not args.dry_run:
+        write_atomic(args.recall_file, recall_text(recall))
     return 0
 
 

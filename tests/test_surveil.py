@@ -1003,3 +1003,103 @@ def test_validate_reports_a_bad_queue_with_file_line_and_field(tmp_path: Path) -
     )
     assert proc.returncode == 1
     assert f"{bad}:6: candidates.0.record: must be the id of a record in evidence/" in proc.stderr
+
+
+# ---------------------------------------------------------------- recall and the second date window
+
+
+def test_a_second_date_window_finds_late_indexed_articles(work: Path, capsys: Any) -> None:
+    strategy = work / "strategy.yaml"
+    strategy.write_text(
+        strategy.read_text(encoding="utf-8").replace("datetype: edat", "datetype: edat\nrecheck_datetype: mdat"),
+        encoding="utf-8",
+    )
+    assert check_strategy(strategy) == []
+    late = {"esearchresult": {"count": "1", "idlist": ["99000009"]}}
+    seen: list[str] = []
+    search = weekly("esearch.json")
+    summaries = weekly("esummary.json")
+    summaries["result"]["uids"].append("99000009")
+    late_doc = {**summaries["result"]["99000006"], "uid": "99000009", "title": "Indexed late: a meta-analysis found by its second date."}
+    summaries["result"]["99000009"] = late_doc
+
+    def transport(url: str) -> bytes:
+        seen.append(url)
+        if "esearch" in url:
+            return json.dumps(late if "datetype=mdat" in url else search).encode()
+        return json.dumps(summaries).encode()
+
+    code, out, err = run(work, fixture=None, transport=transport, capsys=capsys)
+    assert code == 0, err
+    assert sum("datetype=mdat" in u for u in seen) == 1 and sum("datetype=edat" in u for u in seen) == 1
+    assert "found 9" in out and "PubMed 99000009  Indexed late: a meta-analysis" in out
+
+
+def test_the_recheck_date_must_differ_from_the_main_one(tmp_path: Path) -> None:
+    path = tmp_path / "strategy.yaml"
+    path.write_text(
+        (WEEKLY / "strategy.yaml")
+        .read_text(encoding="utf-8")
+        .replace("datetype: edat", "datetype: edat\nrecheck_datetype: edat"),
+        encoding="utf-8",
+    )
+    assert [p.field for p in check_strategy(path)] == ["recheck_datetype"]
+
+
+def test_recall_is_measured_on_the_maps_own_pmids_and_names_what_the_query_misses(
+    work: Path, ev: Evidence, capsys: Any
+) -> None:
+    from evidence_map.recall import load_recall
+
+    seen: list[str] = []
+
+    def transport(url: str) -> bytes:
+        seen.append(url)
+        return json.dumps({"esearchresult": {"count": "0", "idlist": []}}).encode()
+
+    code, out, err = run(
+        work, "--recall", "--recall-file", str(work / "recall.yaml"), fixture=None, transport=transport, capsys=capsys
+    )
+    assert code == 0, err
+    assert len(seen) == 1 and "99000001%5Buid%5D" in seen[0]  # only alpha-2024 has a PMID here
+    assert "the query finds 0 of the 1 reviews in the map with a PMID; 2 have none" in out
+    assert "missed: alpha-2024 (PubMed 99000001)" in out
+    recall = load_recall(work / "recall.yaml")
+    assert recall is not None and recall.checked == 1 and recall.missed == (("alpha-2024", "99000001"),)
+    assert recall.share == 0.0 and recall.date == TODAY
+
+
+def test_the_title_estimate_of_recall_reads_only_title_words() -> None:
+    from evidence_map.recall import title_recall
+
+    def titled(rid: str, title: str) -> Any:
+        return dataclasses.replace(load_evidence_record(), id=rid, title=title)
+
+    query = '("mesenchymal stem cell*"[tiab] OR MSC[tiab]) AND (exosom*[tiab] OR "Exosomes"[mh]) AND meta-analy*[tiab]'
+    records = [
+        titled("a-2020", "Mesenchymal stem cell-derived exosomes in stroke: a meta-analysis"),
+        titled("b-2021", "MSC exosomes for sepsis: a systematic review"),  # no meta-analy* word in the title
+        titled("c-2022", "Exosomes in colitis: a meta-analysis"),  # no cell word
+    ]
+    assert title_recall(query, records) == (1, 3, ["b-2021", "c-2022"])
+
+
+def load_evidence_record() -> Any:
+    from evidence_map.model import record_from_data
+
+    return record_from_data(base_record(id="t-2020"), "evidence/t-2020.yaml")
+
+
+def test_the_screening_page_shows_the_recall(ev: Evidence) -> None:
+    from evidence_map.recall import Recall
+
+    strategy = load_strategy(WEEKLY / "strategy.yaml")
+    summary = dataclasses.replace(
+        screening_summary(Queue(()), ev, strategy), recall=Recall("2026-12-07", "abc", 4, 3, (("alpha-2024", "1"),), 2)
+    )
+    from evidence_map.pages import Renderer, SiteInfo
+
+    renderer = Renderer(ev, {}, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
+    page = renderer.render("screening.md.j2", base=Markup(""), s=summary, pubmed_url=pubmed_url, doi_url=doi_url)
+    assert "finds **3 of the 4** reviews in the map that have a PMID" in page
+    assert "2 reviews have no PMID" in page and "(reviews/alpha-2024.md)" in page

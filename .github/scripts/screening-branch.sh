@@ -44,6 +44,7 @@ case "$step" in
   commit)
     bot
     git add screening/queue.yaml screening/strategy.yaml
+    if [[ -f screening/recall.yaml ]]; then git add screening/recall.yaml; fi
     git commit --quiet --allow-empty --message "Screening: PubMed search of $(date -u +%F)"
     base=$(cat "$dir/base")
     from="${base:-$(cat "$dir/main")}"
