@@ -1020,7 +1020,11 @@ def test_a_second_date_window_finds_late_indexed_articles(work: Path, capsys: An
     search = weekly("esearch.json")
     summaries = weekly("esummary.json")
     summaries["result"]["uids"].append("99000009")
-    late_doc = {**summaries["result"]["99000006"], "uid": "99000009", "title": "Indexed late: a meta-analysis found by its second date."}
+    late_doc = {
+        **summaries["result"]["99000006"],
+        "uid": "99000009",
+        "title": "Indexed late: a meta-analysis found by its second date.",
+    }
     summaries["result"]["99000009"] = late_doc
 
     def transport(url: str) -> bytes:
