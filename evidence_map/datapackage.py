@@ -307,6 +307,17 @@ def datapackage(
             "Citations of the meta-analyses in RIS.",
         ),
     ]
+    if files is not None and "prisma.json" in files:
+        resources.append(
+            _file_resource(
+                "prisma",
+                "prisma.json",
+                "json",
+                "application/json",
+                "The PRISMA 2020 flow of the searches: identified, duplicates removed, screened, excluded with "
+                "reasons, full texts assessed, included, and what awaits a decision.",
+            )
+        )
     if files is not None:
         for resource in resources:
             data = files[resource["path"]]

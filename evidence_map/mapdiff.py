@@ -17,10 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .evidence import Evidence, load_evidence
+from .evidence import Evidence, InvalidEvidence, load_evidence, repo_path
 from .grading import Assessed, ConditionGrade, Verdict, grade_all
 from .markup import escape
+from .model import record_from_data
 from .paths import ROOT
+from .validate import check_folder
+from .vocab import load_vocabularies
 
 INPUTS = ("evidence", "vocab")  # what the map is computed from
 
@@ -156,11 +159,33 @@ def repository_of(evidence_dir: Path) -> Path:
     return Path(proc.stdout.strip())
 
 
+def base_state(evidence_dir: Path, vocab_dir: Path | None = None) -> MapState:
+    """The base side, as its records load. A change may add a validation rule and fix the records it
+    catches in one go: the base then fails this version's rules, and must still be compared. Records
+    the model cannot read at all are left out."""
+    try:
+        return state_of(evidence_dir, vocab_dir)
+    except InvalidEvidence:
+        vocab = load_vocabularies() if vocab_dir is None else load_vocabularies(vocab_dir)
+        records = []
+        for res in check_folder(evidence_dir, vocab):
+            if res.loaded is None:
+                continue
+            try:
+                records.append(record_from_data(res.loaded.data, repo_path(res.file)))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+        records.sort(key=lambda r: (r.first_author.lower(), r.label.lower(), r.id))
+        ev = Evidence(tuple(records), (), vocab)
+        return MapState(ev, grade_all(ev.vocab.conditions.ids, ev.records))
+
+
 def diff_against(rev: str, evidence_dir: Path, vocab_dir: Path, repo: Path = ROOT) -> MapDiff:
+    head = state_of(evidence_dir, vocab_dir)  # this side must validate
     with tempfile.TemporaryDirectory(prefix="map-base-") as tmp:
         root = extract(rev, Path(tmp), repo)
-        base = state_of(root / "evidence", root / "vocab")
-    return compare(base, state_of(evidence_dir, vocab_dir))
+        base = base_state(root / "evidence", root / "vocab")
+    return compare(base, head)
 
 
 # ---------------------------------------------------------------- reports

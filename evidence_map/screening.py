@@ -69,6 +69,36 @@ class InvalidQueue(Exception):
         self.problems = problems
 
 
+STAGES = ("title-abstract", "full-text")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One screener's decision on one candidate at one stage."""
+
+    screener: str
+    date: str
+    stage: str
+    decision: str  # include or exclude
+    reason: str | None = None
+    resolves: bool = False
+    note: str | None = None
+
+
+def stage_outcome(decisions: Iterable[Decision], stage: str) -> str:
+    """What a stage has decided: none, awaiting a second screener, conflict, include or exclude."""
+    here = [d for d in decisions if d.stage == stage]
+    if not here:
+        return "none"
+    settled = [d for d in here if d.resolves]
+    if settled:
+        return settled[-1].decision
+    if len({d.screener for d in here}) < 2:
+        return "awaiting a second screener"
+    kinds = {d.decision for d in here}
+    return kinds.pop() if len(kinds) == 1 else "conflict"
+
+
 @dataclass(frozen=True)
 class Candidate:
     title: str
@@ -85,6 +115,24 @@ class Candidate:
     note: str | None = None
     found_by: str = "standing-search"  # or hand-search, with found_at
     found_at: str | None = None
+    decisions: tuple[Decision, ...] = ()
+
+    def outcome(self, stage: str) -> str:
+        return stage_outcome(self.decisions, stage)
+
+    @property
+    def awaiting_second(self) -> bool:
+        """One screener has decided a stage; the second has not."""
+        return self.status == "pending" and any(self.outcome(s) == "awaiting a second screener" for s in STAGES)
+
+    @property
+    def in_conflict(self) -> bool:
+        return self.status == "pending" and any(self.outcome(s) == "conflict" for s in STAGES)
+
+    @property
+    def reached_full_text(self) -> bool:
+        """Assessed on its full text: a full-text decision, or included (one screener, before decisions were kept)."""
+        return self.status == "included" or any(d.stage == "full-text" for d in self.decisions)
 
     @property
     def key(self) -> str:
@@ -243,6 +291,47 @@ def _entry_issues(i: int, c: dict[str, Any]) -> Iterator[Issue]:
         yield Issue((*at, "record"), "is given only when status is included", c["record"])
     if "reason" in c and status in STATUSES and status != "excluded":
         yield Issue((*at, "reason"), "is given only when status is excluded", c["reason"])
+    yield from _decision_issues(at, c)
+
+
+def _decision_issues(at: tuple[str | int, ...], c: dict[str, Any]) -> Iterator[Issue]:
+    """Two independent screeners a stage; the status follows what the decisions settled."""
+    raw = c.get("decisions")
+    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
+        return
+    seen: set[tuple[str, str]] = set()
+    for j, d in enumerate(raw):
+        if d.get("decision") == "exclude" and not d.get("reason"):
+            yield Issue((*at, "decisions", j, "reason"), "is required with decision: exclude")
+        key = (str(d.get("screener")), str(d.get("stage")))
+        if key in seen and not d.get("resolves"):
+            yield Issue(
+                (*at, "decisions", j, "screener"),
+                "has already decided this stage: the second decision must come from another screener",
+                d.get("screener"),
+            )
+        seen.add(key)
+    names = {f.name for f in fields(Decision)}
+    try:
+        decisions = [Decision(**{k: v for k, v in d.items() if k in names}) for d in raw]
+    except TypeError:
+        return
+    screening, full = stage_outcome(decisions, STAGES[0]), stage_outcome(decisions, STAGES[1])
+    status = c.get("status")
+    if status == "included" and not (screening in ("include", "none") and full == "include"):
+        yield Issue(
+            (*at, "status"),
+            f"is included, but the decisions do not settle it (title and abstract: {screening}; full text: {full}); "
+            "two screeners must agree on include at full text, or a decision with resolves: true settle it",
+            status,
+        )
+    if status == "excluded" and "exclude" not in (screening, full):
+        yield Issue(
+            (*at, "status"),
+            f"is excluded, but the decisions do not settle it (title and abstract: {screening}; full text: {full}); "
+            "two screeners must agree on exclude at one stage, or a decision with resolves: true settle it",
+            status,
+        )
 
 
 def _record_issues(i: int, c: dict[str, Any], records: dict[str, Record]) -> Iterator[Issue]:
@@ -325,8 +414,16 @@ def check_queue(path: Path, evidence: Evidence) -> list[Problem]:
 
 def queue_from_data(data: dict[str, Any]) -> Queue:
     """A Queue from data `check_queue` accepted."""
-    names = {f.name for f in fields(Candidate)}
-    return Queue(tuple(Candidate(**{k: v for k, v in c.items() if k in names}) for c in data["candidates"]))
+    names = {f.name for f in fields(Candidate)} - {"decisions"}
+    return Queue(
+        tuple(
+            Candidate(
+                **{k: v for k, v in c.items() if k in names},
+                decisions=tuple(Decision(**d) for d in c.get("decisions") or ()),
+            )
+            for c in data["candidates"]
+        )
+    )
 
 
 def load_queue(path: Path, evidence: Evidence) -> Queue:
@@ -375,6 +472,9 @@ class ScreeningSummary:
     pending: tuple[Candidate, ...]
     hand: HandSearch | None = None
     recall: Recall | None = None
+    prisma: PrismaFlow | None = None
+    awaiting_second: tuple[Candidate, ...] = ()
+    conflicts: tuple[Candidate, ...] = ()
 
     @property
     def next_due(self) -> str | None:
@@ -383,6 +483,68 @@ class ScreeningSummary:
             return None
         last = date.fromisoformat(self.last_run)
         return (last + timedelta(days=7 - last.weekday())).isoformat()
+
+
+@dataclass(frozen=True)
+class PrismaFlow:
+    """The PRISMA 2020 flow of the searches: identified, duplicates removed, screened, excluded with
+    reasons, full texts assessed, included. Entries screened before decisions were kept count as one
+    screener's decision: excluded at title and abstract, or included after reading the full text."""
+
+    identified_search: int  # by the standing PubMed search
+    identified_hand: int  # by hand
+    duplicates: int  # already in the map when found, or excluded as a duplicate
+    screened: int
+    excluded_screening: tuple[tuple[str, int], ...]  # (reason label, count)
+    full_text: int
+    excluded_full_text: tuple[tuple[str, int], ...]
+    included: int
+    awaiting: int  # pending: not yet decided
+    awaiting_second: int
+    conflicts: int
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "identified": {"standing_search": self.identified_search, "hand_search": self.identified_hand},
+            "duplicates_removed": self.duplicates,
+            "screened": self.screened,
+            "excluded_at_screening": dict(self.excluded_screening),
+            "full_texts_assessed": self.full_text,
+            "excluded_at_full_text": dict(self.excluded_full_text),
+            "included": self.included,
+            "awaiting_decision": self.awaiting,
+            "awaiting_second_screener": self.awaiting_second,
+            "conflicts": self.conflicts,
+        }
+
+
+def prisma_flow(queue: Queue, strategy: Strategy | None) -> PrismaFlow:
+    standing = [c for c in queue.candidates if c.found_by == "standing-search"]
+    hand = [c for c in queue.candidates if c.found_by == "hand-search"]
+    queued = {c.key for c in standing}
+    in_map = {p for run in (strategy.searches if strategy else ()) for p in run.in_map} - queued
+    duplicate = [c for c in queue.candidates if c.status == "excluded" and c.reason == "duplicate"]
+    screened = [c for c in queue.candidates if c not in duplicate]
+    at_screening = Counter(
+        REASONS[c.reason or "other"] for c in screened if c.status == "excluded" and not c.reached_full_text
+    )
+    at_full_text = Counter(
+        REASONS[c.reason or "other"] for c in screened if c.status == "excluded" and c.reached_full_text
+    )
+    pending = [c for c in screened if c.status == "pending"]
+    return PrismaFlow(
+        identified_search=len(queued) + len(in_map),
+        identified_hand=len(hand),
+        duplicates=len(in_map) + len(duplicate),
+        screened=len(screened),
+        excluded_screening=tuple(sorted(at_screening.items())),
+        full_text=sum(1 for c in screened if c.reached_full_text),
+        excluded_full_text=tuple(sorted(at_full_text.items())),
+        included=sum(1 for c in screened if c.status == "included"),
+        awaiting=len(pending),
+        awaiting_second=sum(1 for c in pending if c.awaiting_second),
+        conflicts=sum(1 for c in pending if c.in_conflict),
+    )
 
 
 @dataclass(frozen=True)
@@ -439,6 +601,9 @@ def screening_summary(
         pending=_newest_first(standing.with_status("pending")),
         hand=hand_search(queue),
         recall=recall,
+        prisma=prisma_flow(queue, strategy),
+        awaiting_second=_newest_first(c for c in queue.candidates if c.awaiting_second),
+        conflicts=_newest_first(c for c in queue.candidates if c.in_conflict),
     )
 
 

@@ -41,7 +41,7 @@ from .history import last_update
 from .pagekinds import navigation, not_in_nav, with_search_meta
 from .pages import SiteInfo, render_site_pages, static_files
 from .paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
-from .screening import NO_SCREENING, InvalidQueue, Screening, load_screening, screening_entries
+from .screening import NO_SCREENING, InvalidQueue, Screening, load_screening, prisma_flow, screening_entries
 from .umbrella import umbrella
 from .writer import TreeWriter
 
@@ -158,7 +158,7 @@ def prepare_evidence(
                 data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
         render_site_pages(evidence, grades, figures, info, writer, screening)
-        write_downloads(evidence, grades, writer)
+        write_downloads(evidence, grades, writer, screening)
         write_feeds(evidence, site_url, date, writer, screening)
         timings["pages"] = time.perf_counter() - t0
 
@@ -193,9 +193,13 @@ def all_figures(evidence: Evidence, grades: dict[str, ConditionGrade], sources: 
             yield f
 
 
-def write_downloads(evidence: Evidence, grades: dict[str, ConditionGrade], writer: TreeWriter) -> None:
+def write_downloads(
+    evidence: Evidence, grades: dict[str, ConditionGrade], writer: TreeWriter, screening: Screening = NO_SCREENING
+) -> None:
     """The data downloads, the references, a Frictionless data package describing them, and one zip."""
     files = {name: text.encode("utf-8") for name, text in export_files(evidence, grades).items()}
+    flow = prisma_flow(screening.queue, screening.strategy).as_data()
+    files["prisma.json"] = (json.dumps(flow, indent=2, sort_keys=True) + "\n").encode("utf-8")
     files["references.bib"] = bibtex(evidence).encode("utf-8")
     files["references.ris"] = ris(evidence).encode("utf-8")
     files["record.schema.json"] = SCHEMA.read_bytes()

@@ -90,3 +90,20 @@ def test_unknown_revision_and_invalid_records_fail_with_a_message(repo: Path) ->
     assert proc.returncode == 1
     line = path.read_text(encoding="utf-8").splitlines().index("    i2: 185") + 1
     assert f"okafor-2026.yaml:{line}: effects.0.i2: must be between 0 and 100; got 185" in proc.stderr
+
+
+def test_a_base_that_fails_todays_rules_is_still_compared(repo: Path) -> None:
+    """A change that adds a rule and fixes the records it catches, in one go: the base no longer
+    validates under the new rules, and the diff must still say what the change does."""
+    base = repo / "evidence" / "base-2024.yaml"
+    broken = base.read_text(encoding="utf-8").replace("label: Aghayan et al. (2024)", "label: Aghayan et al. (2023)")
+    assert broken != base.read_text(encoding="utf-8")
+    base.write_text(broken, encoding="utf-8")
+    git(repo, "commit", "-qam", "a base record this version's rules refuse")
+    base.write_text(broken.replace("label: Aghayan et al. (2023)", "label: Aghayan et al. (2024)"), encoding="utf-8")
+    proc = diff(repo, "HEAD")
+    assert proc.returncode == 0, proc.stderr
+    assert "Records changed:\n  base-2024: label" in proc.stdout
+    # The side being checked still must validate.
+    base.write_text(broken, encoding="utf-8")
+    assert diff(repo, "HEAD").returncode == 1

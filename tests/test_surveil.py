@@ -1107,3 +1107,77 @@ def test_the_screening_page_shows_the_recall(ev: Evidence) -> None:
     page = renderer.render("screening.md.j2", base=Markup(""), s=summary, pubmed_url=pubmed_url, doi_url=doi_url)
     assert "finds **3 of the 4** reviews in the map that have a PMID" in page
     assert "2 reviews have no PMID" in page and "(reviews/alpha-2024.md)" in page
+
+
+# ---------------------------------------------------------------- two screeners and the PRISMA flow
+
+
+def decision(screener: str, stage: str = "title-abstract", decided: str = "include", **kw: Any) -> dict[str, Any]:
+    return {"screener": screener, "date": "2026-12-08", "stage": stage, "decision": decided, **kw}
+
+
+def test_an_exclusion_needs_two_agreeing_screeners_or_a_resolution(tmp_path: Path, ev: Evidence) -> None:
+    one = entry(
+        status="excluded", reason="not-animal", decisions=[decision("ana", decided="exclude", reason="not-animal")]
+    )
+    problems = [p for p in check_queue(queue_file(tmp_path, one), ev) if not p.warning]
+    assert [p.field for p in problems] == ["candidates.0.status"]
+    assert "title and abstract: awaiting a second screener" in problems[0].rule
+    two = dict(one, decisions=[*one["decisions"], decision("ben", decided="exclude", reason="not-animal")])
+    assert [p for p in check_queue(queue_file(tmp_path, two), ev) if not p.warning] == []
+    split = dict(one, decisions=[one["decisions"][0], decision("ben")])
+    assert "conflict" in [p for p in check_queue(queue_file(tmp_path, split), ev) if not p.warning][0].rule
+    settled = dict(
+        split, decisions=[*split["decisions"], decision("cy", decided="exclude", reason="not-animal", resolves=True)]
+    )
+    assert [p for p in check_queue(queue_file(tmp_path, settled), ev) if not p.warning] == []
+
+
+def test_a_screener_decides_a_stage_once_and_an_exclusion_names_its_reason(tmp_path: Path, ev: Evidence) -> None:
+    twice = entry(decisions=[decision("ana"), decision("ana", decided="exclude", reason="other")])
+    fields_ = {p.field for p in check_queue(queue_file(tmp_path, twice), ev)}
+    assert "candidates.0.decisions.1.screener" in fields_
+    silent = entry(decisions=[decision("ana", decided="exclude")])
+    assert "candidates.0.decisions.0.reason" in {p.field for p in check_queue(queue_file(tmp_path, silent), ev)}
+
+
+def test_the_prisma_flow_counts_each_stage_and_what_awaits_a_second_screener(ev: Evidence) -> None:
+    def cand(pmid: str, status: str = "pending", **kw: Any) -> Candidate:
+        return Candidate(title=f"Review {pmid}", found="2026-12-08", status=status, pmid=pmid, **kw)
+
+    both = (
+        screening.Decision("ana", "2026-12-08", "title-abstract", "include"),
+        screening.Decision("ben", "2026-12-08", "title-abstract", "include"),
+    )
+    queue = Queue(
+        (
+            cand("1", "excluded", reason="not-animal"),  # one screener, before decisions were kept
+            cand("2", "excluded", reason="duplicate"),
+            cand("3", decisions=(both[0],)),  # awaiting a second screener
+            cand("4", decisions=(both[0], dataclasses.replace(both[1], decision="exclude", reason="other"))),
+            cand(
+                "5",
+                "excluded",
+                reason="not-msc-evs",
+                decisions=(
+                    *both,
+                    screening.Decision("ana", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
+                    screening.Decision("ben", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
+                ),
+            ),
+            cand("6", "included", record="alpha-2024", found_by="hand-search", found_at="https://example.org/x"),
+        )
+    )
+    strategy = dataclasses.replace(load_strategy(WEEKLY / "strategy.yaml"))
+    flow = screening.prisma_flow(queue, strategy)
+    in_map = {p for run in strategy.searches for p in run.in_map}
+    assert flow.identified_search == 5 + len(in_map) and flow.identified_hand == 1
+    assert flow.duplicates == len(in_map) + 1
+    assert flow.screened == 5
+    assert dict(flow.excluded_screening) == {REASONS["not-animal"]: 1}
+    assert dict(flow.excluded_full_text) == {REASONS["not-msc-evs"]: 1}
+    assert flow.full_text == 2 and flow.included == 1
+    assert (flow.awaiting, flow.awaiting_second, flow.conflicts) == (2, 1, 1)
+    summary = screening_summary(queue, ev, strategy)
+    assert [c.pmid for c in summary.awaiting_second] == ["3"] and [c.pmid for c in summary.conflicts] == ["4"]
+    assert flow.as_data()["excluded_at_full_text"] == {REASONS["not-msc-evs"]: 1}
