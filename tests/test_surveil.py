@@ -1126,7 +1126,7 @@ def test_an_exclusion_needs_two_agreeing_screeners_or_a_resolution(tmp_path: Pat
     two = dict(one, decisions=[*one["decisions"], decision("ben", decided="exclude", reason="not-animal")])
     assert [p for p in check_queue(queue_file(tmp_path, two), ev) if not p.warning] == []
     split = dict(one, decisions=[one["decisions"][0], decision("ben")])
-    assert "conflict" in [p for p in check_queue(queue_file(tmp_path, split), ev) if not p.warning][0].rule
+    assert "conflict" in next(p for p in check_queue(queue_file(tmp_path, split), ev) if not p.warning).rule
     settled = dict(
         split, decisions=[*split["decisions"], decision("cy", decided="exclude", reason="not-animal", resolves=True)]
     )
