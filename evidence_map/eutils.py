@@ -217,13 +217,13 @@ class EUtils:
         """Seconds between two requests: NCBI allows 3 a second, 10 with an API key."""
         return 1 / 10 if self.api_key else 1 / 3
 
-    def url(self, utility: str, params: dict[str, str]) -> str:
-        query = {"db": "pubmed", **params, "retmode": "json", "tool": self.tool}
+    def url(self, utility: str, params: dict[str, str], suffix: str = ".fcgi") -> str:
+        query = {"db": "pubmed", "retmode": "json", **params, "tool": self.tool}
         if self.email:
             query["email"] = self.email
         if self.api_key:
             query["api_key"] = self.api_key
-        return f"{BASE_URL}{utility}.fcgi?{urlencode(query)}"
+        return f"{BASE_URL}{utility}{suffix}?{urlencode(query)}"
 
     def _wait_turn(self) -> None:
         if self._last is not None:
@@ -234,13 +234,22 @@ class EUtils:
 
     def get_json(self, utility: str, params: dict[str, str]) -> dict[str, Any]:
         """The JSON object NCBI answers, after up to `attempts` tries; ServiceError otherwise."""
-        url = self.url(utility, params)
+        return self._get(utility, params, lambda body: json.loads(body.decode("utf-8")), "JSON")  # type: ignore[no-any-return]
+
+    def get_text(self, utility: str, params: dict[str, str], what: str, suffix: str = ".fcgi") -> str:
+        """A text answer (XML, or ECitMatch's lines), with the same rate limit, retries and errors."""
+        return str(self._get(utility, params, lambda body: body.decode("utf-8"), what, suffix))
+
+    def _get(
+        self, utility: str, params: dict[str, str], parse: Callable[[bytes], Any], what: str, suffix: str = ".fcgi"
+    ) -> Any:
+        url = self.url(utility, params, suffix)
         for attempt in range(1, self.attempts + 1):
             self._wait_turn()
             self.requests += 1
             retry_after = 0.0
             try:
-                data = json.loads(self.transport(url).decode("utf-8"))
+                data = parse(self.transport(url))
             except urllib.error.HTTPError as exc:
                 exc.close()
                 if exc.code != 429 and exc.code < 500:
@@ -250,8 +259,18 @@ class EUtils:
             except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
                 problem = f"a network error ({getattr(exc, 'reason', None) or exc.__class__.__name__})"
             except ValueError:  # not UTF-8, or not JSON: a cut-off answer or a broken one
-                problem = "an answer that is not JSON"
+                problem = f"an answer that is not {what}"
             else:
+                if what != "JSON":
+                    if "API rate limit exceeded" not in data:
+                        return data
+                    problem = "rate limited"
+                    if attempt == self.attempts:
+                        raise ServiceError(f"PubMed {utility} failed {attempt} times (last try: {problem})")
+                    delay = min(self.max_wait, self.backoff * 2 ** (attempt - 1))
+                    self.log(f"PubMed {utility}: {problem}; trying again in {delay:g} s")
+                    self.sleep(delay)
+                    continue
                 if not isinstance(data, dict):
                     raise ServiceError(f"malformed {utility} answer: not a JSON object")
                 error = data.get("error", data.get("ERROR"))

@@ -51,6 +51,7 @@ from .tablerows import effects_table, reviews_table
 from .umbrella import umbrella
 from .validate import schema
 from .vocab import Term
+from .watch import load_notices
 from .writer import TreeWriter
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -491,10 +492,13 @@ def render_site_pages(
         pages[kind.path] = r.render(kind.template, **contexts[kind.key])
     pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+    # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
+    notices = load_notices() if screening is not NO_SCREENING else {}
     for rec in evidence.records:
         pages[page_path("review", rec.id)] = r.render(
             str(KINDS["review"].template),
             rec=rec,
+            notices=notices.get(rec.id, []),
             base=Markup("../"),
             tags=tags_for([rec], r),
             assessed=[assess(rec, e) for e in rec.effects],

@@ -40,6 +40,7 @@ from .screening import (
 )
 from .strategy import STRATEGY, SearchRun, Strategy, StrategyError, load_strategy, text_after_run
 from .validate import FIRST_YEAR, Problem, display_path
+from .watch import PROPOSALS, WATCH, notices, proposals_text, propose_pmids, watch_text
 from .yamlsafe import LoadError, load
 
 LIMITS = {"title": 1000, "journal": 300, "first_author": 200, "pubdate": 100}
@@ -228,6 +229,20 @@ def add_surveil_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     p.add_argument("--recall-file", type=Path, default=RECALL, help=argparse.SUPPRESS)
     p.add_argument(
+        "--watch",
+        action="store_true",
+        help="instead of the weekly search, ask PubMed for retractions, errata and updates of the map's reviews "
+        "and write screening/watch.yaml",
+    )
+    p.add_argument(
+        "--propose-pmids",
+        action="store_true",
+        help="instead of the weekly search, match the citations of records without a PMID (NCBI ECitMatch) and "
+        "write the confirmed matches to screening/pmid-proposals.yaml for a person to check",
+    )
+    p.add_argument("--watch-file", type=Path, default=WATCH, help=argparse.SUPPRESS)
+    p.add_argument("--proposals-file", type=Path, default=PROPOSALS, help=argparse.SUPPRESS)
+    p.add_argument(
         "--recall-titles",
         action="store_true",
         help="offline: apply the query's title words to the map's titles (a lower bound of recall); writes nothing",
@@ -289,6 +304,8 @@ def cmd_surveil(
     )
     if getattr(args, "recall", False):
         return _run_recall(args, client, strategy, evidence.records, today)
+    if getattr(args, "watch", False) or getattr(args, "propose_pmids", False):
+        return _run_watch(args, client, evidence.records, today)
     unchanged = f"{display_path(args.queue)} and {display_path(args.strategy)} left as they were"
     try:
         outcome = surveil(client, strategy, queue.candidates, evidence.records, today)
@@ -332,6 +349,34 @@ def _run_recall(
         print(f"missed: {rid} (PubMed {pmid})")
     if not args.dry_run:
         write_atomic(args.recall_file, recall_text(recall))
+    return 0
+
+
+def _run_watch(args: argparse.Namespace, client: EUtils, records: Iterable[Record], today: date) -> int:
+    records = list(records)
+    target = args.watch_file if args.watch else args.proposals_file
+    try:
+        if args.watch:
+            found = notices(client, records)
+            text = watch_text(found, sum(1 for r in records if r.pmid), today)
+            print(f"checked {sum(1 for r in records if r.pmid)} reviews with a PMID: {len(found)} notices")
+            for n in found:
+                print(
+                    f"notice: {n.record} (PubMed {n.pmid}): {n.kind}"
+                    + (f" in PubMed {n.notice_pmid}" if n.notice_pmid else "")
+                )
+        else:
+            proposals, skipped = propose_pmids(client, records)
+            text = proposals_text(proposals, skipped, today)
+            print(f"proposed {len(proposals)} PubMed ids; {len(skipped)} records lack a volume or first page")
+            for pr in proposals:
+                print(f"proposal: {pr.record}: PubMed {pr.pmid} ({pr.why})")
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(f"stopped: {display_path(target)} left as it was", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        write_atomic(target, text)
     return 0
 
 

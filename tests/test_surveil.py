@@ -1181,3 +1181,102 @@ def test_the_prisma_flow_counts_each_stage_and_what_awaits_a_second_screener(ev:
     summary = screening_summary(queue, ev, strategy)
     assert [c.pmid for c in summary.awaiting_second] == ["3"] and [c.pmid for c in summary.conflicts] == ["4"]
     assert flow.as_data()["excluded_at_full_text"] == {REASONS["not-msc-evs"]: 1}
+
+
+# ---------------------------------------------------------------- watching the map's reviews
+
+EFETCH = """<?xml version="1.0" ?>
+<PubmedArticleSet>
+  <PubmedArticle>
+    <MedlineCitation Status="MEDLINE" Owner="NLM">
+      <PMID Version="1">99000001</PMID>
+      <Article><PublicationTypeList><PublicationType UI="D017418">Meta-Analysis</PublicationType>
+      <PublicationType UI="D016441">Retracted Publication</PublicationType></PublicationTypeList></Article>
+      <CommentsCorrectionsList>
+        <CommentsCorrections RefType="RetractionIn"><RefSource>Made-up J. 2027.</RefSource><PMID Version="1">99000050</PMID></CommentsCorrections>
+        <CommentsCorrections RefType="ErratumIn"><RefSource>Made-up J. 2026.</RefSource><PMID Version="1">99000051</PMID></CommentsCorrections>
+        <CommentsCorrections RefType="Cites"><RefSource>Other.</RefSource><PMID Version="1">99000052</PMID></CommentsCorrections>
+      </CommentsCorrectionsList>
+    </MedlineCitation>
+  </PubmedArticle>
+</PubmedArticleSet>
+"""
+
+
+def test_a_retraction_or_erratum_of_a_review_in_the_map_is_recorded_and_shown(
+    work: Path, ev: Evidence, capsys: Any
+) -> None:
+    from evidence_map.watch import load_notices
+
+    seen: list[str] = []
+
+    def transport(url: str) -> bytes:
+        seen.append(url)
+        return EFETCH.encode()
+
+    watch = work / "watch.yaml"
+    code, out, err = run(work, "--watch", "--watch-file", str(watch), fixture=None, transport=transport, capsys=capsys)
+    assert code == 0, err
+    assert len(seen) == 1 and "efetch.fcgi" in seen[0] and "retmode=xml" in seen[0] and "id=99000001" in seen[0]
+    assert "notice: alpha-2024 (PubMed 99000001): retraction in PubMed 99000050" in out
+    found = load_notices(watch)["alpha-2024"]
+    assert [(n.kind, n.notice_pmid) for n in found] == [("erratum", "99000051"), ("retraction", "99000050")]
+    # The review page warns, with a link to the notice.
+    from evidence_map.grading import grade_all
+    from evidence_map.pages import Renderer, SiteInfo
+
+    grades = grade_all(ev.vocab.conditions.ids, ev.records)
+    renderer = Renderer(ev, grades, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
+    rec = ev.by_id("alpha-2024")
+    page = renderer.render("review.md.j2", rec=rec, base=Markup("../"), tags=[], assessed=[], notices=found)
+    assert '!!! warning "PubMed links a notice to this review"' in page
+    assert "Retraction ([PubMed 99000050](https://pubmed.ncbi.nlm.nih.gov/99000050/))" in page
+    quiet = renderer.render("review.md.j2", rec=rec, base=Markup("../"), tags=[], assessed=[], notices=[])
+    assert "!!! warning" not in quiet
+
+
+def test_a_broken_efetch_answer_writes_nothing(work: Path, capsys: Any) -> None:
+    watch = work / "watch.yaml"
+    code, _, err = run(
+        work, "--watch", "--watch-file", str(watch), fixture=None, transport=lambda url: b"<oops", capsys=capsys
+    )
+    assert code == 1 and "not XML" in err and not watch.exists()
+
+
+def test_pmids_are_proposed_from_citations_and_confirmed_by_their_summaries(
+    work: Path, evidence_dir: Path, capsys: Any
+) -> None:
+    # gamma-2024 has a title but no PMID; give it the parts ECitMatch matches on.
+    path = evidence_dir / "gamma-2024.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["citation"].update(volume="20", pages="1480-1500")
+    write_record(evidence_dir, data)
+    summaries = weekly("esummary.json")
+    summaries["result"]["uids"] = ["99000060"]
+    summaries["result"]["99000060"] = {
+        **summaries["result"]["99000005"],
+        "uid": "99000060",
+        "title": GAMMA_TITLE,
+        "fulljournalname": "Stem cell reviews and reports",
+    }
+    asked: list[str] = []
+
+    def transport(url: str) -> bytes:
+        asked.append(url)
+        if "ecitmatch.cgi" in url:
+            return b"Stem Cell Rev Rep|2024|20|1480|Aghayan|gamma-2024|99000060\n"
+        return json.dumps(summaries).encode()
+
+    out_file = work / "proposals.yaml"
+    code, out, err = run(
+        work, "--propose-pmids", "--proposals-file", str(out_file), fixture=None, transport=transport, capsys=capsys
+    )
+    assert code == 0, err
+    assert "bdata=Stem+Cell+Rev+Rep%7C2024%7C20%7C1480%7CAghayan%7Cgamma-2024%7C" in asked[0]
+    assert "proposal: gamma-2024: PubMed 99000060 (title, journal agree)" in out
+    proposals = yaml.safe_load(out_file.read_text(encoding="utf-8"))
+    [p] = proposals["proposals"]
+    assert p["record"] == "gamma-2024" and p["pmid"] == "99000060" and p["confirmed"] is True
+    assert proposals["not_asked"] == ["beta-2024"]  # no volume or first page: nothing to match on
+    # Proposals only: the record itself is unchanged.
+    assert "pmid" not in yaml.safe_load(path.read_text(encoding="utf-8"))["citation"]

@@ -44,7 +44,9 @@ case "$step" in
   commit)
     bot
     git add screening/queue.yaml screening/strategy.yaml
-    if [[ -f screening/recall.yaml ]]; then git add screening/recall.yaml; fi
+    for file in screening/recall.yaml screening/watch.yaml; do
+      if [[ -f "$file" ]]; then git add "$file"; fi
+    done
     git commit --quiet --allow-empty --message "Screening: PubMed search of $(date -u +%F)"
     base=$(cat "$dir/base")
     from="${base:-$(cat "$dir/main")}"
