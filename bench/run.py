@@ -122,7 +122,7 @@ def edit_one_record(evidence: Path) -> dict[str, Any]:
 
 def dependents(evidence: Path, record_id: str) -> set[str]:
     """The generated files that can depend on one record's effects (any other change is a leak)."""
-    from evidence_map.evidence import load_evidence
+    from evidence_map.records.evidence import load_evidence
 
     ev = load_evidence(evidence)
     rec = ev.by_id(record_id)

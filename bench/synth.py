@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from evidence_map.vocab import load_vocabularies
+from evidence_map.records.vocab import load_vocabularies
 
 HEADER = "# yaml-language-server: $schema=../schema/record.schema.json\n"
 

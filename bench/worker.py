@@ -3,7 +3,7 @@
 Run by bench/run.py, once per build, so that every build starts from a cold interpreter (as
 `build.py build` does) and its memory figures belong to it alone.
 
-Time per stage is the pipeline's own `Prepared.timings` (evidence_map/site.py). Peak memory per
+Time per stage is the pipeline's own `Prepared.timings` (evidence_map/publishing/site.py). Peak memory per
 stage is the peak resident set size (VmHWM) of this process while the stage ran: the high-water
 mark is reset at each stage boundary (writing 5 to /proc/self/clear_refs) and read at the next.
 It covers Python objects and native memory alike, which tracemalloc would miss. Memory Python
@@ -31,7 +31,7 @@ from typing import Any
 T_START = time.perf_counter()
 SPAWN = Path(__file__).resolve().parent / "spawn.py"
 
-from evidence_map import site  # noqa: E402
+from evidence_map.publishing import site  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .evidence import InvalidEvidence, load_evidence
-from .paths import EVIDENCE
-from .screening import QUEUE, InvalidQueue, check_queue
-from .strategy import STRATEGY, check_strategy
-from .surveil import add_surveil_parser
-from .synonyms import check_synonyms
-from .validate import Problem
+from evidence_map.paths import EVIDENCE
+from evidence_map.publishing.synonyms import check_synonyms
+from evidence_map.records.evidence import InvalidEvidence, load_evidence
+from evidence_map.records.issues import Problem
+from evidence_map.surveillance.command import add_surveil_parser
+from evidence_map.surveillance.queue import QUEUE, InvalidQueue, check_queue
+from evidence_map.surveillance.strategy import STRATEGY, check_strategy
 
 
 def report_errors(problems: list[Problem], fmt: str = "text") -> int:
@@ -46,8 +46,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .exports import write_exports
-    from .grading import grade_all
+    from evidence_map.judging.grading import grade_all
+    from evidence_map.publishing.exports import write_exports
 
     try:
         ev = load_evidence(args.evidence)
@@ -60,8 +60,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .chartrender import ChartError
-    from .site import BuildFailed, build_site
+    from evidence_map.publishing.chartrender import ChartError
+    from evidence_map.publishing.generator import BuildFailed
+    from evidence_map.publishing.site import build_site
 
     try:
         build_site(args.evidence, args.out, strict=args.strict, work=args.work)
@@ -77,13 +78,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .site import serve
+    from evidence_map.publishing.preview import serve
 
     return serve(args.evidence, args.work, args.dev_addr)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .mapdiff import diff_against, report, repository_of
+    from evidence_map.mapdiff import diff_against, report, repository_of
 
     try:
         repo = repository_of(args.evidence)
@@ -105,8 +106,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .paths import SCHEMA
-    from .schemagen import schema_text, write_schema
+    from evidence_map.paths import SCHEMA
+    from evidence_map.records.schemagen import schema_text, write_schema
 
     if args.check:
         if SCHEMA.read_text(encoding="utf-8") != schema_text():
@@ -119,12 +120,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import new_file_link, new_record
+    from evidence_map.records.scaffold import new_file_link, new_record
 
     if args.link:
         import yaml
 
-        from .paths import MKDOCS_YML
+        from evidence_map.paths import MKDOCS_YML
 
         settings = yaml.safe_load(MKDOCS_YML.read_text(encoding="utf-8"))
         print(new_file_link(str(settings.get("extra", {}).get("repository", ""))))

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .evidence import Evidence, InvalidEvidence, load_evidence, repo_path
-from .grading import Assessed, ConditionGrade, Verdict, grade_all
-from .markup import escape
-from .model import record_from_data
-from .paths import ROOT
-from .validate import check_folder
-from .vocab import load_vocabularies
+from evidence_map.judging.grading import Assessed, ConditionGrade, Verdict, grade_all
+from evidence_map.paths import ROOT
+from evidence_map.publishing.markup import escape
+from evidence_map.records.evidence import Evidence, InvalidEvidence, load_evidence, repo_path
+from evidence_map.records.model import record_from_data
+from evidence_map.records.validate import check_folder
+from evidence_map.records.vocab import load_vocabularies
 
 INPUTS = ("evidence", "vocab")  # what the map is computed from
 

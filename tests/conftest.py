@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from evidence_map.evidence import Evidence, load_evidence
 from evidence_map.paths import EVIDENCE, ROOT
+from evidence_map.records.evidence import Evidence, load_evidence
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evidence_map import pages
-from evidence_map.evidence import Evidence
-from evidence_map.grading import grade_all, grade_condition
-from evidence_map.model import record_from_data
-from evidence_map.paper import paper_comparison, paper_table3
+from evidence_map.judging.grading import grade_all, grade_condition
+from evidence_map.judging.paper import paper_comparison, paper_table3
+from evidence_map.publishing import pages
+from evidence_map.publishing import renderer as rendering
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import record_from_data
 from tests.conftest import base_record
 
-INFO = pages.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
+INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
 
 
 def sepsis_record(rid: str, **effect: Any) -> Any:
@@ -67,7 +68,7 @@ def test_the_audit_counts_agreement_from_the_rows(evidence: Evidence) -> None:
         if e["n_reviews"] == grades[e["id"]].n_reviews and e["effectiveness"] == grades[e["id"]].overall.label
     )
     assert sum(1 for r in rows if r["agree"]) == expected
-    md = pages.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
+    md = rendering.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
     assert f"{expected} of {len(rows)} conditions agree on both the count and the verdict" in md
     # A row whose only listed difference is the paper's own note still agrees on count and verdict.
     for r in rows:
@@ -83,6 +84,6 @@ def test_the_audit_sets_the_source_only_verdict_beside_todays(evidence: Evidence
     assert all(e.origin == "umbrella-review" and e.graded for r in only_source for e in r.effects)
     before = grade_all(list(paper_table3()), only_source)
     assert {r["id"]: r["before"].overall.label for r in rows} == {c: g.overall.label for c, g in before.items()}
-    md = pages.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
+    md = rendering.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
     header = next(line for line in md.splitlines() if line.startswith("| Condition |"))
     assert re.search(r"From the source alone \| Verdict \(map\) \| Certainty \| Why", header)

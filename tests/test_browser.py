@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from evidence_map.evidence import Evidence
+from evidence_map.records.evidence import Evidence
 from tests.browser import (
     ARTIFACTS,
     DESKTOP,
@@ -214,8 +214,8 @@ def test_a_condition_page_opens_its_reviews(visit: Opener, evidence: Evidence) -
 def test_a_condition_page_answers_how_sure_before_the_verdict_machinery(
     visit: Opener, evidence: Evidence, viewport: dict[str, int]
 ) -> None:
-    from evidence_map.certainty import summaries
-    from evidence_map.grading import grade_all
+    from evidence_map.judging.certainty import summaries
+    from evidence_map.judging.grading import grade_all
 
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
     expected = summaries(evidence, grades)["spinal-cord-injury"]

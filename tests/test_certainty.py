@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from evidence_map.certainty import NOT_RATED, REPORTING_GAP, RESEARCH_GAP, domain_relation, summarize
-from evidence_map.grading import RULES, grade_condition
-from evidence_map.model import Record, record_from_data
+from evidence_map.judging.certainty import NOT_RATED, REPORTING_GAP, RESEARCH_GAP, domain_relation, summarize
+from evidence_map.judging.grading import RULES, grade_condition
+from evidence_map.records.model import Record, record_from_data
 from tests.conftest import base_record
 
 LEVELS = RULES.certainty.levels

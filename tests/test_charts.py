@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from evidence_map import charts
-from evidence_map.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
-from evidence_map.charts import VERDICT_COLOURS, Figure
-from evidence_map.evidence import Evidence, load_evidence
-from evidence_map.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
-from evidence_map.model import Record, record_from_data
-from evidence_map.site import all_figures
-from evidence_map.vocab import load_vocabularies
+from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
+from evidence_map.publishing import charts
+from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
+from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
+from evidence_map.publishing.site import all_figures
+from evidence_map.records.evidence import Evidence, load_evidence
+from evidence_map.records.model import Record, record_from_data
+from evidence_map.records.vocab import load_vocabularies
 from tests.conftest import base_record
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -292,7 +292,7 @@ def test_gap_map_fills_qualifying_reviews_and_hollows_high_heterogeneity(
 
 
 def test_gap_map_and_heatmap_marks_link_to_what_they_count(small: Evidence, renderer: ChartRenderer) -> None:
-    from evidence_map.chartrender import linked_svg
+    from evidence_map.publishing.chartrender import linked_svg
 
     gap = overview(small)["evidence-gap-map"]
     heat = overview(small)["effectiveness-heatmap"]
@@ -608,7 +608,8 @@ def test_build_stops_cleanly_when_a_chart_cannot_be_drawn(
 ) -> None:
     """The build command reports the chart and leaves the published site as it was, as it does when
     the site generator fails, rather than ending in a traceback."""
-    from evidence_map import cli, site
+    from evidence_map import cli
+    from evidence_map.publishing import site
 
     good = overview(small)["reviews-per-year"]
     broken = dataclasses.replace(good, name="broken", chart=good.chart.transform_filter("datum.year >"))

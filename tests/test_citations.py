@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
-from evidence_map.citations import bibtex, bibtex_entry, bibtex_escape, names, ris, ris_entry
-from evidence_map.evidence import Evidence
-from evidence_map.model import Record
 from evidence_map.paths import MKDOCS_YML, ROOT
+from evidence_map.publishing.citations import bibtex, bibtex_entry, bibtex_escape, names, ris, ris_entry
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import Record
 from tests.conftest import optional
 
 HOSTILE_TITLE = (

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from evidence_map.citations import bibtex, ris
-from evidence_map.datapackage import ZIP_EPOCH, csv_fields, datapackage, datapackage_json, zip_bundle
-from evidence_map.evidence import Evidence
-from evidence_map.exports import CSV_COLUMNS, write_exports
-from evidence_map.grading import grade_all
+from evidence_map.judging.grading import grade_all
 from evidence_map.paths import ROOT
+from evidence_map.publishing.citations import bibtex, ris
+from evidence_map.publishing.datapackage import ZIP_EPOCH, csv_fields, datapackage, datapackage_json, zip_bundle
+from evidence_map.publishing.exports import CSV_COLUMNS, write_exports
+from evidence_map.records.evidence import Evidence
 from tests.conftest import optional
 
 DOWNLOADS = {
@@ -98,7 +98,7 @@ def test_the_effects_file_reads_as_numbers_in_any_csv_reader(
 def test_the_summary_of_findings_file_has_a_row_per_rated_domain(
     evidence: Evidence, downloads: tuple[Path, dict[str, bytes]]
 ) -> None:
-    from evidence_map.certainty import summaries
+    from evidence_map.judging.certainty import summaries
 
     _, files = downloads
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from evidence_map.evidence import Evidence
-from evidence_map.grading import ConditionGrade, grade_all
-from evidence_map.model import Effect, Record
+from evidence_map.judging.grading import ConditionGrade, grade_all
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import Effect, Record
 from tests.browser import (
     PHONE,
     Visit,
@@ -225,7 +225,7 @@ def test_the_reviews_table_keeps_its_filters_in_the_address(
 def test_a_charts_link_opens_the_reviews_table_filtered_by_condition_and_source(
     visit: Opener, evidence: Evidence
 ) -> None:
-    """The charts link their marks to reviews/?condition=<id>&source=<id> (evidence_map/chartlinks.py)."""
+    """The charts link their marks to reviews/?condition=<id>&source=<id> (evidence_map/publishing/chartlinks.py)."""
     pairs = {(c, s) for r in evidence.records for c in r.conditions for s in r.sources}
     condition, source = max(
         sorted(pairs), key=lambda p: sum(p[0] in r.conditions and p[1] in r.sources for r in evidence.records)

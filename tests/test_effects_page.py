@@ -13,16 +13,17 @@ import markdown
 import pytest
 from markupsafe import Markup
 
-from evidence_map import pages
-from evidence_map.evidence import Evidence
-from evidence_map.grading import ConditionGrade, grade_all
-from evidence_map.markup import escape
-from evidence_map.model import Record
-from evidence_map.pagekinds import navigation
-from evidence_map.tablerows import Spec, effects_table, reviews_table, slug, table
-from evidence_map.writer import TreeWriter
+from evidence_map.judging.grading import ConditionGrade, grade_all
+from evidence_map.publishing import pages
+from evidence_map.publishing import renderer as rendering
+from evidence_map.publishing.markup import escape
+from evidence_map.publishing.pagekinds import navigation
+from evidence_map.publishing.tablerows import Spec, effects_table, reviews_table, slug, table
+from evidence_map.publishing.writer import TreeWriter
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import Record
 
-INFO = pages.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
+INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
 ROW = re.compile(r"^<tr((?: data-facet-[a-z0-9]+=\"[^\"]*\")+) markdown>", re.M)
 ATTR = re.compile(r'data-facet-([a-z0-9]+)="([^"]*)"')
 # The Markdown extensions of mkdocs.yml that read these pages.
@@ -35,13 +36,13 @@ def grades(evidence: Evidence) -> dict[str, ConditionGrade]:
 
 
 def render_effects(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
-    renderer = pages.Renderer(evidence, grades, INFO)
+    renderer = rendering.Renderer(evidence, grades, INFO)
     return renderer.render("effects.md.j2", base=Markup(""), table=effects_table(evidence, grades))
 
 
 def render_reviews(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
-    renderer = pages.Renderer(evidence, grades, INFO)
-    figs = pages.figure_map([], evidence)
+    renderer = rendering.Renderer(evidence, grades, INFO)
+    figs = rendering.figure_map([], evidence)
     return renderer.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence), figs=figs)
 
 
@@ -88,9 +89,9 @@ def test_one_row_per_effect_of_every_record_in_order(evidence: Evidence, grades:
         assert f"<td>{escape(e.domain)}</td>" in row and f"<td>{escape(e.improves)}</td>" in row
         for c in effect_conditions(r, e.condition):
             assert f"(conditions/{c}.md)" in row
-        assert f'<td data-sort="{escape(e.estimate)}">{escape(pages.num(e.estimate))}</td>' in row
+        assert f'<td data-sort="{escape(e.estimate)}">{escape(rendering.num(e.estimate))}</td>' in row
         if e.ci_low is not None and e.ci_high is not None:
-            assert f"{escape(pages.num(e.ci_low))} to {escape(pages.num(e.ci_high))}</td>" in row
+            assert f"{escape(rendering.num(e.ci_low))} to {escape(rendering.num(e.ci_high))}</td>" in row
 
 
 def test_each_row_carries_its_filter_values_as_ids(evidence: Evidence, grades: dict[str, ConditionGrade]) -> None:

@@ -14,12 +14,13 @@ import markdown
 import pytest
 import yaml
 
-from evidence_map.evidence import Evidence
-from evidence_map.markup import escape
-from evidence_map.model import record_from_data
 from evidence_map.paths import ROOT
-from evidence_map.site import prepare_evidence, publish
-from evidence_map.vocab import load_vocabularies
+from evidence_map.publishing.generator import publish
+from evidence_map.publishing.markup import escape
+from evidence_map.publishing.site import prepare_evidence
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import record_from_data
+from evidence_map.records.vocab import load_vocabularies
 from tests.browser import Visit, open_search, serve
 from tests.conftest import base_record
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from evidence_map.evidence import Evidence
-from evidence_map.feeds import ATOM_NS, Change, Entry, atom_feed, changes_from_records, rfc3339, whats_new
+from evidence_map.publishing.feeds import ATOM_NS, Change, Entry, atom_feed, changes_from_records, rfc3339, whats_new
+from evidence_map.records.evidence import Evidence
 from tests.conftest import optional
 
 A = f"{{{ATOM_NS}}}"

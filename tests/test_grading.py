@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from evidence_map.evidence import Evidence
-from evidence_map.grading import (
+from evidence_map.judging.grading import (
     HETEROGENEOUS,
     HIGH,
     INSUFFICIENT,
@@ -21,7 +20,8 @@ from evidence_map.grading import (
     grade_all,
     grade_condition,
 )
-from evidence_map.model import Effect, Record, record_from_data
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import Effect, Record, record_from_data
 from tests.conftest import base_record
 
 
@@ -306,7 +306,7 @@ def test_an_i2_range_is_graded_at_its_highest_value() -> None:
 def rules_with(**thresholds: float) -> Any:
     import yaml
 
-    from evidence_map.rules import RULES_FILE, rules_from
+    from evidence_map.judging.rules import RULES_FILE, rules_from
 
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     data["thresholds"].update(thresholds)
@@ -315,17 +315,18 @@ def rules_with(**thresholds: float) -> Any:
 
 def test_changing_a_threshold_in_the_rules_file_changes_verdicts_methods_and_legend(evidence: Evidence) -> None:
     """One edit to the rules moves the verdict, the methods page's text and the gap map's legend."""
-    from evidence_map import charts, pages
+    from evidence_map.publishing import charts
+    from evidence_map.publishing import renderer as rendering
 
     records = [rec("a-2020", big(i2=65)), rec("b-2021", big(i2=65))]
     stricter = rules_with(i2_limit=60)
     assert grade_condition("sepsis", records).overall.label == HIGH
     assert grade_condition("sepsis", records, stricter).overall.label == HETEROGENEOUS
-    info = pages.SiteInfo(repo_url="https://example.org/x", data_date="2026-01-01", data_commit="abc")
+    info = rendering.SiteInfo(repo_url="https://example.org/x", data_date="2026-01-01", data_commit="abc")
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    default = pages.Renderer(evidence, grades, info).render("methods.md.j2", base="")
-    changed = pages.Renderer(evidence, grades, info, rules=stricter).render("methods.md.j2", base="")
-    from evidence_map.markup import escape
+    default = rendering.Renderer(evidence, grades, info).render("methods.md.j2", base="")
+    changed = rendering.Renderer(evidence, grades, info, rules=stricter).render("methods.md.j2", base="")
+    from evidence_map.publishing.markup import escape
 
     old, new = str(escape("I² < 70%")), str(escape("I² < 60%"))  # as the page prints them
     assert old in default and new not in default
@@ -350,14 +351,14 @@ def test_robustness_names_the_setting_that_changes_the_verdict() -> None:
 
 
 def test_the_rules_file_orders_the_scale_and_names_every_verdict() -> None:
-    from evidence_map.grading import RULES, VERDICTS
+    from evidence_map.judging.grading import RULES, VERDICTS
 
     assert VERDICTS == RULES.labels == (HIGH, MODERATE, HETEROGENEOUS, LOW, INSUFFICIENT, NO_REVIEWS)
     assert [RULES.rank(v) for v in VERDICTS] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(ValueError, match="order"):
         import yaml
 
-        from evidence_map.rules import RULES_FILE, rules_from
+        from evidence_map.judging.rules import RULES_FILE, rules_from
 
         data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
         data["order"] = data["order"][:-1]
@@ -409,7 +410,7 @@ CLASS_CASES = [
 
 @pytest.mark.parametrize(("name", "effect", "label"), CLASS_CASES, ids=[c[0] for c in CLASS_CASES])
 def test_second_criteria_class(name: str, effect: dict[str, Any], label: str) -> None:
-    from evidence_map.classes import best_class, stratify
+    from evidence_map.judging.classes import best_class, stratify
 
     g = grade_condition("sepsis", [rec("a-2020", effect)])
     [a] = (*g.overall.considered, *g.overall.excluded)
@@ -421,7 +422,7 @@ def test_second_criteria_class(name: str, effect: dict[str, Any], label: str) ->
 
 
 def test_best_class_takes_the_highest() -> None:
-    from evidence_map.classes import best_class
+    from evidence_map.judging.classes import best_class
 
     g = grade_condition(
         "sepsis", [rec("a-2020", {"estimate": -0.2, "ci_low": -0.9, "ci_high": 0.5}), rec("b-2021", big())]

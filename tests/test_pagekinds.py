@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evidence_map.evidence import Evidence
-from evidence_map.pagekinds import KINDS, PAGE_KINDS, kind_of_path, navigation, page_path, with_search_meta
 from evidence_map.paths import DOCS, TEMPLATES
+from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, kind_of_path, navigation, page_path, with_search_meta
+from evidence_map.records.evidence import Evidence
 from tests.sitebuild import Built
 
 
 def test_every_page_template_is_a_registered_kind_and_every_kind_has_its_file() -> None:
     page_templates = {p.name for p in TEMPLATES.glob("*.md.j2") if not p.name.startswith("_")}
     registered = {k.template for k in PAGE_KINDS if k.template}
-    assert page_templates == registered, "add the page kind to evidence_map/pagekinds.py (or remove its template)"
+    assert page_templates == registered, (
+        "add the page kind to evidence_map/publishing/pagekinds.py (or remove its template)"
+    )
     for kind in PAGE_KINDS:
         if kind.template is None:
             assert (DOCS / kind.path).is_file(), kind.key

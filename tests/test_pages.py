@@ -6,18 +6,19 @@ import re
 
 import pytest
 
-from evidence_map import pages
-from evidence_map.evidence import Evidence
-from evidence_map.grading import grade_all
+from evidence_map.judging.grading import grade_all
+from evidence_map.publishing import pages
+from evidence_map.publishing import renderer as rendering
+from evidence_map.records.evidence import Evidence
 
-INFO = pages.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
+INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
 
 
 def topic_page(evidence: Evidence, kind: str, term_id: str) -> str:
-    renderer = pages.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    renderer = rendering.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
     vocab = evidence.vocab.conditions if kind == "conditions" else evidence.vocab.sources
     records_of = evidence.for_condition if kind == "conditions" else evidence.for_source
-    return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, pages.figure_map([], evidence))[
+    return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, rendering.figure_map([], evidence))[
         f"{kind}/{term_id}.md"
     ]
 
@@ -74,7 +75,7 @@ def test_source_pages_limit_their_effects_table_the_same_way(
 def test_an_effect_read_in_the_original_article_feeds_the_verdict_and_is_labelled(evidence: Evidence) -> None:
     from dataclasses import replace
 
-    from evidence_map.model import Effect
+    from evidence_map.records.model import Effect
 
     # A fixture condition of its own: one review whose only estimate comes from its original article.
     base = next(r for r in evidence.records if r.conditions == ("sepsis",))
@@ -104,7 +105,7 @@ def test_an_effect_read_in_the_original_article_feeds_the_verdict_and_is_labelle
 def test_a_dosing_row_attributed_to_the_wrong_review_feeds_no_aggregate(evidence: Evidence) -> None:
     from dataclasses import replace
 
-    from evidence_map.model import Discrepancy
+    from evidence_map.records.model import Discrepancy
 
     base = next(r for r in evidence.records if r.conditions == ("sepsis",))
     dosing = {"doses": ["7 zebrafin units"], "routes": {"reported": ["IN"], "ids": ["intranasal"]}, "source": "T"}
@@ -125,21 +126,21 @@ def test_a_dosing_row_attributed_to_the_wrong_review_feeds_no_aggregate(evidence
 
 
 def test_readers_see_plain_field_names_and_folded_disagreements(evidence: Evidence) -> None:
-    from evidence_map.markup import escape
+    from evidence_map.publishing.markup import escape
 
     with_disc = [r for r in evidence.records if r.discrepancies]
     assert with_disc
-    renderer = pages.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    renderer = rendering.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
     for rec in with_disc:
         md = renderer.render("review.md.j2", rec=rec, base="../", tags=[], assessed=[])
         table = md.split("## Where the source disagrees with itself", 1)[1].split("\n## ", 1)[0]
         for d in rec.discrepancies:
             if "." in d.field:
                 assert str(escape(d.field)) not in table, (rec.id, d.field)
-            assert str(escape(pages.field_label(rec, d.field))) in table
+            assert str(escape(rendering.field_label(rec, d.field))) in table
     rec = next(r for r in with_disc if any(d.field.startswith("effects.") for d in r.discrepancies))
     d = next(d for d in rec.discrepancies if d.field.startswith("effects."))
-    assert rec.effects[int(d.field.split(".")[1])].outcome in pages.field_label(rec, d.field)
+    assert rec.effects[int(d.field.split(".")[1])].outcome in rendering.field_label(rec, d.field)
     cond = rec.conditions[0]
     md = topic_page(evidence, "conditions", cond)
     disagreements = section(md, "Where the source disagrees with itself")
@@ -157,15 +158,15 @@ def test_source_pages_name_the_condition_of_each_effect(evidence: Evidence) -> N
 
 
 def test_a_template_that_names_a_missing_figure_stops_the_build(evidence: Evidence) -> None:
-    from evidence_map import charts
+    from evidence_map.publishing import charts
 
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
     drawn = charts.overview_figures(evidence, grades)
     assert tuple(f.name for f in drawn) == charts.OVERVIEW_FIGURES  # the registry names what is drawn
-    figs = pages.figure_map(drawn, evidence)
+    figs = rendering.figure_map(drawn, evidence)
     assert figs.get("evidence-gap-map") is not None
     assert figs.get("condition-sepsis") is None  # known, not drawn here: a page without that chart
-    renderer = pages.Renderer(evidence, grades, INFO)
+    renderer = rendering.Renderer(evidence, grades, INFO)
     template = renderer.env.from_string('{{ figs.get("evidence-gap-mapp") }}')
-    with pytest.raises(pages.UnknownFigure, match="evidence-gap-mapp"):
+    with pytest.raises(rendering.UnknownFigure, match="evidence-gap-mapp"):
         template.render(figs=figs)

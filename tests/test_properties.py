@@ -9,11 +9,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence_map.grading import VERDICTS, grade_condition
-from evidence_map.model import record_from_data
-from evidence_map.validate import check_record
-from evidence_map.vocab import load_vocabularies
-from evidence_map.yamlsafe import LoadError, decode, load
+from evidence_map.judging.grading import VERDICTS, grade_condition
+from evidence_map.records.model import record_from_data
+from evidence_map.records.validate import check_record
+from evidence_map.records.vocab import load_vocabularies
+from evidence_map.records.yamlsafe import LoadError, decode, load
 from tests.conftest import base_record
 
 VOCAB = load_vocabularies()

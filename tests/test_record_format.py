@@ -17,15 +17,16 @@ from typing import Any
 import jsonschema
 import pytest
 
-from evidence_map.datapackage import csv_fields
-from evidence_map.exports import CSV_COLUMNS, CSV_SOURCES
-from evidence_map.model import Effect, Record
 from evidence_map.paths import SCHEMA
-from evidence_map.scaffold import record_template
-from evidence_map.schemagen import ID_LISTS, schema_text
-from evidence_map.validate import PLACEHOLDER, check_record
-from evidence_map.vocab import load_vocabularies
-from evidence_map.yamlsafe import load
+from evidence_map.publishing.datapackage import csv_fields
+from evidence_map.publishing.exports import CSV_COLUMNS, CSV_SOURCES
+from evidence_map.records.issues import PLACEHOLDER
+from evidence_map.records.model import Effect, Record
+from evidence_map.records.scaffold import record_template
+from evidence_map.records.schemagen import ID_LISTS, schema_text
+from evidence_map.records.validate import check_record
+from evidence_map.records.vocab import load_vocabularies
+from evidence_map.records.yamlsafe import load
 from tests.conftest import base_record
 from tests.sitebuild import ROOT
 

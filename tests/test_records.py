@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from evidence_map.evidence import Evidence
-from evidence_map.exports import reviews_csv, reviews_json
 from evidence_map.paths import EVIDENCE, ROOT, SCHEMA
-from evidence_map.vocab import load_vocabularies
-from evidence_map.yamlsafe import decode, load
+from evidence_map.publishing.exports import reviews_csv, reviews_json
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.vocab import load_vocabularies
+from evidence_map.records.yamlsafe import decode, load
 
 
 def test_every_condition_has_a_record(evidence: Evidence) -> None:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from evidence_map.evidence import Evidence, InvalidEvidence
-from evidence_map.grading import VERDICTS, ConditionGrade, grade_all
-from evidence_map.searchterms import FILTERS
-from evidence_map.synonyms import InvalidSynonyms, Synonyms, check_synonyms, load_synonyms
-from evidence_map.vocab import Term
+from evidence_map.judging.grading import VERDICTS, ConditionGrade, grade_all
+from evidence_map.publishing.searchterms import FILTERS
+from evidence_map.publishing.synonyms import InvalidSynonyms, Synonyms, check_synonyms, load_synonyms
+from evidence_map.records.evidence import Evidence, InvalidEvidence
+from evidence_map.records.vocab import Term
 from tests.browser import Visit, open_search, serve
 from tests.sitebuild import SEARCH_FIRST, Built, pagefind_file, search_filters, search_pages
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_map.evidence import Evidence
+from evidence_map.records.evidence import Evidence
 from tests.sitebuild import ROOT, SEARCH_CASES, Built, build, indexed_pages, parse, search_pages
 
 

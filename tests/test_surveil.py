@@ -23,27 +23,27 @@ import pytest
 import yaml
 from markupsafe import Markup
 
-from evidence_map import screening, surveil
-from evidence_map.eutils import EUtils, plain
-from evidence_map.evidence import Evidence, load_evidence
 from evidence_map.paths import ROOT
-from evidence_map.screening import (
-    QUEUE,
-    REASONS,
-    Candidate,
-    Queue,
-    candidates_for_condition,
-    check_queue,
-    doi_url,
-    norm_doi,
-    norm_title,
-    pubmed_url,
-    screening_summary,
+from evidence_map.publishing import feeds
+from evidence_map.records.evidence import Evidence, load_evidence
+from evidence_map.records.issues import schema as record_schema
+from evidence_map.records.validate import display_path
+from evidence_map.records.vocab import load_vocabularies
+from evidence_map.surveillance import command, duplicates, screening
+from evidence_map.surveillance import queue as screening_queue
+from evidence_map.surveillance import search as surveil
+from evidence_map.surveillance.duplicates import norm_doi, norm_title
+from evidence_map.surveillance.eutils import EUtils, plain
+from evidence_map.surveillance.queue import QUEUE, REASONS, Candidate, Queue, check_queue
+from evidence_map.surveillance.screening import candidates_for_condition, doi_url, pubmed_url, screening_summary
+from evidence_map.surveillance.strategy import (
+    STRATEGY,
+    SearchRun,
+    StrategyError,
+    check_strategy,
+    load_strategy,
+    text_after_run,
 )
-from evidence_map.strategy import STRATEGY, SearchRun, StrategyError, check_strategy, load_strategy, text_after_run
-from evidence_map.validate import display_path
-from evidence_map.validate import schema as record_schema
-from evidence_map.vocab import load_vocabularies
 from tests.conftest import FIXTURES, base_record, write_record
 
 EUTILS = FIXTURES / "eutils"
@@ -119,14 +119,14 @@ def run(
     capsys: pytest.CaptureFixture[str],
 ) -> tuple[int, str, str]:
     ap = argparse.ArgumentParser()
-    surveil.add_surveil_parser(ap.add_subparsers())
+    command.add_surveil_parser(ap.add_subparsers())
     argv = ["surveil", "--evidence", str(folder / "evidence"), "--queue", str(folder / "queue.yaml")]
     argv += ["--strategy", str(folder / "strategy.yaml"), "--today", TODAY, *extra]
     if fixture is not None:
         argv += ["--offline-fixture", str(fixture)]
     args = ap.parse_args(argv)
     time = time or FakeTime()
-    code = surveil.cmd_surveil(args, transport=transport, sleep=time.sleep, clock=time.clock)
+    code = command.cmd_surveil(args, transport=transport, sleep=time.sleep, clock=time.clock)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -188,7 +188,7 @@ def test_the_search_only_appends(work: Path, capsys: Any) -> None:
 def test_the_command_line_entry_point_replays_a_recording(work: Path, evidence_dir: Path) -> None:
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "evidence_map.surveil", "--evidence", str(evidence_dir)),
+            *(sys.executable, "-m", "evidence_map.surveillance", "--evidence", str(evidence_dir)),
             *("--queue", str(work / "queue.yaml"), "--strategy", str(work / "strategy.yaml")),
             *("--offline-fixture", str(WEEKLY), "--today", TODAY),
         ],
@@ -391,7 +391,7 @@ def paged(*pages: dict[str, Any]) -> Callable[[str], bytes]:
 
 
 def test_esearch_fails_when_a_page_ends_before_the_count() -> None:
-    from evidence_map.eutils import ServiceError
+    from evidence_map.surveillance.eutils import ServiceError
 
     short = paged(
         {"esearchresult": {"count": "5", "idlist": ["1", "2"]}}, {"esearchresult": {"count": "5", "idlist": []}}
@@ -430,14 +430,14 @@ def test_a_real_search_needs_a_contact_address(work: Path, capsys: Any, monkeypa
     monkeypatch.delenv("NCBI_EMAIL", raising=False)
     before = snapshot(work)
     ap = argparse.ArgumentParser()
-    surveil.add_surveil_parser(ap.add_subparsers())
+    command.add_surveil_parser(ap.add_subparsers())
     args = ap.parse_args(
         [
             *("surveil", "--evidence", str(work / "evidence"), "--queue", str(work / "queue.yaml")),
             *("--strategy", str(work / "strategy.yaml"), "--today", TODAY),
         ]
     )
-    assert surveil.cmd_surveil(args) == 1  # no transport given: the real network, never reached
+    assert command.cmd_surveil(args) == 1  # no transport given: the real network, never reached
     err = capsys.readouterr().err
     assert "NCBI_EMAIL is not set" in err
     assert snapshot(work) == before
@@ -465,10 +465,10 @@ def test_a_candidate_with_the_first_author_year_and_journal_of_a_record_is_a_pos
 
 
 def test_journal_names_match_abbreviated_or_spelled_out() -> None:
-    assert screening.same_journal("Stem Cell Rev Rep", "Stem cell reviews and reports")
-    assert screening.same_journal("J Transl Med", "Journal of translational medicine")
-    assert not screening.same_journal("Stem Cell Res Ther", "Stem cell reviews and reports")
-    assert not screening.same_journal(None, "Heliyon")
+    assert duplicates.same_journal("Stem Cell Rev Rep", "Stem cell reviews and reports")
+    assert duplicates.same_journal("J Transl Med", "Journal of translational medicine")
+    assert not duplicates.same_journal("Stem Cell Res Ther", "Stem cell reviews and reports")
+    assert not duplicates.same_journal(None, "Heliyon")
 
 
 def test_a_hand_searched_candidate_needs_a_doi_or_pmid_and_the_page_it_was_found_on(
@@ -623,21 +623,21 @@ def test_the_real_queue_and_strategy_are_valid(evidence: Evidence) -> None:
 
 
 def test_the_screening_files_load_together(tmp_path: Path, ev: Evidence) -> None:
-    loaded = screening.load_screening(ev, WEEKLY / "queue-after.yaml", WEEKLY / "strategy.yaml")
+    loaded = screening_queue.load_screening(ev, WEEKLY / "queue-after.yaml", WEEKLY / "strategy.yaml")
     assert [c.pmid for c in loaded.queue.candidates] == ["99000002", "99000005", "99000006", "99000008"]
     assert loaded.strategy is not None and loaded.strategy.last_run == "2026-11-30"
     bad = queue_file(tmp_path, entry(status="included", record="nobody-2024"))
     (tmp_path / "strategy.yaml").write_text("query: x\n", encoding="utf-8")
-    with pytest.raises(screening.InvalidQueue) as caught:
-        screening.load_screening(ev, bad, tmp_path / "strategy.yaml")
+    with pytest.raises(screening_queue.InvalidQueue) as caught:
+        screening_queue.load_screening(ev, bad, tmp_path / "strategy.yaml")
     assert {p.field for p in caught.value.problems} >= {"candidates.0.record", "datetype", "last_run"}
 
 
 def test_the_schema_and_the_module_agree() -> None:
-    candidate = screening.schema()["$defs"]["candidate"]
+    candidate = screening_queue.schema()["$defs"]["candidate"]
     assert candidate["properties"]["reason"]["enum"] == list(REASONS)
-    assert candidate["properties"]["status"]["enum"] == list(screening.STATUSES)
-    assert set(candidate["properties"]) == {f.name for f in screening.fields(Candidate)}
+    assert candidate["properties"]["status"]["enum"] == list(screening_queue.STATUSES)
+    assert set(candidate["properties"]) == {f.name for f in dataclasses.fields(Candidate)}
     for name, prop in candidate["properties"].items():
         assert prop.get("title") and prop.get("description"), name
 
@@ -716,7 +716,7 @@ def test_the_summary_counts_the_flow(ev: Evidence, tmp_path: Path) -> None:
 
 
 def render_page(ev: Evidence, queue: Queue, last_run: str | None) -> str:
-    from evidence_map.pages import Renderer, SiteInfo
+    from evidence_map.publishing.renderer import Renderer, SiteInfo
 
     strategy = load_strategy(WEEKLY / "strategy.yaml")
     strategy = dataclasses.replace(strategy, last_run=last_run)
@@ -779,9 +779,9 @@ def test_pending_candidates_are_matched_to_a_condition_by_its_names(condition: s
 def test_feed_entries_for_pending_candidates() -> None:
     import feedparser
 
-    from evidence_map.feeds import atom_feed
+    from evidence_map.publishing.feeds import atom_feed
 
-    entries = screening.screening_entries(sample_queue())
+    entries = feeds.screening_entries(sample_queue())
     [first, second] = entries
     assert first.id.endswith("/screening/99000012") and first.updated == "2026-12-08T00:00:00Z"
     assert second.title.startswith("To screen: Exosomes after SCI") and second.link == "screening/"
@@ -820,7 +820,7 @@ def test_the_surveillance_workflow_searches_read_only_and_proposes_with_git_and_
     runs = [str(s.get("run", "")) for s in propose["steps"]]
     assert not any("python" in r or "pip" in r or "evidence_map" in r for r in runs)
     assert any("screening-branch.sh publish" in r for r in runs)
-    step = next(s for s in search["steps"] if "evidence_map.surveil" in str(s.get("run", "")))
+    step = next(s for s in search["steps"] if "evidence_map.surveillance" in str(s.get("run", "")))
     assert step["env"] == {"NCBI_API_KEY": "${{ secrets.NCBI_API_KEY }}", "NCBI_EMAIL": "${{ vars.NCBI_EMAIL }}"}
     assert not any("GH_TOKEN" in s.get("env", {}) for s in search["steps"])
     script = (ROOT / ".github" / "scripts" / "screening-branch.sh").read_text(encoding="utf-8")
@@ -899,7 +899,7 @@ class Weekly:
         sh(work, "bash", str(BRANCH_SCRIPT), "prepare", str(out), env=self.env)
         proc = sh(
             ROOT,
-            *(sys.executable, "-m", "evidence_map.surveil", "--evidence", str(work / "evidence")),
+            *(sys.executable, "-m", "evidence_map.surveillance", "--evidence", str(work / "evidence")),
             *("--queue", str(work / "screening" / "queue.yaml")),
             *("--strategy", str(work / "screening" / "strategy.yaml")),
             *("--offline-fixture", str(fixture), "--today", today),
@@ -1053,7 +1053,7 @@ def test_the_recheck_date_must_differ_from_the_main_one(tmp_path: Path) -> None:
 def test_recall_is_measured_on_the_maps_own_pmids_and_names_what_the_query_misses(
     work: Path, ev: Evidence, capsys: Any
 ) -> None:
-    from evidence_map.recall import load_recall
+    from evidence_map.surveillance.recall import load_recall
 
     seen: list[str] = []
 
@@ -1074,7 +1074,7 @@ def test_recall_is_measured_on_the_maps_own_pmids_and_names_what_the_query_misse
 
 
 def test_the_title_estimate_of_recall_reads_only_title_words() -> None:
-    from evidence_map.recall import title_recall
+    from evidence_map.surveillance.recall import title_recall
 
     def titled(rid: str, title: str) -> Any:
         return dataclasses.replace(load_evidence_record(), id=rid, title=title)
@@ -1089,19 +1089,19 @@ def test_the_title_estimate_of_recall_reads_only_title_words() -> None:
 
 
 def load_evidence_record() -> Any:
-    from evidence_map.model import record_from_data
+    from evidence_map.records.model import record_from_data
 
     return record_from_data(base_record(id="t-2020"), "evidence/t-2020.yaml")
 
 
 def test_the_screening_page_shows_the_recall(ev: Evidence) -> None:
-    from evidence_map.recall import Recall
+    from evidence_map.surveillance.recall import Recall
 
     strategy = load_strategy(WEEKLY / "strategy.yaml")
     summary = dataclasses.replace(
         screening_summary(Queue(()), ev, strategy), recall=Recall("2026-12-07", "abc", 4, 3, (("alpha-2024", "1"),), 2)
     )
-    from evidence_map.pages import Renderer, SiteInfo
+    from evidence_map.publishing.renderer import Renderer, SiteInfo
 
     renderer = Renderer(ev, {}, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
     page = renderer.render("screening.md.j2", base=Markup(""), s=summary, pubmed_url=pubmed_url, doi_url=doi_url)
@@ -1146,8 +1146,8 @@ def test_the_prisma_flow_counts_each_stage_and_what_awaits_a_second_screener(ev:
         return Candidate(title=f"Review {pmid}", found="2026-12-08", status=status, pmid=pmid, **kw)
 
     both = (
-        screening.Decision("ana", "2026-12-08", "title-abstract", "include"),
-        screening.Decision("ben", "2026-12-08", "title-abstract", "include"),
+        screening_queue.Decision("ana", "2026-12-08", "title-abstract", "include"),
+        screening_queue.Decision("ben", "2026-12-08", "title-abstract", "include"),
     )
     queue = Queue(
         (
@@ -1161,8 +1161,8 @@ def test_the_prisma_flow_counts_each_stage_and_what_awaits_a_second_screener(ev:
                 reason="not-msc-evs",
                 decisions=(
                     *both,
-                    screening.Decision("ana", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
-                    screening.Decision("ben", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
+                    screening_queue.Decision("ana", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
+                    screening_queue.Decision("ben", "2026-12-09", "full-text", "exclude", reason="not-msc-evs"),
                 ),
             ),
             cand("6", "included", record="alpha-2024", found_by="hand-search", found_at="https://example.org/x"),
@@ -1206,7 +1206,7 @@ EFETCH = """<?xml version="1.0" ?>
 def test_a_retraction_or_erratum_of_a_review_in_the_map_is_recorded_and_shown(
     work: Path, ev: Evidence, capsys: Any
 ) -> None:
-    from evidence_map.watch import load_notices
+    from evidence_map.surveillance.watch import load_notices
 
     seen: list[str] = []
 
@@ -1222,8 +1222,8 @@ def test_a_retraction_or_erratum_of_a_review_in_the_map_is_recorded_and_shown(
     found = load_notices(watch)["alpha-2024"]
     assert [(n.kind, n.notice_pmid) for n in found] == [("erratum", "99000051"), ("retraction", "99000050")]
     # The review page warns, with a link to the notice.
-    from evidence_map.grading import grade_all
-    from evidence_map.pages import Renderer, SiteInfo
+    from evidence_map.judging.grading import grade_all
+    from evidence_map.publishing.renderer import Renderer, SiteInfo
 
     grades = grade_all(ev.vocab.conditions.ids, ev.records)
     renderer = Renderer(ev, grades, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from evidence_map.paths import EVIDENCE
-from evidence_map.validate import check_folder, check_record
-from evidence_map.vocab import load_vocabularies
-from evidence_map.yamlsafe import decode, load
+from evidence_map.records.validate import check_folder, check_record
+from evidence_map.records.vocab import load_vocabularies
+from evidence_map.records.yamlsafe import decode, load
 from tests.conftest import FIXTURES, base_record, write_record
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,106 @@
+"""Charts drawn from the records with Altair: data in, Vega-Lite chart out.
+
+Every builder is pure and deterministic: it reads the validated model (and, for the verdict
+heatmap, the computed grades), never edits it, and sorts everything it draws in a stable order,
+so the same records always give the same spec. Each chart comes with a text description and a
+table of the same numbers (a `Figure`), for readers who cannot or would rather not read a chart.
+Rendering to SVG lives in `chartrender`.
+
+One module a family of figures: `base` (look, Figure, helpers), `overview` (the home page's charts
+and the registry of their names), `quality`, `forest` (a condition's forest plot) and `source`.
+Adding a figure is a builder in one of them and its name in `overview.OVERVIEW_FIGURES` (or the
+condition-/source- families); a template asking for any other name stops the build.
+"""
+
+from evidence_map.publishing.charts.base import (
+    AMSTAR2_RATINGS,
+    BAR_STEP,
+    CONTENT_WIDTH,
+    FLAW_COLOURS,
+    FLAWS_NONE,
+    FLAWS_NOT_REPORTED,
+    FLAWS_SOME,
+    FONT,
+    FOREST_FAMILIES,
+    FOREST_LABEL_WIDTH,
+    FOREST_MAX_ROWS,
+    FOREST_PLOT_WIDTH,
+    FOREST_STEP,
+    GAP_FILLED,
+    GAP_HOLLOW,
+    GAP_NONE_QUALIFYING,
+    GAP_QUALIFYING,
+    GAP_STEP,
+    GRID,
+    HEATMAP_STEP,
+    INK,
+    OKABE_ITO,
+    ORGAN_PALETTE,
+    QUALIFYING_AMSTAR2,
+    RAW_FAMILIES,
+    ROB_COLOURS,
+    ROB_RATINGS,
+    VERDICT_ABBREVIATIONS,
+    VERDICT_COLOURS,
+    Figure,
+    organ_colours,
+    qualifies,
+    text_colour_on,
+)
+from evidence_map.publishing.charts.forest import forest_figure
+from evidence_map.publishing.charts.overview import (
+    OVERVIEW_FIGURES,
+    gap_map,
+    overview_figures,
+    reviews_per_condition,
+    reviews_per_year,
+    verdict_heatmap,
+)
+from evidence_map.publishing.charts.quality import amstar2_figure, risk_of_bias_figure
+from evidence_map.publishing.charts.source import source_figure
+
+__all__ = [
+    "AMSTAR2_RATINGS",
+    "BAR_STEP",
+    "CONTENT_WIDTH",
+    "FLAWS_NONE",
+    "FLAWS_NOT_REPORTED",
+    "FLAWS_SOME",
+    "FLAW_COLOURS",
+    "FONT",
+    "FOREST_FAMILIES",
+    "FOREST_LABEL_WIDTH",
+    "FOREST_MAX_ROWS",
+    "FOREST_PLOT_WIDTH",
+    "FOREST_STEP",
+    "GAP_FILLED",
+    "GAP_HOLLOW",
+    "GAP_NONE_QUALIFYING",
+    "GAP_QUALIFYING",
+    "GAP_STEP",
+    "GRID",
+    "HEATMAP_STEP",
+    "INK",
+    "OKABE_ITO",
+    "ORGAN_PALETTE",
+    "OVERVIEW_FIGURES",
+    "QUALIFYING_AMSTAR2",
+    "RAW_FAMILIES",
+    "ROB_COLOURS",
+    "ROB_RATINGS",
+    "VERDICT_ABBREVIATIONS",
+    "VERDICT_COLOURS",
+    "Figure",
+    "amstar2_figure",
+    "forest_figure",
+    "gap_map",
+    "organ_colours",
+    "overview_figures",
+    "qualifies",
+    "reviews_per_condition",
+    "reviews_per_year",
+    "risk_of_bias_figure",
+    "source_figure",
+    "text_colour_on",
+    "verdict_heatmap",
+]

@@ -1,0 +1,360 @@
+"""The overview figures: reviews per condition, the verdict heatmap, the evidence gap map, reviews per
+year, and the registry of overview figure names."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import altair as alt
+
+from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, NO_VERDICT, RULES, VERDICTS, ConditionGrade
+from evidence_map.judging.rules import Rules, fmt
+from evidence_map.publishing.chartlinks import reviews_view, site_link
+from evidence_map.publishing.charts.base import (
+    BAR_STEP,
+    GAP_FILLED,
+    GAP_HOLLOW,
+    GAP_NONE_QUALIFYING,
+    GAP_QUALIFYING,
+    GAP_STEP,
+    GRID,
+    HEATMAP_STEP,
+    INK,
+    OKABE_ITO,
+    VERDICT_ABBREVIATIONS,
+    VERDICT_COLOURS,
+    Figure,
+    _count_axis,
+    _count_scale,
+    _data,
+    _finish,
+    _join,
+    _leaders,
+    _plural,
+    _scale,
+    organ_colours,
+    qualifies,
+    text_colour_on,
+)
+from evidence_map.publishing.charts.quality import amstar2_figure, risk_of_bias_figure
+from evidence_map.records.evidence import Evidence
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+def _condition_bars(counts: Mapping[str, int], evidence: Evidence, *, show_zero: bool) -> tuple[Any, list[tuple]]:
+    """Horizontal bars of reviews per condition, coloured by organ system; returns chart and rows."""
+    v = evidence.vocab
+    rows = [
+        (v.conditions.get(c).name, v.category_name(c), counts.get(c, 0))
+        for c in v.conditions.ids
+        if show_zero or counts.get(c, 0) > 0
+    ]
+    rows.sort(key=lambda row: (-row[2], row[0].lower()))
+    data = [{"condition": n, "system": s, "reviews": k} for n, s, k in rows]
+    top = max((k for _, _, k in rows), default=0)
+    order = [n for n, _, _ in rows]
+    base = alt.Chart(_data(data)).encode(
+        y=alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, ticks=False)),
+    )
+    bars = base.mark_bar(height={"band": 0.75}).encode(
+        x=alt.X(
+            "reviews:Q",
+            title="Reviews",
+            scale=_count_scale(top),
+            axis=_count_axis(top, grid=True),
+        ),
+        color=alt.Color(
+            "system:N",
+            title="Organ system",
+            scale=_scale(organ_colours(v), (s for _, s, _ in rows)),
+            legend=alt.Legend(orient="bottom", columns=3, direction="horizontal"),
+        ),
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=11, color=INK).encode(
+        x=alt.X("reviews:Q"),
+        text=alt.Text("reviews:Q", format="d"),
+    )
+    chart = alt.layer(bars, labels).properties(width=360, height=alt.Step(BAR_STEP))
+    return chart, rows
+
+
+def reviews_per_condition(evidence: Evidence) -> Figure:
+    counts = Counter(c for r in evidence.records for c in r.conditions)
+    chart, rows = _condition_bars(counts, evidence, show_zero=True)
+    names = {n: k for n, _, k in rows if k > 0}
+    total = len(evidence.vocab.conditions.ids)
+    if names:
+        description = (
+            f"{_leaders(names, 'reviews')}; "
+            + (
+                f"{len(names)} of {total} conditions have at least one review and {total - len(names)} have none."
+                if len(names) < total
+                else f"all {total} conditions have at least one review."
+            )
+            + " A review on two conditions counts for both."
+        )
+    else:
+        description = f"No reviews yet for any of the {total} conditions."
+    return Figure(
+        name="reviews-per-condition",
+        title="Reviews per condition",
+        description=description,
+        chart=_finish(chart),
+        columns=("Condition", "Organ system", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> Figure:
+    v = evidence.vocab
+    cells: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    for c in v.conditions.ids:
+        name = v.conditions.get(c).name
+        grade = grades.get(c)
+        n = grade.n_reviews if grade else 0
+        labels = [grade.domains[d].label if grade and d in grade.domains else INSUFFICIENT for d in DOMAINS]
+        rows.append((name, n, *labels))
+        for d, label in zip(DOMAINS, labels, strict=True):
+            cells.append(
+                {
+                    "condition": name,
+                    "domain": d,
+                    "verdict": label,
+                    "abbreviation": VERDICT_ABBREVIATIONS[label],
+                    "ink": text_colour_on(VERDICT_COLOURS[label]),
+                    "reviews": n,
+                    "link": site_link(f"conditions/{c}/#by-outcome-domain"),
+                    "tip": f"{name}, {d}: {label} ({_plural(n, 'review')}). Open the condition page.",
+                }
+            )
+    order = [r[0] for r in rows]
+    base = alt.Chart(_data(cells)).encode(
+        x=alt.X(
+            "domain:N",
+            sort=list(DOMAINS),
+            title="Outcome domain",
+            axis=alt.Axis(orient="top", labelAngle=0, ticks=False, domain=False),
+        ),
+        y=alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=220, ticks=False, domain=False)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=1.5, aria=True).encode(
+        href=alt.Href("link:N"),
+        description=alt.Description("tip:N"),
+        color=alt.Color(
+            "verdict:N",
+            title="Verdict",
+            scale=alt.Scale(domain=list(VERDICTS), range=[VERDICT_COLOURS[k] for k in VERDICTS]),
+            legend=alt.Legend(orient="bottom", columns=3, direction="horizontal", symbolType="square"),
+        ),
+    )
+    text = base.mark_text(fontSize=11, aria=True).encode(
+        text="abbreviation:N",
+        color=alt.Color("ink:N", scale=None),
+        href=alt.Href("link:N"),
+        description=alt.Description("tip:N"),
+    )
+    chart = alt.layer(rect, text).properties(width=alt.Step(68), height=alt.Step(HEATMAP_STEP))
+
+    counts = Counter(cell["verdict"] for cell in cells)
+    graded = [f"{counts[k]} {k}" for k in VERDICTS if k not in NO_VERDICT and counts[k]]
+    total = len(cells)
+    gaps = []
+    if counts[INSUFFICIENT]:
+        gaps.append(
+            f"{counts[INSUFFICIENT]} are Insufficient data (reviews exist, no gradable estimate: a reporting gap)"
+        )
+    if counts[NO_REVIEWS]:
+        gaps.append(f"{counts[NO_REVIEWS]} have no meta-analysis yet (a research gap)")
+    ungraded = counts[INSUFFICIENT] + counts[NO_REVIEWS]
+    if graded:
+        description = (
+            f"Computed verdicts for {len(order)} conditions across {len(DOMAINS)} outcome domains: "
+            f"{total - ungraded} of {total} cells can be graded ({_join(graded)})"
+            + (f"; of the other {ungraded}, {_join(gaps)}." if gaps else ".")
+        )
+    else:
+        description = f"None of the {total} condition and outcome-domain cells can be graded yet: {_join(gaps)}."
+    description += (
+        " Each cell applies the rules to one domain's estimates alone; a condition's overall verdict applies them "
+        "to all its estimates together, so the two can differ (each condition page says why)."
+    )
+    return Figure(
+        name="effectiveness-heatmap",
+        title="Effectiveness by condition and outcome domain",
+        description=description,
+        chart=_finish(chart),
+        columns=("Condition", "Reviews", *(d.capitalize() for d in DOMAINS)),
+        rows=tuple(rows),
+        interactive=True,
+    )
+
+
+def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
+    v = evidence.vocab
+    used = {s for r in evidence.records for s in r.sources}
+    sources = [s for s in v.sources.ids if s in used]
+    source_names = [v.sources.get(s).name for s in sources]
+    condition_names = [v.conditions.get(c).name for c in v.conditions.ids]
+    grid: list[dict[str, Any]] = []
+    marks: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, int, int]] = []
+    for s, s_name in zip(sources, source_names, strict=True):
+        for c, c_name in zip(v.conditions.ids, condition_names, strict=True):
+            grid.append({"source": s_name, "condition": c_name})
+            reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
+            if not reviews:
+                continue
+            good = sum(1 for r in reviews if qualifies(r, rules))
+            kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
+            marks.append(
+                {
+                    "source": s_name,
+                    "condition": c_name,
+                    "reviews": len(reviews),
+                    "qualifying": good,
+                    "kind": kind,
+                    "link": site_link(reviews_view(c, s)),
+                    "tip": f"{s_name} in {c_name}: {_plural(len(reviews), 'review')}, {good} qualifying. "
+                    "Open them in the reviews table.",
+                }
+            )
+            rows.append((s_name, c_name, len(reviews), good))
+
+    x = alt.X(
+        "source:N",
+        sort=source_names,
+        scale=alt.Scale(domain=source_names),
+        title="EV source",
+        axis=alt.Axis(orient="top", labelAngle=-50, labelAlign="left", labelLimit=190, ticks=False, domain=False),
+    )
+    y = alt.Y(
+        "condition:N",
+        sort=condition_names,
+        scale=alt.Scale(domain=condition_names),
+        title=None,
+        axis=alt.Axis(labelLimit=220, ticks=False, domain=False),
+    )
+    cells = alt.Chart(_data(grid)).mark_rect(fill="white", stroke=GRID, strokeWidth=1).encode(x=x, y=y)
+    # One filled circle a pair with reviews: its area counts the reviews, its colour says whether at
+    # least one of them qualifies. Each links to those reviews and names them in a tooltip.
+    most = max((m["reviews"] for m in marks), default=1)
+    sizes = sorted({1, most, *(m["reviews"] for m in marks)})
+    if len(sizes) > 4:
+        sizes = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
+    size = alt.Size(
+        "reviews:Q",
+        title="Reviews",
+        scale=alt.Scale(domain=[0, max(most, 3)], range=[0, 330]),
+        legend=alt.Legend(
+            orient="bottom", values=sizes, format="d", symbolFillColor="#888888", symbolStrokeWidth=0, padding=16
+        ),
+    )
+    colour = alt.Color(
+        "kind:N",
+        title=f"Qualifying: AMSTAR-2 high or moderate, I² < {fmt(rules.i2_limit)}%",
+        scale=alt.Scale(domain=[GAP_QUALIFYING, GAP_NONE_QUALIFYING], range=[GAP_FILLED, GAP_HOLLOW]),
+        legend=alt.Legend(orient="bottom", direction="vertical", symbolType="circle", titleLimit=320),
+    )
+    layers = [cells]
+    if marks:
+        layers.append(
+            alt.Chart(_data(marks))
+            .mark_point(shape="circle", filled=True, opacity=1, aria=True)
+            .encode(
+                x=x,
+                y=y,
+                size=size,
+                color=colour,
+                href=alt.Href("link:N"),
+                description=alt.Description("tip:N"),
+            )
+        )
+    chart = alt.layer(*layers).properties(width=alt.Step(GAP_STEP), height=alt.Step(GAP_STEP))
+
+    n_cells = len(sources) * len(condition_names)
+    good_cells = sum(1 for m in marks if m["qualifying"])
+    if marks:
+        busiest = max(rows, key=lambda row: row[2])  # the first of equals, in grid order
+        description = (
+            f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review: "
+            f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below {fmt(rules.i2_limit)}% "
+            "(blue circles), "
+            f"{len(marks) - good_cells} with reviews of which none is (orange circles); a circle's area counts "
+            "the reviews. "
+            f"The most reviewed pair is {busiest[0]} in {busiest[1]} ({_plural(busiest[2], 'review')})."
+        )
+    else:
+        description = "No reviews yet, so every EV source and condition pair is a gap."
+    return Figure(
+        name="evidence-gap-map",
+        title="Evidence gap map: EV source by condition",
+        description=description,
+        chart=_finish(chart),
+        columns=("EV source", "Condition", "Reviews", f"Reviews rated high/moderate with I² < {fmt(rules.i2_limit)}%"),
+        rows=tuple(rows),
+        interactive=True,
+    )
+
+
+def reviews_per_year(evidence: Evidence) -> Figure:
+    counts = Counter(r.year for r in evidence.records)
+    years = list(range(min(counts), max(counts) + 1)) if counts else []
+    rows = [(y, counts.get(y, 0)) for y in years]
+    data = [{"year": str(y), "reviews": k} for y, k in rows]
+    top = max((k for _, k in rows), default=0)
+    base = alt.Chart(_data(data)).encode(
+        x=alt.X("year:O", title="Year of publication", sort=[str(y) for y in years], axis=alt.Axis(labelAngle=0))
+    )
+    bars = base.mark_bar(color=OKABE_ITO["blue"], width={"band": 0.7}).encode(
+        y=alt.Y(
+            "reviews:Q",
+            title="Reviews",
+            scale=_count_scale(top),
+            axis=_count_axis(top),
+        )
+    )
+    labels = base.mark_text(baseline="bottom", dy=-3, fontSize=11, color=INK).encode(
+        y="reviews:Q", text=alt.Text("reviews:Q", format="d")
+    )
+    chart = alt.layer(bars, labels).properties(width=min(600, max(240, 60 * len(years))), height=220)
+    if rows:
+        top_years = [str(y) for y, k in rows if k == top]
+        peak = f"{_join(top_years)} saw the most ({top}{' each' if len(top_years) > 1 else ''})"
+        description = f"{_plural(len(evidence.records), 'review')} published from {years[0]} to {years[-1]}; {peak}."
+    else:
+        description = "No reviews yet."
+    return Figure(
+        name="reviews-per-year",
+        title="Reviews per year of publication",
+        description=description,
+        chart=_finish(chart),
+        columns=("Year", "Reviews"),
+        rows=tuple(rows),
+    )
+
+
+# The overview figures by name: what templates may ask for besides condition-<id> and source-<id>.
+OVERVIEW_FIGURES = (
+    "reviews-per-condition",
+    "effectiveness-heatmap",
+    "evidence-gap-map",
+    "amstar2",
+    "risk-of-bias",
+    "reviews-per-year",
+)
+
+
+def overview_figures(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> list[Figure]:
+    """The figures of the overview page, in page order."""
+    return [
+        reviews_per_condition(evidence),
+        verdict_heatmap(evidence, grades),
+        gap_map(evidence),
+        amstar2_figure(evidence),
+        risk_of_bias_figure(evidence),
+        reviews_per_year(evidence),
+    ]

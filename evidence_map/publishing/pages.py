@@ -1,0 +1,254 @@
+"""Render the Markdown pages of the site from the model, the verdicts and the figures.
+
+All page text comes from Jinja templates in templates/; this module only gathers what each page
+needs and hands it over. Record text is escaped by the environment's finalize hook (see markup.py),
+so a template can print any record value without thinking about it. Condition and source pages
+come from one grouping function (`topic_pages`), not two copies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import replace as dc_replace
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from evidence_map.judging.grading import ConditionGrade, assess, grade_all
+from evidence_map.judging.history import verdict_changes
+from evidence_map.judging.paper import paper_notes, paper_table3
+from evidence_map.publishing.feeds import changes_from_records
+from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
+from evidence_map.publishing.renderer import FigureMap, Renderer, SiteInfo, figure_map
+from evidence_map.publishing.tablerows import effects_table, reviews_table
+from evidence_map.publishing.writer import TreeWriter
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.model import Record
+from evidence_map.records.scaffold import new_file_link, record_template
+from evidence_map.records.vocab import Term
+from evidence_map.surveillance.queue import NO_SCREENING, REASONS, Screening
+from evidence_map.surveillance.screening import (
+    candidates_for_condition,
+    hand_search,
+    screening_summary,
+)
+from evidence_map.surveillance.watch import load_notices
+
+
+def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
+    """A few facets a reader browses by, not every term the reviews mention: a review's conditions,
+    their organ systems and its species. (Sources are tagged by their own pages.)"""
+    v = renderer.v
+    tags: list[str] = list(extra)
+    for r in records:
+        tags += [v.conditions.get(c).name for c in r.conditions]
+        tags += [v.category_name(c) for c in r.conditions]
+        tags += [v.species.get(s).name for s in r.species]
+    return sorted(set(tags))
+
+
+def topic_tags(renderer: Renderer, kind: str, term: Term) -> list[str]:
+    """A condition page: its name and organ system; a source page: its name."""
+    return [term.name, renderer.v.category_name(term.id)] if kind == "conditions" else [term.name]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a group of reviews used and reported, for condition and source pages."""
+
+    sources: list[tuple[str, int]]
+    routes: list[str]
+    conditions: list[str]
+    subgroups: list[tuple[Record, Any]]
+    discrepancies: list[tuple[Record, Any]]
+
+
+def usage(records: list[Record], detail: list[Record]) -> Usage:
+    """Counts over every record; the per-review rows (subgroups, discrepancies) over `detail`."""
+    sources = Counter(s for r in records for s in r.sources)
+    return Usage(
+        sources=sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])),
+        routes=sorted({x for r in records if r.dosing_counts for x in r.routes}),
+        conditions=sorted({c for r in records for c in r.conditions}),
+        subgroups=[(r, sg) for r in detail for sg in r.subgroups],
+        discrepancies=[(r, d) for r in detail for d in r.discrepancies],
+    )
+
+
+# A condition or source page describes at most this many reviews in full (summary, effects,
+# doses, subgroups); its reviews table lists every one. Without a limit a page grows with the
+# map: a condition with 600 reviews made 2.8 MB of HTML, too long to read or to load on a phone.
+DETAIL_MAX_REVIEWS = 50
+
+
+def detailed(records: list[Record], limit: int | None = None) -> list[Record]:
+    """All records when they fit; else those pooling the most primary studies (newest first among
+    equals, as in the forest plots), in their original order."""
+    limit = DETAIL_MAX_REVIEWS if limit is None else limit
+    if len(records) <= limit:
+        return records
+    keep = {r.id for r in sorted(records, key=lambda r: (-r.n_studies, -r.year, r.id))[:limit]}
+    return [r for r in records if r.id in keep]
+
+
+def topic_pages(
+    renderer: Renderer,
+    kind: str,
+    terms: Iterable[Term],
+    records_of: Any,
+    figures: FigureMap,
+    screening: Screening = NO_SCREENING,
+) -> dict[str, str]:
+    """One page per condition or per source: the same grouping, two templates."""
+    pages = {}
+    paper = paper_table3()
+    for term in terms:
+        records = records_of(term.id)
+        if kind == "sources" and not records:
+            continue
+        detail = detailed(records)
+        page_kind = KINDS[kind[:-1]]
+        pages[page_path(page_kind.key, term.id)] = renderer.render(
+            str(page_kind.template),
+            term=term,
+            records=records,
+            detail=detail,
+            assessed={
+                r.id: [assess(r, e) for e in (r.effects_for(term.id) if kind == "conditions" else r.effects)]
+                for r in detail
+            },
+            use=usage(records, detail),
+            paper=paper.get(term.id) if kind == "conditions" else None,
+            tags=topic_tags(renderer, kind, term),
+            figure=figures.get(f"{kind[:-1]}-{term.id}"),
+            base=Markup("../"),
+            unscreened=candidates_for_condition(screening.queue, term) if kind == "conditions" else [],
+        )
+    return pages
+
+
+def source_only(records: Iterable[Record]) -> list[Record]:
+    """The records as the umbrella review alone gives them: its reviews, its own estimates, each counted."""
+    out = []
+    for r in records:
+        if r.beyond_source:
+            continue
+        effects = tuple(dc_replace(e, graded=True, not_graded_because=None) for e in r.effects if not e.from_original)
+        out.append(dc_replace(r, effects=effects))
+    return out
+
+
+def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
+    """The paper's Table 3 beside the computed verdicts, with the cause of each difference, and the
+    verdict the umbrella review's own figures give beside the one the map gives today."""
+    rows = []
+    before = grade_all(list(paper_table3()), source_only(evidence.records))
+    for entry in paper_table3().values():
+        cid = entry["id"]
+        g = grades[cid]
+        recs = evidence.for_condition(cid)
+        differences = []
+        if entry["n_reviews"] != g.n_reviews:
+            names = ", ".join(r.label for r in recs)
+            differences.append(
+                f"Count: the paper's Table 3 gives {entry['n_reviews']}, but {g.n_reviews} records map to this "
+                f"condition from its Table 2 ({names})."
+            )
+        paper_label = entry["effectiveness"]
+        if paper_label != g.overall.label:
+            differences.append(f"Verdict: the rules applied to the records give {g.overall.label}: {g.overall.reason}.")
+        if entry.get("note"):
+            differences.append(entry["note"])
+        agree = entry["n_reviews"] == g.n_reviews and paper_label == g.overall.label
+        rows.append(
+            {
+                "id": cid,
+                "paper": entry,
+                "grade": g,
+                "records": recs,
+                "differences": differences,
+                "agree": agree,
+                "before": before[cid],
+            }
+        )
+    return rows
+
+
+def render_site_pages(
+    evidence: Evidence,
+    grades: dict[str, ConditionGrade],
+    figures: Iterable[Any],
+    info: SiteInfo,
+    writer: TreeWriter,
+    screening: Screening = NO_SCREENING,
+) -> None:
+    r = Renderer(evidence, grades, info)
+    figs = figure_map(figures, evidence)
+    top = Markup("")
+    recent = sorted(evidence.records, key=lambda x: (x.updated, x.added, x.id), reverse=True)[:8]
+    years = [x.year for x in evidence.records]
+    sources_used = sorted({s for x in evidence.records for s in x.sources})
+    # What each page kind needs besides the globals; which template and file is the registry's.
+    contexts: dict[str, dict[str, Any]] = {
+        "home": {"base": top, "figs": figs, "recent": recent, "years": years, "sources_used": sources_used},
+        "conditions": {"base": Markup("../"), "figs": figs},
+        "sources": {"base": Markup("../"), "sources_used": sources_used},
+        "reviews": {"base": Markup("../"), "table": reviews_table(evidence), "figs": figs},
+        "effects": {"base": top, "table": effects_table(evidence, grades)},
+        "dosing": {"base": top, "route_counts": _route_counts(evidence)},
+        "quality": {"base": top, "figs": figs},
+        "methods": {"base": top, "hand": hand_search(screening.queue)},
+        "audit": {"base": top, "rows": audit_rows(evidence, grades), "paper_notes": paper_notes()},
+        "downloads": {"base": top},
+        "about": {"base": top},
+        "contribute": {
+            "base": top,
+            "record_template": Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
+            "new_file_url": Markup(new_file_link(info.repo_url)),
+        },
+        "whatsnew": {
+            "base": top,
+            "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
+            "verdict_changes": verdict_changes(evidence),
+        },
+        "screening": {
+            "base": top,
+            "s": screening_summary(screening.queue, evidence, screening.strategy, screening.recall),
+            "reasons": REASONS,
+        },
+    }
+    pages: dict[str, str] = {}
+    for kind in PAGE_KINDS:
+        if kind.template is None or kind.per_item:
+            continue
+        if kind.key not in contexts:
+            raise ValueError(f"page kind {kind.key!r} is registered but render_site_pages gives it no context")
+        pages[kind.path] = r.render(kind.template, **contexts[kind.key])
+    pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
+    pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+    # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
+    notices = load_notices() if screening is not NO_SCREENING else {}
+    for rec in evidence.records:
+        pages[page_path("review", rec.id)] = r.render(
+            str(KINDS["review"].template),
+            rec=rec,
+            notices=notices.get(rec.id, []),
+            base=Markup("../"),
+            tags=tags_for([rec], r),
+            assessed=[assess(rec, e) for e in rec.effects],
+        )
+    for path, text in sorted(pages.items()):
+        writer.write(path, with_search_meta(path, text))
+
+
+def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
+    counts = Counter(route for rec in evidence.records if rec.dosing_counts for route in rec.routes)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def static_files(folder: Path) -> dict[str, bytes]:
+    """Hand-written pages and assets under docs/, keyed by their path inside the site."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,256 @@
+"""Assemble the site's sources: generated pages, charts, downloads and feeds, in a work folder.
+
+Everything the site generator needs is generated here, before it runs (no generator plugin or
+hook does any of it), so mkdocs-material or Zensical can build the same folder. generator.py then
+runs the site generator and Pagefind on it and swaps the result in; preview.py serves it live.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evidence_map.judging.grading import ConditionGrade, grade_all
+from evidence_map.judging.history import last_update
+from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
+from evidence_map.publishing.chartrender import ChartRenderer
+from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure
+from evidence_map.publishing.citations import bibtex, ris
+from evidence_map.publishing.datapackage import datapackage_json, zip_bundle
+from evidence_map.publishing.exports import export_files
+from evidence_map.publishing.feeds import atom_feed, changes_from_records, screening_entries, whats_new
+from evidence_map.publishing.generator import publish
+from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
+from evidence_map.publishing.pages import render_site_pages, static_files
+from evidence_map.publishing.renderer import SiteInfo
+from evidence_map.publishing.writer import TreeWriter
+from evidence_map.records.evidence import Evidence, load_evidence
+from evidence_map.records.umbrella import umbrella
+from evidence_map.surveillance.queue import NO_SCREENING, Screening, load_screening
+from evidence_map.surveillance.screening import prisma_flow
+
+BUNDLE = "msc-ev-evidence-map.zip"
+
+
+@dataclass
+class Prepared:
+    evidence: Evidence
+    grades: dict[str, ConditionGrade]
+    config: Path
+    charts_rendered: int
+    charts_reused: int
+    pages_written: int
+    pages_unchanged: int
+    timings: dict[str, float]
+
+
+def data_version(evidence: Evidence) -> tuple[str, str]:
+    """(date, commit) of the records: the newest `updated` date and the last commit touching them."""
+    date = max((r.updated for r in evidence.records), default="no records")
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--", "evidence", "vocab"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return date, out or "uncommitted"
+
+
+def addresses(settings: dict[str, Any]) -> tuple[str, str]:
+    """(repository, site) addresses: SITE_URL and REPOSITORY_URL override mkdocs.yml, so a fork's
+    Pages workflow publishes at the fork's own address without editing any file."""
+    repo = os.environ.get("REPOSITORY_URL") or str(settings.get("extra", {}).get("repository", ""))
+    site = os.environ.get("SITE_URL") or str(settings.get("site_url", ""))
+    return repo.rstrip("/"), site.rstrip("/") + "/"
+
+
+def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: list[str]) -> dict[str, Any]:
+    with open(MKDOCS_YML, encoding="utf-8") as fh:
+        config: dict[str, Any] = yaml.safe_load(fh)
+    config["site_url"] = addresses(config)[1]
+    config.setdefault("extra", {})["repository"] = info.repo_url
+    config["docs_dir"] = docs_dir.name  # relative to the generated config, which sits beside it
+    theme = config.get("theme")
+    if isinstance(theme, dict) and theme.get("custom_dir"):
+        # The theme overrides stay in the repository, wherever the work folder is.
+        theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
+    config["nav"] = navigation(evidence, sources)
+    config["not_in_nav"] = not_in_nav()  # reached from tables and pages, not the sidebar
+    u = umbrella()
+    config["copyright"] = (
+        f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses, the first "
+        f'{u.records} from <a href="{html.escape(u.doi_url)}">{html.escape(u.label)}, {html.escape(u.journal)}</a> · '
+        f"Data CC BY 4.0 · "
+        f'<a href="{info.repo_url}">records and source</a> · for research use, not medical advice'
+    )
+    return config
+
+
+def prepare(evidence_dir: Path, work: Path) -> Prepared:
+    """Validate, grade, draw and render into `work`/docs; returns what was done. Raises InvalidEvidence."""
+    t0 = time.perf_counter()
+    evidence = load_evidence(evidence_dir)
+    # The screening queue names records of the repository's evidence/; another folder gets an empty one.
+    screening = load_screening(evidence) if evidence_dir.resolve() == EVIDENCE.resolve() else NO_SCREENING
+    return prepare_evidence(evidence, work, {"load + validate": time.perf_counter() - t0}, screening)
+
+
+def prepare_evidence(
+    evidence: Evidence, work: Path, timings: dict[str, float] | None = None, screening: Screening = NO_SCREENING
+) -> Prepared:
+    """Grade, draw and render already validated evidence into `work`/docs."""
+    timings = dict(timings or {})
+    t0 = time.perf_counter()
+    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
+    timings["grading"] = time.perf_counter() - t0
+
+    docs = work / "docs"
+    writer = TreeWriter(docs)
+    t0 = time.perf_counter()
+    renderer = ChartRenderer(work / "chart-cache")
+    sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
+    # Charts missing from the cache are drawn in other processes while this one renders the pages.
+    with renderer.start(all_figures(evidence, grades, sources)) as drawing:
+        figures = drawing.figures
+        timings["charts"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        date, commit = data_version(evidence)
+        with open(MKDOCS_YML, encoding="utf-8") as fh:
+            settings = yaml.safe_load(fh)
+        repo_url, site_url = addresses(settings)
+        info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
+        for rel, data in static_files(DOCS).items():
+            if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
+                data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
+            writer.write(rel, data)
+        render_site_pages(evidence, grades, figures, info, writer, screening)
+        write_downloads(evidence, grades, writer, screening)
+        write_feeds(evidence, site_url, date, writer, screening)
+        timings["pages"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        for fig, svg in zip(figures, drawing.svgs(), strict=True):
+            writer.write(f"assets/charts/{fig.name}.svg", svg)
+        renderer.prune(keep=drawing.keys)
+        timings["charts"] += time.perf_counter() - t0  # the wait for drawings still running
+
+    t0 = time.perf_counter()
+    writer.prune()
+    config = work / "mkdocs.yml"
+    text = yaml.safe_dump(site_config(evidence, docs, info, sources), sort_keys=False, allow_unicode=True)
+    TreeWriter(work).write("mkdocs.yml", "# Generated by build.py from mkdocs.yml; do not edit.\n" + text)
+    timings["pages"] += time.perf_counter() - t0
+    return Prepared(
+        evidence, grades, config, renderer.rendered, renderer.reused, writer.written, writer.unchanged, timings
+    )
+
+
+def all_figures(evidence: Evidence, grades: dict[str, ConditionGrade], sources: list[str]) -> Iterator[Figure]:
+    """Every chart of the site, built one at a time: the overview, a forest plot per condition
+    with pooled effects, and a bar chart per EV source that reviews include."""
+    yield from overview_figures(evidence, grades)
+    for cid in evidence.vocab.conditions.ids:
+        f = forest_figure(cid, evidence)
+        if f is not None:
+            yield f
+    for sid in sources:
+        f = source_figure(sid, evidence)
+        if f is not None:
+            yield f
+
+
+def write_downloads(
+    evidence: Evidence, grades: dict[str, ConditionGrade], writer: TreeWriter, screening: Screening = NO_SCREENING
+) -> None:
+    """The data downloads, the references, a Frictionless data package describing them, and one zip."""
+    files = {name: text.encode("utf-8") for name, text in export_files(evidence, grades).items()}
+    flow = prisma_flow(screening.queue, screening.strategy).as_data()
+    files["prisma.json"] = (json.dumps(flow, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    files["references.bib"] = bibtex(evidence).encode("utf-8")
+    files["references.ris"] = ris(evidence).encode("utf-8")
+    files["record.schema.json"] = SCHEMA.read_bytes()
+    files["datapackage.json"] = datapackage_json(evidence, files=files).encode("utf-8")
+    for name, data in sorted(files.items()):
+        writer.write(f"downloads/{name}", data)
+    writer.write(f"downloads/{BUNDLE}", zip_bundle(files))
+
+
+def write_feeds(
+    evidence: Evidence, site_url: str, date: str, writer: TreeWriter, screening: Screening = NO_SCREENING
+) -> None:
+    """A site-wide Atom feed of additions and updates, and one per condition."""
+    changes = changes_from_records(evidence)
+    title = "MSC-EV Living Evidence Map"
+    writer.write(
+        "feed.xml",
+        atom_feed(
+            whats_new(evidence, changes, limit=100),
+            site_url,
+            f"{title}: what's new",
+            site_url,
+            date,
+            self_link=site_url + "feed.xml",
+        ),
+    )
+    for term in evidence.vocab.conditions.terms:
+        on = {r.id for r in evidence.for_condition(term.id)}
+        entries = whats_new(evidence, [c for c in changes if c.record_id in on], limit=100)
+        updated = last_update(evidence, condition=term.id) or date
+        writer.write(
+            f"feeds/{term.id}.xml",
+            atom_feed(
+                entries,
+                f"{site_url}conditions/{term.id}/",
+                f"{title}: {term.name}",
+                site_url,
+                updated,
+                self_link=f"{site_url}feeds/{term.id}.xml",
+            ),
+        )
+    pending = screening_entries(screening.queue)
+    writer.write(
+        "feeds/screening.xml",
+        atom_feed(
+            pending,
+            f"{site_url}screening/",
+            f"{title}: found, to screen",
+            site_url,
+            max((e.updated for e in pending), default=date),
+            self_link=f"{site_url}feeds/screening.xml",
+        ),
+    )
+
+
+def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path = Path(".build")) -> Prepared:
+    """Validate the records under `evidence_dir` and build the site into `out`."""
+    t_all = time.perf_counter()
+    work.mkdir(parents=True, exist_ok=True)
+    prepared = prepare(evidence_dir, work)
+    if publish(prepared, out, strict):
+        generated = (
+            f"site generator {prepared.timings['site generator']:.1f} s, "
+            f"search index {prepared.timings['search index']:.1f} s"
+        )
+    else:
+        generated = "site was current: site generator and search index not run"
+    print(
+        f"built {out}: {len(prepared.evidence.records)} reviews; pages {prepared.pages_written} written, "
+        f"{prepared.pages_unchanged} unchanged; charts {prepared.charts_rendered} rendered, "
+        f"{prepared.charts_reused} from cache; {generated}; {time.perf_counter() - t_all:.1f} s"
+    )
+    return prepared

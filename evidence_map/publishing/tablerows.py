@@ -1,0 +1,148 @@
+"""The rows of the site's two filterable tables (reviews, pooled effects) and the filters over them.
+
+A table's filters (javascripts/tables.js) match each row's `data-facet-<key>` attribute, and the
+page's address keeps the chosen values as `?<key>=<value>` (so `reviews/?condition=sepsis&source=bm`
+opens the reviews table filtered, as the charts' links do). Those values are vocabulary ids,
+schema enumerations and computed labels only, never record text: an attribute built from them
+cannot carry markup, and an address stays valid while a record's wording changes. This module
+gathers the values; the templates print them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from evidence_map.judging.grading import VERDICTS, Assessed, ConditionGrade, assess
+from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
+from evidence_map.records.evidence import Evidence
+from evidence_map.records.issues import schema
+from evidence_map.records.model import Record
+from evidence_map.records.vocab import Vocabulary
+
+VALUE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")  # one filter value: a slug, space-separated in a row
+KEY = re.compile(r"^[a-z][a-z0-9]*$")  # an attribute name part and a query key
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One filter: its query key, its name, and the values some row has, in the scale's order."""
+
+    key: str
+    label: str
+    options: tuple[tuple[str, str], ...]  # (value, shown text)
+
+
+@dataclass(frozen=True)
+class Row:
+    item: Any  # a Record (reviews table) or an Assessed effect (effects table)
+    conditions: tuple[str, ...]
+    facets: tuple[tuple[str, str], ...]  # (key, space-separated values) for data-facet-<key>
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[Row, ...]
+    facets: tuple[Facet, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    label: str
+    choices: Sequence[tuple[str, str]]  # every possible (value, shown text), in order
+    values: Callable[[Any], Iterable[str]]
+
+
+def slug(label: str) -> str:
+    """A computed label as a filter value: "Promising but heterogeneous" -> "promising-but-heterogeneous"."""
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def terms(vocab: Vocabulary) -> list[tuple[str, str]]:
+    return [(t.id, t.name) for t in vocab.terms]
+
+
+def enum(*path: str) -> list[str]:
+    """A field's allowed values from the record schema, in the schema's order."""
+    node: Any = schema()["properties"]
+    for part in path[:-1]:
+        node = node[part]
+        node = node.get("items", node)["properties"]
+    return [str(v) for v in node[path[-1]]["enum"]]
+
+
+def rated(path: tuple[str, ...], labels: dict[str, str]) -> list[tuple[str, str]]:
+    return [(v, labels.get(v, v)) for v in enum(*path)]
+
+
+def table(items: Iterable[Any], conditions: Callable[[Any], tuple[str, ...]], specs: Sequence[Spec]) -> Table:
+    rows: list[Row] = []
+    seen: dict[str, set[str]] = {s.key: set() for s in specs}
+    for item in items:
+        attrs = []
+        for s in specs:
+            if not KEY.match(s.key):
+                raise ValueError(f"not a filter key: {s.key!r}")
+            values = list(dict.fromkeys(str(v) for v in s.values(item) if v))
+            for v in values:
+                if not VALUE.match(v):
+                    raise ValueError(f"refusing a filter value that is not a slug: {s.key}={v!r}")
+            seen[s.key].update(values)
+            attrs.append((s.key, " ".join(values)))
+        rows.append(Row(item, conditions(item), tuple(attrs)))
+    facets = tuple(Facet(s.key, s.label, tuple((v, t) for v, t in s.choices if v in seen[s.key])) for s in specs)
+    return Table(tuple(rows), facets)
+
+
+def _quality(record: Callable[[Any], Record]) -> list[Spec]:
+    return [
+        Spec("rob", "Risk of bias", rated(("risk_of_bias", "overall"), ROB_RATINGS), lambda x: [record(x).rob_overall]),
+        Spec(
+            "amstar2", "AMSTAR-2", rated(("amstar2", "rating"), AMSTAR2_RATINGS), lambda x: [record(x).amstar2_rating]
+        ),
+    ]
+
+
+def reviews_table(evidence: Evidence) -> Table:
+    """One row per record; filters by year, condition, EV source, species and quality."""
+    v = evidence.vocab
+    years = sorted({r.year for r in evidence.records})
+    specs = [
+        Spec("year", "Year", [(str(y), str(y)) for y in years], lambda r: [str(r.year)]),
+        Spec("condition", "Conditions", terms(v.conditions), lambda r: r.conditions),
+        Spec("source", "EV sources", terms(v.sources), lambda r: r.sources),
+        Spec("species", "Species", terms(v.species), lambda r: r.species),
+        *_quality(lambda r: r),
+    ]
+    return table(evidence.records, lambda r: r.conditions, specs)
+
+
+def effect_conditions(a: Assessed) -> tuple[str, ...]:
+    """The conditions an effect speaks for: its own, or else every condition of its review."""
+    return (a.effect.condition,) if a.effect.condition else a.record.conditions
+
+
+def effects_table(evidence: Evidence, grades: dict[str, ConditionGrade]) -> Table:
+    """One row per pooled effect of every record, in the records' order; filters by condition, EV
+    source, species, route, measure, the condition's computed verdict and quality."""
+    v = evidence.vocab
+    specs = [
+        Spec("condition", "Condition", terms(v.conditions), effect_conditions),
+        Spec("source", "EV source", terms(v.sources), lambda a: a.record.sources),
+        Spec("species", "Species", terms(v.species), lambda a: a.record.species),
+        # A dosing row printed under the wrong review is not this review's: its routes are left out.
+        Spec("route", "Route", terms(v.routes), lambda a: a.record.routes if a.record.dosing_counts else ()),
+        Spec("measure", "Measure", [(m, m) for m in enum("effects", "measure")], lambda a: [a.effect.measure]),
+        Spec(
+            "verdict",
+            "Condition verdict",
+            [(slug(label), label) for label in VERDICTS],
+            lambda a: [slug(grades[c].overall.label) for c in effect_conditions(a)],
+        ),
+        *_quality(lambda a: a.record),
+    ]
+    assessed = [assess(r, e) for r in evidence.records for e in r.effects]
+    return table(assessed, effect_conditions, specs)

@@ -1,0 +1,166 @@
+"""Check records against the schema and the plausibility rules, reporting every problem at once.
+
+One problem is one line, `evidence/x.yaml:LINE: field.path: rule; got VALUE`, so a contributor
+fixes everything in one pass. Rules are small functions phrased as the rule they enforce. A rule
+broken by a value the source really publishes can be acknowledged in the record's `discrepancies`
+list (naming the field path); it is then reported as a warning, never silently fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidence_map.records.check_sources import (
+    appraisal_is_stated,
+    authors_start_with_the_first_author,
+    citation_is_consistent,
+    effects_from_originals_name_their_page,
+    identifiers_name_where_they_were_confirmed,
+)
+from evidence_map.records.check_text import discrepancies_name_real_fields, text_is_plain, vocabulary_ids_are_known
+from evidence_map.records.check_values import (
+    a_replaced_copy_passes_on_its_heterogeneity,
+    dates_are_real,
+    effects_are_plausible,
+    numbers_are_finite,
+    quality_numbers_in_range,
+    row_i2_ranges_reach_every_estimate_of_the_row,
+)
+from evidence_map.records.issues import FieldPath, Issue, Problem, Rule, acknowledged, dotted, schema_issues, show
+from evidence_map.records.vocab import Vocabularies, load_vocabularies
+from evidence_map.records.yamlsafe import Loaded, LoadError, decode, load
+
+MAX_FILES = 20_000
+# The plausibility rules, in the order they run (after the schema), grouped by what they check in
+# check_values.py, check_text.py and check_sources.py.
+RULES: tuple[Rule, ...] = (
+    numbers_are_finite,
+    text_is_plain,
+    vocabulary_ids_are_known,
+    effects_are_plausible,
+    row_i2_ranges_reach_every_estimate_of_the_row,
+    a_replaced_copy_passes_on_its_heterogeneity,
+    appraisal_is_stated,
+    quality_numbers_in_range,
+    citation_is_consistent,
+    identifiers_name_where_they_were_confirmed,
+    authors_start_with_the_first_author,
+    effects_from_originals_name_their_page,
+    dates_are_real,
+    discrepancies_name_real_fields,
+)
+
+
+# ---------------------------------------------------------------- files and folders
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one file: its data when loadable, and its problems."""
+
+    file: Path
+    shown_as: str
+    loaded: Loaded | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None and not any(not p.warning for p in self.problems)
+
+
+def check_record(data: Any, vocab: Vocabularies) -> list[Issue]:
+    """Every rule broken by one record's data (schema first, then plausibility)."""
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        return [Issue((), f"a record must be a YAML mapping of fields, not {kind}")]
+    issues = schema_issues(data)
+    for fn in RULES:
+        issues.extend(fn(data, vocab))
+    return issues
+
+
+def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
+    try:
+        loaded = load(decode(path.read_bytes()))
+    except LoadError as exc:
+        return Checked(path, shown_as, None, [Problem(shown_as, exc.line, exc.field, exc.message)])
+    except OSError as exc:
+        return Checked(path, shown_as, None, [Problem(shown_as, 0, "", f"cannot read file: {exc.strerror}")])
+    problems = []
+    for issue in check_record(loaded.data, vocab):
+        kind = acknowledged(loaded.data, issue.path) if isinstance(loaded.data, dict) else None
+        rule_text = issue.rule + (f" (acknowledged {kind} in discrepancies)" if kind else "")
+        problems.append(
+            Problem(shown_as, loaded.line_of(issue.path), dotted(issue.path), rule_text, issue.shown(), bool(kind))
+        )
+    if isinstance(loaded.data, dict):
+        rid = loaded.data.get("id")
+        if isinstance(rid, str) and rid != path.stem:
+            problems.append(
+                Problem(shown_as, loaded.line_of(("id",)), "id", f"must equal the file name ({path.stem!r})", show(rid))
+            )
+    problems.sort(key=lambda p: (p.line, p.field))
+    return Checked(path, shown_as, loaded, problems)
+
+
+def record_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return files[:MAX_FILES]
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_data_file(path: Path) -> tuple[str, Loaded | None, list[Problem]]:
+    """A data file (queue, strategy, synonyms) loaded as strictly as a record: (its path as shown,
+    the loaded data or None, the problem that stopped the load)."""
+    shown = display_path(path)
+    try:
+        return shown, load(decode(path.read_bytes())), []
+    except LoadError as exc:
+        return shown, None, [Problem(shown, exc.line, exc.field, exc.message)]
+    except OSError as exc:
+        return shown, None, [Problem(shown, 0, "", f"cannot read file: {exc.strerror}")]
+
+
+def placed(shown: str, loaded: Loaded, issues: Iterable[tuple[FieldPath, str, Any]]) -> list[Problem]:
+    """(field path, rule, value or ...) issues of a loaded data file as problems, in line order."""
+    problems = [
+        Problem(shown, loaded.line_of(at), dotted(at), rule, None if got is ... else show(got))
+        for at, rule, got in issues
+    ]
+    return sorted(problems, key=lambda p: (p.line, p.field))
+
+
+def check_folder(folder: Path, vocab: Vocabularies | None = None) -> list[Checked]:
+    """Check every record under `folder`, including problems that span files (duplicate ids)."""
+    vocab = vocab or load_vocabularies()
+    results = [check_file(f, display_path(f), vocab) for f in record_files(folder)]
+    seen: dict[str, Checked] = {}
+    for res in results:
+        data = res.loaded.data if res.loaded else None
+        rid = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(rid, str):
+            continue
+        if rid in seen:
+            first = seen[rid]
+            assert res.loaded is not None
+            res.problems.append(
+                Problem(
+                    res.shown_as,
+                    res.loaded.line_of(("id",)),
+                    "id",
+                    f"must be unique; also used by {first.shown_as}",
+                    show(rid),
+                )
+            )
+        else:
+            seen[rid] = res
+    return results
