@@ -81,11 +81,11 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
     before = snapshot(work / "docs")
 
     # Stage boundaries inside prepare_evidence, marked by wrapping the functions it calls there.
-    grade_all, data_version = site.grade_all, site.data_version
+    compute_map, data_version = site.compute_map, site.data_version
 
-    def grade_all_marked(*a: Any, **k: Any) -> Any:
+    def compute_map_marked(*a: Any, **k: Any) -> Any:
         peaks.close("load + validate")
-        result = grade_all(*a, **k)
+        result = compute_map(*a, **k)
         peaks.close("grading")
         return result
 
@@ -107,7 +107,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
             cmd = [sys.executable, str(SPAWN), str(reports[stage]), "--", *cmd]
         return real_run(cmd, *a, **k)
 
-    site.grade_all, site.data_version = grade_all_marked, data_version_marked  # type: ignore[assignment]
+    site.compute_map, site.data_version = compute_map_marked, data_version_marked  # type: ignore[assignment]
     site.subprocess.run = run_via_launcher  # type: ignore[attr-defined]
     try:
         work.mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         drawing_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         ran = site.publish(prepared, out, strict=False)
     finally:
-        site.grade_all, site.data_version = grade_all, data_version  # type: ignore[assignment]
+        site.compute_map, site.data_version = compute_map, data_version  # type: ignore[assignment]
         site.subprocess.run = real_run  # type: ignore[attr-defined]
     for stage, report in reports.items():
         if report.exists():
@@ -130,8 +130,8 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
     removed = sorted(set(before) - set(after))
     timings = {"startup (imports)": T_IMPORTED - T_START, **prepared.timings}
     return {
-        "records": len(prepared.evidence.records),
-        "effects": sum(len(r.effects) for r in prepared.evidence.records),
+        "records": len(prepared.computed.records),
+        "effects": sum(len(r.effects) for r in prepared.computed.records),
         "timings": timings,
         "peak_rss": peaks.peaks,
         "site_generator_ran": ran,

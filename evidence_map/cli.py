@@ -46,15 +46,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from evidence_map.judging.grading import grade_all
+    from evidence_map.judging.computed import compute_map
     from evidence_map.publishing.exports import write_exports
 
     try:
         ev = load_evidence(args.evidence)
     except InvalidEvidence as exc:
         return report_errors(exc.problems)
-    grades = grade_all(ev.vocab.conditions.ids, ev.records)
-    for path in write_exports(ev, grades, args.out):
+    for path in write_exports(compute_map(ev), args.out):
         print(f"wrote {path}")
     return 0
 

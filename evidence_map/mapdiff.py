@@ -13,11 +13,12 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from evidence_map.judging.grading import Assessed, ConditionGrade, Verdict, grade_all
+from evidence_map.judging.computed import compute_map
+from evidence_map.judging.grading import Assessed, ConditionGrade, Verdict
 from evidence_map.paths import ROOT
 from evidence_map.publishing.markup import escape
 from evidence_map.records.evidence import Evidence, InvalidEvidence, load_evidence, repo_path
@@ -31,7 +32,7 @@ INPUTS = ("evidence", "vocab")  # what the map is computed from
 @dataclass(frozen=True)
 class MapState:
     evidence: Evidence
-    grades: dict[str, ConditionGrade]
+    grades: Mapping[str, ConditionGrade]
 
     @property
     def pages(self) -> set[str]:
@@ -75,7 +76,7 @@ class MapDiff:
 
 def state_of(evidence_dir: Path, vocab_dir: Path | None = None) -> MapState:
     ev = load_evidence(evidence_dir, vocab_dir)
-    return MapState(ev, grade_all(ev.vocab.conditions.ids, ev.records))
+    return MapState(ev, compute_map(ev).grades)
 
 
 def extract(rev: str, dest: Path, repo: Path = ROOT) -> Path:
@@ -177,7 +178,7 @@ def base_state(evidence_dir: Path, vocab_dir: Path | None = None) -> MapState:
                 continue
         records.sort(key=lambda r: (r.first_author.lower(), r.label.lower(), r.id))
         ev = Evidence(tuple(records), (), vocab)
-        return MapState(ev, grade_all(ev.vocab.conditions.ids, ev.records))
+        return MapState(ev, compute_map(ev).grades)
 
 
 def diff_against(rev: str, evidence_dir: Path, vocab_dir: Path, repo: Path = ROOT) -> MapDiff:

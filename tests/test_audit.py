@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import grade_all, grade_condition
-from evidence_map.judging.paper import paper_comparison, paper_table3
+from evidence_map.judging.paper import paper_comparison, paper_table3, source_only
 from evidence_map.publishing import pages
 from evidence_map.publishing import renderer as rendering
 from evidence_map.records.evidence import Evidence
@@ -61,14 +62,14 @@ def test_the_reason_for_a_difference_comes_from_the_condition_data() -> None:
 
 def test_the_audit_counts_agreement_from_the_rows(evidence: Evidence) -> None:
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    rows = pages.audit_rows(evidence, grades)
+    rows = pages.audit_rows(compute_map(evidence))
     expected = sum(
         1
         for e in paper_table3().values()
         if e["n_reviews"] == grades[e["id"]].n_reviews and e["effectiveness"] == grades[e["id"]].overall.label
     )
     assert sum(1 for r in rows if r["agree"]) == expected
-    md = rendering.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
+    md = rendering.Renderer(compute_map(evidence), INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
     assert f"{expected} of {len(rows)} conditions agree on both the count and the verdict" in md
     # A row whose only listed difference is the paper's own note still agrees on count and verdict.
     for r in rows:
@@ -77,13 +78,12 @@ def test_the_audit_counts_agreement_from_the_rows(evidence: Evidence) -> None:
 
 
 def test_the_audit_sets_the_source_only_verdict_beside_todays(evidence: Evidence) -> None:
-    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    rows = pages.audit_rows(evidence, grades)
-    only_source = pages.source_only(evidence.records)
+    rows = pages.audit_rows(compute_map(evidence))
+    only_source = source_only(evidence.records)
     assert all(not r.beyond_source for r in only_source)
     assert all(e.origin == "umbrella-review" and e.graded for r in only_source for e in r.effects)
     before = grade_all(list(paper_table3()), only_source)
     assert {r["id"]: r["before"].overall.label for r in rows} == {c: g.overall.label for c, g in before.items()}
-    md = rendering.Renderer(evidence, grades, INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
+    md = rendering.Renderer(compute_map(evidence), INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
     header = next(line for line in md.splitlines() if line.startswith("| Condition |"))
     assert re.search(r"From the source alone \| Verdict \(map\) \| Certainty \| Why", header)

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.records.evidence import Evidence
 from tests.browser import (
     ARTIFACTS,
@@ -214,11 +215,8 @@ def test_a_condition_page_opens_its_reviews(visit: Opener, evidence: Evidence) -
 def test_a_condition_page_answers_how_sure_before_the_verdict_machinery(
     visit: Opener, evidence: Evidence, viewport: dict[str, int]
 ) -> None:
-    from evidence_map.judging.certainty import summaries
-    from evidence_map.judging.grading import grade_all
 
-    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    expected = summaries(evidence, grades)["spinal-cord-injury"]
+    expected = compute_map(evidence).summaries["spinal-cord-injury"]
     v = visit(SCI, viewport)
     page = v.page
     headings = [h.rstrip("¶").strip() for h in page.locator("article h2").all_inner_texts()]

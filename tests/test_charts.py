@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
+from evidence_map.judging.computed import compute_map
+from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all, qualifies
 from evidence_map.publishing import charts
 from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
@@ -196,7 +197,7 @@ def mark_groups(root: ET.Element, mark: str) -> list[ET.Element]:
 
 
 def overview(ev: Evidence) -> dict[str, Figure]:
-    return {f.name: f for f in charts.overview_figures(ev, grades_of(ev))}
+    return {f.name: f for f in charts.overview_figures(compute_map(ev))}
 
 
 # --- the look ---------------------------------------------------------------------------------
@@ -216,8 +217,8 @@ def test_figures_have_white_background_and_fit_the_column(small: Evidence) -> No
 
 
 def test_builders_are_deterministic(small: Evidence) -> None:
-    first = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(small, grades_of(small))]
-    second = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(small, grades_of(small))]
+    first = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(compute_map(small))]
+    second = [json.dumps(f.spec(), sort_keys=True) for f in charts.overview_figures(compute_map(small))]
     assert first == second
 
 
@@ -312,9 +313,9 @@ def test_gap_map_and_heatmap_marks_link_to_what_they_count(small: Evidence, rend
 
 def test_gap_map_i2_unknown_does_not_qualify() -> None:
     unknown = dataclasses.replace(YE, heterogeneity={})
-    assert charts.qualifies(YE) and not charts.qualifies(unknown)
-    assert not charts.qualifies(dataclasses.replace(YE, heterogeneity={"i2_max": 70}))
-    assert not charts.qualifies(dataclasses.replace(YE, amstar2={"rating": "low", "critical_flaws": None}))
+    assert qualifies(YE) and not qualifies(unknown)
+    assert not qualifies(dataclasses.replace(YE, heterogeneity={"i2_max": 70}))
+    assert not qualifies(dataclasses.replace(YE, amstar2={"rating": "low", "critical_flaws": None}))
 
 
 def test_heatmap_and_gap_map_change_when_a_record_is_added(small: Evidence) -> None:
@@ -368,7 +369,7 @@ def forest_panels(fig: Figure) -> list[dict[str, Any]]:
 
 
 def test_forest_has_one_row_per_review_and_outcome(small: Evidence, renderer: ChartRenderer) -> None:
-    fig = charts.forest_figure("spinal-cord-injury", small)
+    fig = charts.forest_figure("spinal-cord-injury", compute_map(small))
     assert fig is not None
     assert [(r[0], r[1]) for r in fig.rows] == [("Ye et al. (2024)", "BBB score"), ("Li et al. (2022)", "Mortality")]
     points = [u for u in units(fig.spec()) if mark_type(u) == "point"]
@@ -389,7 +390,7 @@ def test_forest_has_one_row_per_review_and_outcome(small: Evidence, renderer: Ch
 
 
 def test_forest_keeps_smd_and_ratio_apart_with_a_log_scale_and_no_effect_lines(small: Evidence) -> None:
-    fig = charts.forest_figure("spinal-cord-injury", small)
+    fig = charts.forest_figure("spinal-cord-injury", compute_map(small))
     assert fig is not None
     panels = forest_panels(fig)
     assert sorted(p["null"] for p in panels) == [0.0, 1.0]
@@ -403,7 +404,7 @@ def test_forest_keeps_smd_and_ratio_apart_with_a_log_scale_and_no_effect_lines(s
 
 
 def test_forest_splits_mean_differences_and_draws_points_without_ci(renderer: ChartRenderer) -> None:
-    fig = charts.forest_figure("sepsis", evidence_of(WANG))
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(WANG)))
     assert fig is not None
     panels = forest_panels(fig)
     assert len(panels) == 3  # WMD, MD and ratio: never one shared axis
@@ -427,7 +428,7 @@ def test_a_flagged_estimate_is_marked_on_its_forest_row() -> None:
         ("bm",),
         [{"domain": "function", "improves": "higher", **e} for e in (outside, fine)],
     )
-    fig = charts.forest_figure("sepsis", evidence_of(rec))
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(rec)))
     assert fig is not None
     labels = [v["row"] for u in units(fig.spec()) if mark_type(u) == "point" for v in u["_values"]]
     assert "Flag et al. (2024) · Ejection (⚠ not graded)" in labels
@@ -450,7 +451,7 @@ def test_raw_differences_in_different_units_get_their_own_axes(renderer: ChartRe
         ("bm",),
         [{"domain": "histology", "improves": "higher", **e} for e in effects],
     )
-    fig = charts.forest_figure("periodontal-regeneration", evidence_of(rec))
+    fig = charts.forest_figure("periodontal-regeneration", compute_map(evidence_of(rec)))
     assert fig is not None
     assert len(forest_panels(fig)) == 3
     _, text = render(renderer, fig)
@@ -459,8 +460,8 @@ def test_raw_differences_in_different_units_get_their_own_axes(renderer: ChartRe
 
 
 def test_forest_and_source_figures_are_none_without_data(small: Evidence) -> None:
-    assert charts.forest_figure("sepsis", small) is None
-    assert charts.forest_figure("asthma", small) is None
+    assert charts.forest_figure("sepsis", compute_map(small)) is None
+    assert charts.forest_figure("asthma", compute_map(small)) is None
     assert charts.source_figure("placenta", small) is None
 
 
@@ -529,7 +530,7 @@ def test_accessible_svg_prefixes_internal_ids() -> None:
 
 def every_figure(ev: Evidence) -> list[Figure]:
     sources = [s for s in ev.vocab.sources.ids if ev.for_source(s)]
-    return list(all_figures(ev, grades_of(ev), sources))
+    return list(all_figures(compute_map(ev), sources))
 
 
 def test_every_real_figure_renders_to_valid_svg(evidence: Evidence, renderer: ChartRenderer) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import grade_all
 from evidence_map.paths import ROOT
 from evidence_map.publishing.citations import bibtex, ris
@@ -34,8 +35,7 @@ DOWNLOADS = {
 
 
 def write_downloads(evidence: Evidence, folder: Path) -> dict[str, bytes]:
-    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    write_exports(evidence, grades, folder)
+    write_exports(compute_map(evidence), folder)
     (folder / "references.bib").write_text(bibtex(evidence), encoding="utf-8")
     (folder / "references.ris").write_text(ris(evidence), encoding="utf-8")
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
@@ -98,11 +98,10 @@ def test_the_effects_file_reads_as_numbers_in_any_csv_reader(
 def test_the_summary_of_findings_file_has_a_row_per_rated_domain(
     evidence: Evidence, downloads: tuple[Path, dict[str, bytes]]
 ) -> None:
-    from evidence_map.judging.certainty import summaries
 
     _, files = downloads
     grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    sof = summaries(evidence, grades)
+    sof = compute_map(evidence).summaries
     rows = list(csv.DictReader(io.StringIO(files["summary-of-findings.csv"].decode("utf-8"))))
     assert [(r["condition_id"], r["domain"]) for r in rows] == [(c, row.domain) for c in grades for row in sof[c].rows]
     for r in rows:

@@ -13,6 +13,7 @@ import markdown
 import pytest
 from markupsafe import Markup
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import ConditionGrade, grade_all
 from evidence_map.publishing import pages
 from evidence_map.publishing import renderer as rendering
@@ -36,12 +37,12 @@ def grades(evidence: Evidence) -> dict[str, ConditionGrade]:
 
 
 def render_effects(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
-    renderer = rendering.Renderer(evidence, grades, INFO)
-    return renderer.render("effects.md.j2", base=Markup(""), table=effects_table(evidence, grades))
+    renderer = rendering.Renderer(compute_map(evidence), INFO)
+    return renderer.render("effects.md.j2", base=Markup(""), table=effects_table(compute_map(evidence)))
 
 
 def render_reviews(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
-    renderer = rendering.Renderer(evidence, grades, INFO)
+    renderer = rendering.Renderer(compute_map(evidence), INFO)
     figs = rendering.figure_map([], evidence)
     return renderer.render("reviews_index.md.j2", base=Markup("../"), table=reviews_table(evidence), figs=figs)
 
@@ -73,7 +74,7 @@ def test_the_site_has_the_effects_page_in_its_navigation(evidence: Evidence, gra
 def test_the_build_writes_the_effects_page(
     evidence: Evidence, grades: dict[str, ConditionGrade], tmp_path: Path
 ) -> None:
-    pages.render_site_pages(evidence, grades, [], INFO, TreeWriter(tmp_path))
+    pages.render_site_pages(compute_map(evidence), [], INFO, TreeWriter(tmp_path))
     md = (tmp_path / "effects.md").read_text(encoding="utf-8")
     assert md == render_effects(evidence, grades)
     assert len(rows(md)) == sum(len(r.effects) for r in evidence.records)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import (
     HETEROGENEOUS,
     HIGH,
@@ -323,17 +324,16 @@ def test_changing_a_threshold_in_the_rules_file_changes_verdicts_methods_and_leg
     assert grade_condition("sepsis", records).overall.label == HIGH
     assert grade_condition("sepsis", records, stricter).overall.label == HETEROGENEOUS
     info = rendering.SiteInfo(repo_url="https://example.org/x", data_date="2026-01-01", data_commit="abc")
-    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    default = rendering.Renderer(evidence, grades, info).render("methods.md.j2", base="")
-    changed = rendering.Renderer(evidence, grades, info, rules=stricter).render("methods.md.j2", base="")
+    default = rendering.Renderer(compute_map(evidence), info).render("methods.md.j2", base="")
+    changed = rendering.Renderer(compute_map(evidence, stricter), info).render("methods.md.j2", base="")
     from evidence_map.publishing.markup import escape
 
     old, new = str(escape("I² < 70%")), str(escape("I² < 60%"))  # as the page prints them
     assert old in default and new not in default
     assert new in changed and old not in changed
-    fig = charts.gap_map(evidence, stricter)
+    fig = charts.gap_map(compute_map(evidence, stricter))
     assert fig.columns[-1].endswith("I² < 60%") and "I² below 60%" in fig.description
-    assert charts.gap_map(evidence).columns[-1].endswith("I² < 70%")
+    assert charts.gap_map(compute_map(evidence)).columns[-1].endswith("I² < 70%")
 
 
 def test_robustness_names_the_setting_that_changes_the_verdict() -> None:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import grade_all
 from evidence_map.publishing import pages
 from evidence_map.publishing import renderer as rendering
@@ -15,7 +16,7 @@ INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date
 
 
 def topic_page(evidence: Evidence, kind: str, term_id: str) -> str:
-    renderer = rendering.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    renderer = rendering.Renderer(compute_map(evidence), INFO)
     vocab = evidence.vocab.conditions if kind == "conditions" else evidence.vocab.sources
     records_of = evidence.for_condition if kind == "conditions" else evidence.for_source
     return pages.topic_pages(renderer, kind, [vocab.get(term_id)], records_of, rendering.figure_map([], evidence))[
@@ -130,7 +131,7 @@ def test_readers_see_plain_field_names_and_folded_disagreements(evidence: Eviden
 
     with_disc = [r for r in evidence.records if r.discrepancies]
     assert with_disc
-    renderer = rendering.Renderer(evidence, grade_all(evidence.vocab.conditions.ids, evidence.records), INFO)
+    renderer = rendering.Renderer(compute_map(evidence), INFO)
     for rec in with_disc:
         md = renderer.render("review.md.j2", rec=rec, base="../", tags=[], assessed=[])
         table = md.split("## Where the source disagrees with itself", 1)[1].split("\n## ", 1)[0]
@@ -160,13 +161,12 @@ def test_source_pages_name_the_condition_of_each_effect(evidence: Evidence) -> N
 def test_a_template_that_names_a_missing_figure_stops_the_build(evidence: Evidence) -> None:
     from evidence_map.publishing import charts
 
-    grades = grade_all(evidence.vocab.conditions.ids, evidence.records)
-    drawn = charts.overview_figures(evidence, grades)
+    drawn = charts.overview_figures(compute_map(evidence))
     assert tuple(f.name for f in drawn) == charts.OVERVIEW_FIGURES  # the registry names what is drawn
     figs = rendering.figure_map(drawn, evidence)
     assert figs.get("evidence-gap-map") is not None
     assert figs.get("condition-sepsis") is None  # known, not drawn here: a page without that chart
-    renderer = rendering.Renderer(evidence, grades, INFO)
+    renderer = rendering.Renderer(compute_map(evidence), INFO)
     template = renderer.env.from_string('{{ figs.get("evidence-gap-mapp") }}')
     with pytest.raises(rendering.UnknownFigure, match="evidence-gap-mapp"):
         template.render(figs=figs)

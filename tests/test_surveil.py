@@ -23,6 +23,7 @@ import pytest
 import yaml
 from markupsafe import Markup
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.paths import ROOT
 from evidence_map.publishing import feeds
 from evidence_map.records.evidence import Evidence, load_evidence
@@ -720,7 +721,7 @@ def render_page(ev: Evidence, queue: Queue, last_run: str | None) -> str:
 
     strategy = load_strategy(WEEKLY / "strategy.yaml")
     strategy = dataclasses.replace(strategy, last_run=last_run)
-    renderer = Renderer(ev, {}, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
+    renderer = Renderer(compute_map(ev), SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
     summary = screening_summary(queue, ev, strategy)
     return renderer.render("screening.md.j2", base=Markup(""), s=summary, pubmed_url=pubmed_url, doi_url=doi_url)
 
@@ -1103,7 +1104,7 @@ def test_the_screening_page_shows_the_recall(ev: Evidence) -> None:
     )
     from evidence_map.publishing.renderer import Renderer, SiteInfo
 
-    renderer = Renderer(ev, {}, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
+    renderer = Renderer(compute_map(ev), SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
     page = renderer.render("screening.md.j2", base=Markup(""), s=summary, pubmed_url=pubmed_url, doi_url=doi_url)
     assert "finds **3 of the 4** reviews in the map that have a PMID" in page
     assert "2 reviews have no PMID" in page and "(reviews/alpha-2024.md)" in page
@@ -1222,11 +1223,9 @@ def test_a_retraction_or_erratum_of_a_review_in_the_map_is_recorded_and_shown(
     found = load_notices(watch)["alpha-2024"]
     assert [(n.kind, n.notice_pmid) for n in found] == [("erratum", "99000051"), ("retraction", "99000050")]
     # The review page warns, with a link to the notice.
-    from evidence_map.judging.grading import grade_all
     from evidence_map.publishing.renderer import Renderer, SiteInfo
 
-    grades = grade_all(ev.vocab.conditions.ids, ev.records)
-    renderer = Renderer(ev, grades, SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
+    renderer = Renderer(compute_map(ev), SiteInfo("https://github.com/example/map", "2026-12-01", "abc1234"))
     rec = ev.by_id("alpha-2024")
     page = renderer.render("review.md.j2", rec=rec, base=Markup("../"), tags=[], assessed=[], notices=found)
     assert '!!! warning "PubMed links a notice to this review"' in page

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evidence_map.judging.grading import Assessed, assess, verdict
+from evidence_map.judging.grading import RULES, Assessed, assess, verdict
+from evidence_map.judging.rules import Rules
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
 
@@ -23,7 +24,7 @@ class VerdictChange:
     added: tuple[str, ...]  # ids of the records added on that date, on this condition
 
 
-def verdict_changes(evidence: Evidence) -> list[VerdictChange]:
+def verdict_changes(evidence: Evidence, rules: Rules = RULES) -> list[VerdictChange]:
     """Every change of a condition's overall verdict, newest first.
 
     A condition's verdict depends only on the effects on that condition, so each effect is
@@ -40,10 +41,10 @@ def verdict_changes(evidence: Evidence) -> list[VerdictChange]:
         new = by_date[date]
         for r in new:
             for c in r.conditions:
-                assessed[c] += [assess(r, e) for e in r.effects_for(c)]
+                assessed[c] += [assess(r, e, rules) for e in r.effects_for(c)]
         touched = conditions if i == 0 else [c for c in conditions if any(c in r.conditions for r in new)]
         for cid in touched:
-            before, after = labels.get(cid), verdict(assessed[cid]).label
+            before, after = labels.get(cid), verdict(assessed[cid], rules).label
             labels[cid] = after
             if i and before != after:
                 added = tuple(r.id for r in new if cid in r.conditions)

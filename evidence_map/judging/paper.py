@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace as dc_replace
 from functools import cache
 from typing import Any
 
@@ -75,3 +76,14 @@ def paper_table3() -> dict[str, dict[str, Any]]:
 def paper_notes() -> list[str]:
     """Disagreements in the paper that concern no single record."""
     return list(_paper().get("paper_notes", []))
+
+
+def source_only(records: Iterable[Record]) -> list[Record]:
+    """The records as the umbrella review alone gives them: its reviews, its own estimates, each counted."""
+    out = []
+    for r in records:
+        if r.beyond_source:
+            continue
+        effects = tuple(dc_replace(e, graded=True, not_graded_because=None) for e in r.effects if not e.from_original)
+        out.append(dc_replace(r, effects=effects))
+    return out

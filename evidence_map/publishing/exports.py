@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evidence_map.judging.certainty import Summary, summaries
-from evidence_map.judging.classes import best_class
-from evidence_map.judging.grading import DOMAINS, ConditionGrade, assess
-from evidence_map.judging.paper import paper_comparison, paper_table3
+from evidence_map.judging.certainty import Summary
+from evidence_map.judging.computed import ComputedMap
+from evidence_map.judging.grading import DOMAINS
+from evidence_map.judging.paper import paper_table3
 from evidence_map.records.evidence import Evidence
 
 EFFECT_KEYS = (
@@ -171,14 +171,15 @@ EFFECTS_COLUMNS = (
 )
 
 
-def effect_rows(evidence: Evidence) -> list[dict[str, Any]]:
+def effect_rows(computed: ComputedMap) -> list[dict[str, Any]]:
     """One row per pooled estimate and condition it speaks for."""
+    evidence = computed.evidence
     v = evidence.vocab
     rows = []
     for r in evidence.records:
         for e in r.effects:
             for cid in [e.condition] if e.condition else r.conditions:
-                flags = assess(r, e).flags
+                flags = computed.assessment(r, e).flags
                 rows.append(
                     {
                         "review_id": r.id,
@@ -234,12 +235,12 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return out.getvalue()
 
 
-def effects_csv(evidence: Evidence) -> str:
-    return _csv(effect_rows(evidence), EFFECTS_COLUMNS)
+def effects_csv(computed: ComputedMap) -> str:
+    return _csv(effect_rows(computed), EFFECTS_COLUMNS)
 
 
-def effects_json(evidence: Evidence) -> str:
-    return json.dumps(effect_rows(evidence), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+def effects_json(computed: ComputedMap) -> str:
+    return json.dumps(effect_rows(computed), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 SOF_COLUMNS = (
@@ -294,23 +295,23 @@ def _sof_row(cid: str, name: str, s: Summary) -> list[dict[str, Any]]:
     return out
 
 
-def summary_of_findings_csv(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
+def summary_of_findings_csv(computed: ComputedMap) -> str:
     """One row per condition and outcome domain with counted estimates: the certainty and its reasons
     (levels taken off per GRADE domain: 0, 1 or 2)."""
-    sof = summaries(evidence, grades)
+    evidence, grades, sof = computed.evidence, computed.grades, computed.summaries
     rows = [r for cid in grades for r in _sof_row(cid, evidence.vocab.conditions.get(cid).name, sof[cid])]
     return _csv(rows, SOF_COLUMNS)
 
 
-def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
+def condition_rows(computed: ComputedMap) -> list[dict[str, Any]]:
+    evidence, grades, sof = computed.evidence, computed.grades, computed.summaries
     v = evidence.vocab
     paper = paper_table3()
-    sof = summaries(evidence, grades)
     rows = []
     for cid, g in grades.items():
         term = v.conditions.get(cid)
         s = sof[cid]
-        second = best_class((*g.overall.considered, *g.overall.excluded))
+        second = computed.classes[cid]
         rows.append(
             {
                 "id": cid,
@@ -325,9 +326,7 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
                 "robustness": g.robust,
                 "robustness_changes": [{"thresholds": what, "verdict": label} for what, label in g.robustness],
                 "paper_rating": paper[cid]["effectiveness"] if cid in paper else None,
-                "paper_difference": paper_comparison(paper[cid], g, evidence.for_condition(cid))
-                if cid in paper
-                else None,
+                "paper_difference": computed.paper_differences.get(cid),
                 "no_verdict": s.gap,
                 "certainty": s.certainty,
                 "certainty_reasons": list(s.reasons),
@@ -348,26 +347,27 @@ def condition_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> lis
     return rows
 
 
-def conditions_json(evidence: Evidence, grades: dict[str, ConditionGrade]) -> str:
-    return json.dumps(condition_rows(evidence, grades), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+def conditions_json(computed: ComputedMap) -> str:
+    return json.dumps(condition_rows(computed), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def export_files(evidence: Evidence, grades: dict[str, ConditionGrade]) -> dict[str, str]:
+def export_files(computed: ComputedMap) -> dict[str, str]:
     """The export files by name, as text."""
+    evidence = computed.evidence
     return {
         "reviews.json": reviews_json(evidence),
         "reviews.csv": reviews_csv(evidence),
-        "conditions.json": conditions_json(evidence, grades),
-        "effects.csv": effects_csv(evidence),
-        "effects.json": effects_json(evidence),
-        "summary-of-findings.csv": summary_of_findings_csv(evidence, grades),
+        "conditions.json": conditions_json(computed),
+        "effects.csv": effects_csv(computed),
+        "effects.json": effects_json(computed),
+        "summary-of-findings.csv": summary_of_findings_csv(computed),
     }
 
 
-def write_exports(evidence: Evidence, grades: dict[str, ConditionGrade], folder: Path) -> list[Path]:
+def write_exports(computed: ComputedMap, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in export_files(evidence, grades).items():
+    for name, text in export_files(computed).items():
         path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from evidence_map.judging.grading import ConditionGrade, assess, grade_all
-from evidence_map.judging.history import verdict_changes
+from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
 from evidence_map.publishing.feeds import changes_from_records
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
@@ -117,8 +115,7 @@ def topic_pages(
             records=records,
             detail=detail,
             assessed={
-                r.id: [assess(r, e) for e in (r.effects_for(term.id) if kind == "conditions" else r.effects)]
-                for r in detail
+                r.id: renderer.computed.assessed_for(r, term.id if kind == "conditions" else None) for r in detail
             },
             use=usage(records, detail),
             paper=paper.get(term.id) if kind == "conditions" else None,
@@ -130,22 +127,11 @@ def topic_pages(
     return pages
 
 
-def source_only(records: Iterable[Record]) -> list[Record]:
-    """The records as the umbrella review alone gives them: its reviews, its own estimates, each counted."""
-    out = []
-    for r in records:
-        if r.beyond_source:
-            continue
-        effects = tuple(dc_replace(e, graded=True, not_graded_because=None) for e in r.effects if not e.from_original)
-        out.append(dc_replace(r, effects=effects))
-    return out
-
-
-def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[dict[str, Any]]:
+def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
     """The paper's Table 3 beside the computed verdicts, with the cause of each difference, and the
     verdict the umbrella review's own figures give beside the one the map gives today."""
     rows = []
-    before = grade_all(list(paper_table3()), source_only(evidence.records))
+    evidence, grades, before = computed.evidence, computed.grades, computed.source_only
     for entry in paper_table3().values():
         cid = entry["id"]
         g = grades[cid]
@@ -178,14 +164,14 @@ def audit_rows(evidence: Evidence, grades: dict[str, ConditionGrade]) -> list[di
 
 
 def render_site_pages(
-    evidence: Evidence,
-    grades: dict[str, ConditionGrade],
+    computed: ComputedMap,
     figures: Iterable[Any],
     info: SiteInfo,
     writer: TreeWriter,
     screening: Screening = NO_SCREENING,
 ) -> None:
-    r = Renderer(evidence, grades, info)
+    r = Renderer(computed, info)
+    evidence = computed.evidence
     figs = figure_map(figures, evidence)
     top = Markup("")
     recent = sorted(evidence.records, key=lambda x: (x.updated, x.added, x.id), reverse=True)[:8]
@@ -197,11 +183,11 @@ def render_site_pages(
         "conditions": {"base": Markup("../"), "figs": figs},
         "sources": {"base": Markup("../"), "sources_used": sources_used},
         "reviews": {"base": Markup("../"), "table": reviews_table(evidence), "figs": figs},
-        "effects": {"base": top, "table": effects_table(evidence, grades)},
+        "effects": {"base": top, "table": effects_table(computed)},
         "dosing": {"base": top, "route_counts": _route_counts(evidence)},
         "quality": {"base": top, "figs": figs},
         "methods": {"base": top, "hand": hand_search(screening.queue)},
-        "audit": {"base": top, "rows": audit_rows(evidence, grades), "paper_notes": paper_notes()},
+        "audit": {"base": top, "rows": audit_rows(computed), "paper_notes": paper_notes()},
         "downloads": {"base": top},
         "about": {"base": top},
         "contribute": {
@@ -212,7 +198,7 @@ def render_site_pages(
         "whatsnew": {
             "base": top,
             "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
-            "verdict_changes": verdict_changes(evidence),
+            "verdict_changes": computed.verdict_changes,
         },
         "screening": {
             "base": top,
@@ -238,7 +224,7 @@ def render_site_pages(
             notices=notices.get(rec.id, []),
             base=Markup("../"),
             tags=tags_for([rec], r),
-            assessed=[assess(rec, e) for e in rec.effects],
+            assessed=computed.assessed_for(rec),
         )
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))

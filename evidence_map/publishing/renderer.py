@@ -15,12 +15,10 @@ from urllib.parse import quote, urlencode
 import jinja2
 from markupsafe import Markup
 
-from evidence_map.judging.certainty import NOT_RATED, Summary, indirectness, summaries
-from evidence_map.judging.classes import best_class
-from evidence_map.judging.grading import DOMAINS, RULES, VERDICTS, Assessed, ConditionGrade
+from evidence_map.judging.certainty import NOT_RATED, Summary, indirectness
+from evidence_map.judging.computed import ComputedMap
+from evidence_map.judging.grading import DOMAINS, RULES, VERDICTS, Assessed
 from evidence_map.judging.history import last_update
-from evidence_map.judging.paper import paper_comparison
-from evidence_map.judging.rules import Rules
 from evidence_map.paths import TEMPLATES
 from evidence_map.publishing.chartrender import ChartError
 from evidence_map.publishing.charts import OVERVIEW_FIGURES
@@ -159,13 +157,13 @@ def link(text: str, target: Markup) -> Markup:
 
 
 class Renderer:
-    def __init__(
-        self, evidence: Evidence, grades: dict[str, ConditionGrade], info: SiteInfo, rules: Rules = RULES
-    ) -> None:
-        self.ev = evidence
+    def __init__(self, computed: ComputedMap, info: SiteInfo) -> None:
+        self.computed = computed
+        self.ev = evidence = computed.evidence
         self.v = evidence.vocab
-        self.grades = grades
-        self.sof: dict[str, Summary] = summaries(evidence, grades, rules)
+        self.grades = grades = computed.grades
+        self.sof: dict[str, Summary] = computed.summaries
+        rules = computed.rules
         self.info = info
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -184,14 +182,14 @@ class Renderer:
             info=info,
             badge=badge,
             rules=rules,
-            paper_comparison=lambda entry, g: paper_comparison(entry, g, evidence.for_condition(g.condition)),
+            paper_comparison=lambda entry, g: computed.paper_differences[g.condition],
             sof=self.sof,
             certainty_badge=certainty_badge,
             indirectness=indirectness(rules),
             field_label=field_label,
             kind_label=kind_label,
             classes=rules.second,
-            best_class=lambda g: best_class((*g.overall.considered, *g.overall.excluded)),
+            best_class=lambda g: computed.classes[g.condition],
             DOMAINS=DOMAINS,
             VERDICTS=VERDICTS,
             cond=self.v.conditions.get,
@@ -210,7 +208,7 @@ class Renderer:
             suggest_url=self.suggest_url,
             last_update=lambda **kw: last_update(evidence, **kw),
             umbrella=umbrella(),
-            search_terms=SearchTerms(evidence, grades),
+            search_terms=SearchTerms(computed),
             out_link=self.out_link,
             cite_block=self.cite_block,
             # Links built only from validated identifiers (surveillance/screening.py refuses anything else).

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from evidence_map.judging.grading import VERDICTS, ConditionGrade
+from evidence_map.judging.computed import ComputedMap
+from evidence_map.judging.grading import VERDICTS
 from evidence_map.publishing.synonyms import Group, Synonyms, load_synonyms
-from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
 from evidence_map.records.vocab import Term
 
@@ -92,10 +92,10 @@ def record_words(r: Record) -> str:
 class SearchTerms:
     """The hidden search block of every condition, EV source and review page (a template global)."""
 
-    def __init__(self, evidence: Evidence, grades: dict[str, ConditionGrade], synonyms: Synonyms | None = None):
-        self.ev = evidence
+    def __init__(self, computed: ComputedMap, synonyms: Synonyms | None = None):
+        self.ev = evidence = computed.evidence
         self.v = evidence.vocab
-        self.grades = grades
+        self.grades = computed.grades
         self.synonyms = synonyms if synonyms is not None else load_synonyms(vocab=evidence.vocab)
 
     def __call__(self, kind: str, key: str) -> Markup:

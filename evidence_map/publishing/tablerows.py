@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_map.judging.grading import VERDICTS, Assessed, ConditionGrade, assess
+from evidence_map.judging.computed import ComputedMap
+from evidence_map.judging.grading import VERDICTS, Assessed
 from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.issues import schema
@@ -125,10 +126,10 @@ def effect_conditions(a: Assessed) -> tuple[str, ...]:
     return (a.effect.condition,) if a.effect.condition else a.record.conditions
 
 
-def effects_table(evidence: Evidence, grades: dict[str, ConditionGrade]) -> Table:
+def effects_table(computed: ComputedMap) -> Table:
     """One row per pooled effect of every record, in the records' order; filters by condition, EV
     source, species, route, measure, the condition's computed verdict and quality."""
-    v = evidence.vocab
+    v, grades = computed.vocab, computed.grades
     specs = [
         Spec("condition", "Condition", terms(v.conditions), effect_conditions),
         Spec("source", "EV source", terms(v.sources), lambda a: a.record.sources),
@@ -144,5 +145,4 @@ def effects_table(evidence: Evidence, grades: dict[str, ConditionGrade]) -> Tabl
         ),
         *_quality(lambda a: a.record),
     ]
-    assessed = [assess(r, e) for r in evidence.records for e in r.effects]
-    return table(assessed, effect_conditions, specs)
+    return table(computed.all_assessed(), effect_conditions, specs)

@@ -1,8 +1,8 @@
 """Charts drawn from the records with Altair: data in, Vega-Lite chart out.
 
-Every builder is pure and deterministic: it reads the validated model (and, for the verdict
-heatmap, the computed grades), never edits it, and sorts everything it draws in a stable order,
-so the same records always give the same spec. Each chart comes with a text description and a
+Every builder is pure and deterministic: it reads the records or the computed map
+(judging/computed.py), never edits them, and sorts everything it draws in a stable order, so the
+same records always give the same spec. Each chart comes with a text description and a
 table of the same numbers (a `Figure`), for readers who cannot or would rather not read a chart.
 Rendering to SVG lives in `chartrender`.
 
@@ -36,7 +36,6 @@ from evidence_map.publishing.charts.base import (
     INK,
     OKABE_ITO,
     ORGAN_PALETTE,
-    QUALIFYING_AMSTAR2,
     RAW_FAMILIES,
     ROB_COLOURS,
     ROB_RATINGS,
@@ -44,7 +43,6 @@ from evidence_map.publishing.charts.base import (
     VERDICT_COLOURS,
     Figure,
     organ_colours,
-    qualifies,
     text_colour_on,
 )
 from evidence_map.publishing.charts.forest import forest_figure
@@ -84,7 +82,6 @@ __all__ = [
     "OKABE_ITO",
     "ORGAN_PALETTE",
     "OVERVIEW_FIGURES",
-    "QUALIFYING_AMSTAR2",
     "RAW_FAMILIES",
     "ROB_COLOURS",
     "ROB_RATINGS",
@@ -96,7 +93,6 @@ __all__ = [
     "gap_map",
     "organ_colours",
     "overview_figures",
-    "qualifies",
     "reviews_per_condition",
     "reviews_per_year",
     "risk_of_bias_figure",

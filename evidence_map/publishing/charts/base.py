@@ -9,9 +9,8 @@ from typing import Any
 
 import altair as alt
 
-from evidence_map.judging.grading import HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, NO_REVIEWS, RULES, VERDICTS
-from evidence_map.judging.rules import Rules
-from evidence_map.records.model import RATIO_MEASURES, Record
+from evidence_map.judging.grading import HETEROGENEOUS, HIGH, INSUFFICIENT, LOW, MODERATE, NO_REVIEWS, VERDICTS
+from evidence_map.records.model import RATIO_MEASURES
 from evidence_map.records.vocab import Vocabularies
 
 # --- look -------------------------------------------------------------------------------------
@@ -105,7 +104,6 @@ ROB_COLOURS = {
 
 GAP_FILLED = OKABE_ITO["blue"]
 GAP_HOLLOW = OKABE_ITO["vermillion"]
-QUALIFYING_AMSTAR2 = ("high", "moderate")
 GAP_QUALIFYING = "At least one qualifying review"
 GAP_NONE_QUALIFYING = "Reviews, none qualifying"
 
@@ -266,9 +264,3 @@ def _scale(mapping: Mapping[str, str], used: Iterable[str]) -> alt.Scale:
     used = set(used)
     domain = [k for k in mapping if k in used]
     return alt.Scale(domain=domain, range=[mapping[k] for k in domain])
-
-
-def qualifies(record: Record, rules: Rules = RULES) -> bool:
-    """For the gap map: AMSTAR-2 high or moderate, and a reported I² below the rules' limit."""
-    i2 = record.i2_max
-    return record.amstar2_rating in QUALIFYING_AMSTAR2 and i2 is not None and i2 < rules.i2_limit

@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 from altair.utils.schemapi import debug_mode
 
-from evidence_map.judging.grading import assess
+from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import direction as benefit_direction
 from evidence_map.publishing.charts.base import (
     FOREST_FAMILIES,
@@ -29,7 +29,6 @@ from evidence_map.publishing.charts.base import (
     _num,
     _plural,
 )
-from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Effect, Record
 
 # --- per condition: forest plot ---------------------------------------------------------------
@@ -190,8 +189,9 @@ def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...]
     )
 
 
-def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
+def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
     """A forest plot of every pooled effect for one condition; None when there is none."""
+    evidence = computed.evidence
     v = evidence.vocab
     name = v.conditions.get(condition_id).name
     records = sorted(
@@ -205,7 +205,7 @@ def forest_figure(condition_id: str, evidence: Evidence) -> Figure | None:
     rows: list[_ForestRow] = []
     for r, e in pairs:
         # A flagged estimate (outside its CI, an implausible SMD) is drawn as published, marked.
-        label = f"{r.label} · {e.outcome}" + (" (⚠ not graded)" if assess(r, e).flags else "")
+        label = f"{r.label} · {e.outcome}" + (" (⚠ not graded)" if computed.assessment(r, e).flags else "")
         seen[label] += 1
         if seen[label] > 1:
             label = f"{label} [{seen[label]}]"

@@ -9,8 +9,9 @@ from typing import Any
 
 import altair as alt
 
-from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, NO_VERDICT, RULES, VERDICTS, ConditionGrade
-from evidence_map.judging.rules import Rules, fmt
+from evidence_map.judging.computed import ComputedMap
+from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, NO_VERDICT, VERDICTS
+from evidence_map.judging.rules import fmt
 from evidence_map.publishing.chartlinks import reviews_view, site_link
 from evidence_map.publishing.charts.base import (
     BAR_STEP,
@@ -35,7 +36,6 @@ from evidence_map.publishing.charts.base import (
     _plural,
     _scale,
     organ_colours,
-    qualifies,
     text_colour_on,
 )
 from evidence_map.publishing.charts.quality import amstar2_figure, risk_of_bias_figure
@@ -108,7 +108,8 @@ def reviews_per_condition(evidence: Evidence) -> Figure:
     )
 
 
-def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> Figure:
+def verdict_heatmap(computed: ComputedMap) -> Figure:
+    evidence, grades = computed.evidence, computed.grades
     v = evidence.vocab
     cells: list[dict[str, Any]] = []
     rows: list[tuple[Any, ...]] = []
@@ -193,7 +194,8 @@ def verdict_heatmap(evidence: Evidence, grades: Mapping[str, ConditionGrade]) ->
     )
 
 
-def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
+def gap_map(computed: ComputedMap) -> Figure:
+    evidence, rules = computed.evidence, computed.rules
     v = evidence.vocab
     used = {s for r in evidence.records for s in r.sources}
     sources = [s for s in v.sources.ids if s in used]
@@ -208,7 +210,7 @@ def gap_map(evidence: Evidence, rules: Rules = RULES) -> Figure:
             reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
             if not reviews:
                 continue
-            good = sum(1 for r in reviews if qualifies(r, rules))
+            good = sum(1 for r in reviews if r.id in computed.qualifying)
             kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
             marks.append(
                 {
@@ -348,12 +350,13 @@ OVERVIEW_FIGURES = (
 )
 
 
-def overview_figures(evidence: Evidence, grades: Mapping[str, ConditionGrade]) -> list[Figure]:
+def overview_figures(computed: ComputedMap) -> list[Figure]:
     """The figures of the overview page, in page order."""
+    evidence = computed.evidence
     return [
         reviews_per_condition(evidence),
-        verdict_heatmap(evidence, grades),
-        gap_map(evidence),
+        verdict_heatmap(computed),
+        gap_map(computed),
         amstar2_figure(evidence),
         risk_of_bias_figure(evidence),
         reviews_per_year(evidence),
