@@ -1,1 +1,6 @@
-"""MSC-EV living evidence map: records -> validated model -> verdicts -> charts -> pages -> site."""
+"""MSC-EV living evidence map: one package per stage of the pipeline, imports only downward.
+
+records/ (load, validate, the model) -> judging/ (verdicts, certainty: the computed map) ->
+publishing/ (charts, pages, downloads, the site); surveillance/ beside them reads records only.
+cli.py and mapdiff.py sit on top, paths.py beneath everything (contract: pyproject.toml).
+"""
