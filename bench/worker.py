@@ -80,7 +80,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
     peaks.close("startup (imports)")
     before = snapshot(work / "docs")
 
-    # Stage boundaries inside prepare_evidence, marked by wrapping the functions it calls there.
+    # Stage boundaries inside prepare, marked by wrapping the functions it calls there.
     compute_map, data_version = site.compute_map, site.data_version
 
     def compute_map_marked(*a: Any, **k: Any) -> Any:

@@ -14,10 +14,11 @@ import markdown
 import pytest
 import yaml
 
+from evidence_map.judging.computed import compute_map
 from evidence_map.paths import ROOT
 from evidence_map.publishing.generator import publish
 from evidence_map.publishing.markup import escape
-from evidence_map.publishing.site import prepare_evidence
+from evidence_map.publishing.site import prepare_map
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import record_from_data
 from evidence_map.records.vocab import load_vocabularies
@@ -100,7 +101,7 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hostile = record_from_data(data, "evidence/hostile-2024.yaml")
     evidence = Evidence((hostile,), (), load_vocabularies())
     root = tmp_path_factory.mktemp("hostile")
-    publish(prepare_evidence(evidence, root / "work"), root / "site", strict=True)
+    publish(prepare_map(compute_map(evidence), root / "work"), root / "site", strict=True)
     return root / "site"
 
 

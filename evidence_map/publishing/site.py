@@ -100,23 +100,28 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
 
 
 def prepare(evidence_dir: Path, work: Path) -> Prepared:
-    """Validate, grade, draw and render into `work`/docs; returns what was done. Raises InvalidEvidence."""
+    """Validate, grade, draw and render into `work`/docs; returns what was done. Raises InvalidEvidence.
+
+    The stages in order: the records, the computed map, the screening queue, then the pages."""
     t0 = time.perf_counter()
     evidence = load_evidence(evidence_dir)
-    # The screening queue names records of the repository's evidence/; another folder gets an empty one.
-    screening = load_screening(evidence) if evidence_dir.resolve() == EVIDENCE.resolve() else NO_SCREENING
-    return prepare_evidence(evidence, work, {"load + validate": time.perf_counter() - t0}, screening)
-
-
-def prepare_evidence(
-    evidence: Evidence, work: Path, timings: dict[str, float] | None = None, screening: Screening = NO_SCREENING
-) -> Prepared:
-    """Grade, draw and render already validated evidence into `work`/docs."""
-    timings = dict(timings or {})
+    timings = {"load + validate": time.perf_counter() - t0}
     t0 = time.perf_counter()
     computed = compute_map(evidence)
     timings["grading"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    # The screening queue names records of the repository's evidence/; another folder gets an empty one.
+    screening = load_screening(evidence) if evidence_dir.resolve() == EVIDENCE.resolve() else NO_SCREENING
+    timings["load + validate"] += time.perf_counter() - t0
+    return prepare_map(computed, work, timings, screening)
 
+
+def prepare_map(
+    computed: ComputedMap, work: Path, timings: dict[str, float] | None = None, screening: Screening = NO_SCREENING
+) -> Prepared:
+    """Draw and render the computed map into `work`/docs."""
+    timings = dict(timings or {})
+    evidence = computed.evidence
     docs = work / "docs"
     writer = TreeWriter(docs)
     t0 = time.perf_counter()
