@@ -59,12 +59,19 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from evidence_map.publishing import inputs
+
+    # Before the charting and site-building code is imported: with nothing changed, that is the cost.
+    digest = inputs.unchanged(args.evidence, args.out, args.strict, args.work)
+    if digest is None:
+        return 0
+
     from evidence_map.publishing.chartrender import ChartError
     from evidence_map.publishing.generator import BuildFailed
     from evidence_map.publishing.site import build_site
 
     try:
-        build_site(args.evidence, args.out, strict=args.strict, work=args.work)
+        build_site(args.evidence, args.out, strict=args.strict, work=args.work, digest=digest)
     except (InvalidEvidence, InvalidQueue) as exc:
         report_errors(exc.problems)
         print(f"build stopped: {args.out} left as it was", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import inspect
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,23 @@ from evidence_map.paths import EVIDENCE, ROOT
 from evidence_map.records.evidence import Evidence, load_evidence
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Fixtures that hand a test the map's own records, or the site built from them.
+RECORD_FIXTURES = frozenset({"evidence", "built", "site", "visit"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that read the map's own records (`-m records`): those given one of the
+    RECORD_FIXTURES, and those whose own code reads evidence/. `.ci/steps contribution` runs them
+    again on a copy of the repository with one more valid record, so none may pin the dataset."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        function = getattr(item, "function", None)
+        try:
+            code = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            code = ""
+        if fixtures & RECORD_FIXTURES or "EVIDENCE" in code or '"evidence"' in code:
+            item.add_marker(pytest.mark.records)
 
 
 def optional(module: str) -> ModuleType:

@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence_map.judging.grading import VERDICTS, grade_condition
+from evidence_map.paths import EVIDENCE
+from evidence_map.records import issues
 from evidence_map.records.model import record_from_data
 from evidence_map.records.validate import check_record
 from evidence_map.records.vocab import load_vocabularies
 from evidence_map.records.yamlsafe import LoadError, decode, load
-from tests.conftest import base_record
+from tests.conftest import FIXTURES, base_record
 
 VOCAB = load_vocabularies()
 BASE = base_record()
@@ -137,3 +139,38 @@ def test_dumped_yaml_round_trips_through_the_strict_loader(data: Any) -> None:
         assert exc.message
         return
     assert loaded.lines[()] >= 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(ALL_PATHS), value=values)
+def test_the_compiled_schema_check_never_passes_what_jsonschema_rejects(path: tuple[Any, ...], value: Any) -> None:
+    # Validation asks the compiled validator first and skips jsonschema when it says valid; that is
+    # only sound if it never calls valid a record jsonschema finds an error in.
+    fast = issues._fast_validator()
+    data = replaced(BASE, path, value)
+    try:
+        fast_valid = fast.is_valid(data)
+    except (ValueError, TypeError, OverflowError):
+        return  # not asked: schema_issues falls back to jsonschema for these
+    if fast_valid:
+        assert list(issues._validator().iter_errors(data)) == []
+
+
+def test_the_compiled_schema_check_is_sound_on_every_bad_fixture_and_fast_on_every_record() -> None:
+    # Sound: nothing it calls valid has a jsonschema error (it may be stricter: an infinite CI is
+    # refused by it and left to the finite-numbers rule by jsonschema; then jsonschema decides).
+    # Useful: every valid record of the map passes it, so validation takes the fast path.
+    fast = issues._fast_validator()
+    checked = 0
+    for path in sorted((FIXTURES / "bad").glob("*.yaml")) + sorted(EVIDENCE.glob("*.yaml")):
+        try:
+            data = load(decode(path.read_bytes())).data
+        except LoadError:
+            continue
+        checked += 1
+        slow_valid = not list(issues._validator().iter_errors(data))
+        if fast.is_valid(data):
+            assert slow_valid, path.name
+        if path.parent == EVIDENCE:
+            assert fast.is_valid(data), path.name
+    assert checked > len(list(EVIDENCE.glob("*.yaml")))

@@ -37,7 +37,7 @@ def test_condition_names_are_table_3s() -> None:
 
 def test_every_file_name_is_its_id() -> None:
     # The schema modeline is a help for editors, not a rule: validate does not require it, so
-    # neither does the suite (the contribution test adds a record without one).
+    # neither does the suite (the contribution check, .ci/contribution.py, adds a record without one).
     for path in sorted(EVIDENCE.glob("*.yaml")):
         assert load(decode(path.read_bytes())).data["id"] == path.stem
 

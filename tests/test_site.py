@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from evidence_map.paths import EVIDENCE
 from evidence_map.records.evidence import Evidence
 from tests.sitebuild import ROOT, SEARCH_CASES, Built, build, indexed_pages, parse, search_pages
 
@@ -113,7 +114,22 @@ def test_footer_carries_the_data_version(built: Built, evidence: Evidence) -> No
 def test_second_build_rewrites_and_renders_nothing(built: Built) -> None:
     proc = build(built.site, built.work)
     assert proc.returncode == 0, proc.stderr
-    assert "pages 0 written" in proc.stdout and "charts 0 rendered" in proc.stdout
+    assert "nothing it is built from has changed" in proc.stdout, proc.stdout
+
+
+def test_a_build_with_nothing_changed_reads_hashes_not_records(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing changed since the session's build, a build compares a digest of its inputs and
+    stops: it never loads a record, and the site stays the folder it was. (An edit that makes it
+    build again: test_the_site_generator_runs_only_when_its_inputs_change.)"""
+    from evidence_map.publishing import site as assembly
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("records loaded though nothing changed")
+
+    monkeypatch.setattr(assembly, "load_evidence", refuse)
+    identity = built.site.stat().st_ino, built.site.stat().st_mtime_ns
+    assert assembly.build_site(EVIDENCE, built.site, strict=True, work=built.work) is None
+    assert (built.site.stat().st_ino, built.site.stat().st_mtime_ns) == identity
 
 
 def files(folder: Path) -> dict[Path, bytes]:

@@ -161,7 +161,7 @@ def test_ci_on_pull_requests(workflows: dict[str, dict[Any, Any]]) -> None:
     steps = job["steps"]
     runs = [str(s.get("run", "")) for s in steps]
     # Record errors first, before the browser and the project are installed.
-    assert stages(runs) == ["validate", "install", "lint", "test", "build", "diff"]
+    assert stages(runs) == ["validate", "install", "lint", "test", "contribution", "build", "diff"]
     first_install = next(i for i, r in enumerate(runs) if "apt-get install" in r or "steps install" in r)
     assert next(i for i, r in enumerate(runs) if "steps validate" in r) < first_install
     # Every later step runs even when an earlier check failed (not when the run is cancelled).

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from evidence_map.publishing.inputs import folder_identity
+
 if TYPE_CHECKING:
     from evidence_map.publishing.site import Prepared
 # Pagefind indexes each page's <article>: the page itself, not the header, navigation or footer;
@@ -193,16 +195,6 @@ def tree_files(root: Path) -> list[Path]:
         dirs.sort()
         found += [Path(folder) / name for name in sorted(files)]
     return found
-
-
-def folder_identity(path: Path) -> list[int] | None:
-    """Which folder is at `path`: every swap puts a new one there, so a site another build has
-    published since (or a deleted one) does not pass for this work folder's."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_dev, st.st_ino, st.st_mtime_ns]
 
 
 def read_stamp(path: Path) -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ import yaml
 
 from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
-from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, ROOT, SCHEMA
+from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
+from evidence_map.publishing import inputs
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure
 from evidence_map.publishing.citations import bibtex, ris
@@ -29,6 +29,7 @@ from evidence_map.publishing.datapackage import datapackage_json, zip_bundle
 from evidence_map.publishing.exports import export_files
 from evidence_map.publishing.feeds import atom_feed, changes_from_records, screening_entries, whats_new
 from evidence_map.publishing.generator import publish
+from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
 from evidence_map.publishing.pages import render_site_pages, static_files
 from evidence_map.publishing.renderer import SiteInfo
@@ -54,19 +55,7 @@ class Prepared:
 
 def data_version(evidence: Evidence) -> tuple[str, str]:
     """(date, commit) of the records: the newest `updated` date and the last commit touching them."""
-    date = max((r.updated for r in evidence.records), default="no records")
-    try:
-        out = subprocess.run(
-            ["git", "log", "-1", "--format=%h", "--", "evidence", "vocab"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    return date, out or "uncommitted"
+    return max((r.updated for r in evidence.records), default="no records"), data_commit()
 
 
 def addresses(settings: dict[str, Any]) -> tuple[str, str]:
@@ -238,12 +227,21 @@ def write_feeds(
     )
 
 
-def build_site(evidence_dir: Path, out: Path, strict: bool = False, work: Path = Path(".build")) -> Prepared:
-    """Validate the records under `evidence_dir` and build the site into `out`."""
+def build_site(
+    evidence_dir: Path, out: Path, strict: bool = False, work: Path = Path(".build"), digest: str | None = None
+) -> Prepared | None:
+    """Validate the records under `evidence_dir` and build the site into `out`. None when nothing the
+    build reads has changed since this work folder last published `out`, which is still there.
+    `digest`: the inputs' digest when the caller has just found them changed (inputs.unchanged)."""
     t_all = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
+    digest = digest or inputs.unchanged(evidence_dir, out, strict, work)
+    if digest is None:
+        return None
     prepared = prepare(evidence_dir, work)
-    if publish(prepared, out, strict):
+    ran = publish(prepared, out, strict)
+    inputs.published(work, digest, out)
+    if ran:
         generated = (
             f"site generator {prepared.timings['site generator']:.1f} s, "
             f"search index {prepared.timings['search index']:.1f} s"

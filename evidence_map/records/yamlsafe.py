@@ -9,6 +9,7 @@ a size limit. Every refusal is a `LoadError` carrying the line it concerns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,14 +113,8 @@ def _fast_node(text: str) -> Node | None:
     if not hasattr(yaml, "CSafeLoader") or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None  # the pure-Python reader names the character and its line
     try:
-        loader = yaml.CSafeLoader(text)
-        try:
-            while loader.check_event():
-                event = loader.get_event()
-                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    return None
-        finally:
-            loader.dispose()
+        if ANCHOR_OR_ALIAS.search(text) and not _no_anchors(text):  # perhaps one: the events say for sure
+            return None
         loader = yaml.CSafeLoader(text)
         try:
             node: Node | None = loader.get_single_node()
@@ -130,6 +125,25 @@ def _fast_node(text: str) -> Node | None:
         return None
 
 
+# An anchor or alias starts a node: at the start of a line or after a space or a flow indicator. Text
+# without this pattern has none, and is parsed once; text with it (also "a * b" in a summary) is
+# first read event by event.
+ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*]", re.MULTILINE)
+
+
+def _no_anchors(text: str) -> bool:
+    loader = yaml.CSafeLoader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return False
+    finally:
+        loader.dispose()
+    return True
+
+
+STR = "tag:yaml.org,2002:str"
 PLAIN_TAGS = frozenset(
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
@@ -158,6 +172,8 @@ def _build(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader
     if isinstance(node, SequenceNode):
         return [_build(item, (*path, i), lines, ctor) for i, item in enumerate(node.value)]
     assert isinstance(node, ScalarNode)
+    if node.tag == STR:
+        return node.value  # what the constructor would return, without its machinery
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value  # dates stay text: the schema checks their form
     try:

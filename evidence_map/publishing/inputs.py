@@ -1,0 +1,114 @@
+"""Everything a build reads, as one digest: when it equals the last successful build's, nothing is
+loaded, graded, drawn, rendered or run, because the site would come out the same.
+
+The digest covers the records and every other input folder by content (the vocabularies, rules,
+schemas, templates, hand-written pages, theme overrides, screening files, audit data and the code),
+the project's own files, the version of every installed package, the settings read from the
+environment, the data version the pages print (the records' last commit) and today's date (the
+validator's checks of dates and years move with it). It costs a read and a hash of each input file,
+a small fraction of a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from evidence_map.paths import ROOT
+
+FOLDERS = ("vocab", "schema", "templates", "docs", "audit", "rules", "screening", "overrides", "evidence_map")
+FILES = ("mkdocs.yml", "pyproject.toml", "CITATION.cff", "LICENSE")
+ENVIRONMENT = ("SITE_URL", "REPOSITORY_URL", "PAGEFIND_BINARY_PATH")
+STAMP = "inputs-stamp.json"
+
+
+def _files(folder: Path) -> list[Path]:
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        found += [Path(parent) / n for n in sorted(names) if not n.endswith((".pyc", "~"))]
+    return found
+
+
+def input_digest(evidence_dir: Path, out: Path, strict: bool, data_commit: str) -> str:
+    """The digest of what a build of `evidence_dir` into `out` reads."""
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+            h.update(b"\0")
+
+    add("inputs 1", evidence_dir.resolve(), out.resolve(), strict, data_commit, date.today().isoformat())
+    add(*(f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT))
+    add(*sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()))
+    for root in (evidence_dir, *(ROOT / f for f in FOLDERS)):
+        for path in _files(root):
+            add(path.relative_to(root).as_posix(), path.read_bytes())
+    for name in FILES:
+        path = ROOT / name
+        add(name, path.read_bytes() if path.is_file() else b"absent")
+    return h.hexdigest()
+
+
+def unchanged(evidence_dir: Path, out: Path, strict: bool, work: Path) -> str | None:
+    """The inputs' digest, or None (having said so) when it is the one this work folder last published
+    `out` from and `out` is still that folder. Imports nothing heavy, so the check is quick."""
+    t0 = time.perf_counter()
+    digest = input_digest(evidence_dir, out, strict, data_commit())
+    if _read(work / STAMP) == {"inputs": digest, "site": folder_identity(out.resolve())}:
+        print(
+            f"built {out}: site was current: site generator and search index not run; nothing it is built "
+            f"from has changed (compared by hash: no record loaded, no page rendered); "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
+        return None
+    return digest
+
+
+def published(work: Path, digest: str, out: Path) -> None:
+    """Remember that `out`, as it is now, was built from inputs with this digest."""
+    stamp = work / STAMP
+    tmp = stamp.with_name(f".{stamp.name}.tmp")
+    tmp.write_text(json.dumps({"inputs": digest, "site": folder_identity(out.resolve())}), encoding="utf-8")
+    os.replace(tmp, stamp)
+
+
+def _read(stamp: Path) -> Any:
+    try:
+        return json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def data_commit() -> str:
+    """The last commit touching the records or the vocabularies, as the pages print it."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--", "evidence", "vocab"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    return out or "uncommitted"
+
+
+def folder_identity(path: Path) -> list[int] | None:
+    """Which folder is at `path`: every swap puts a new one there, so a site another build has
+    published since (or a deleted one) does not pass for this work folder's."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_mtime_ns]
