@@ -134,7 +134,7 @@ def dependents(evidence: Path, record_id: str) -> set[str]:
     deps |= {f"assets/charts/condition-{c}.svg" for c in rec.conditions}
     deps |= {f"assets/charts/source-{s}.svg" for s in rec.sources}
     # Pages and charts computed over all records (verdicts, counts, exports).
-    deps |= {"index.md", "conditions/index.md", "audit.md", "quality.md", "dosing.md", "reviews/index.md"}
+    deps |= {"index.md", "conditions/index.md", "audit.md", "quality.md", "dosing.md", "reviews/index.md", "effects.md"}
     deps |= {"assets/charts/effectiveness-heatmap.svg", "assets/charts/evidence-gap-map.svg"}
     # Every download is an export of all records, except the record schema.
     downloads = Path(evidence).parent / "work" / "docs" / "downloads"

@@ -105,7 +105,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
             "files_removed": [],
             "wall": time.perf_counter() - T_START,
         }
-    from evidence_map.publishing import site
+    from evidence_map.publishing import generator, site
 
     imported = time.perf_counter() - t0 - checked
     peaks = StagePeaks()
@@ -140,7 +140,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         return real_run(cmd, *a, **k)
 
     site.compute_map, site.data_version = compute_map_marked, data_version_marked  # type: ignore[assignment]
-    site.subprocess.run = run_via_launcher  # type: ignore[attr-defined]
+    generator.subprocess.run = run_via_launcher  # type: ignore[attr-defined]
     try:
         work.mkdir(parents=True, exist_ok=True)
         prepared = site.prepare(evidence, work)
@@ -150,7 +150,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         inputs.published(work, digest, out)
     finally:
         site.compute_map, site.data_version = compute_map, data_version  # type: ignore[assignment]
-        site.subprocess.run = real_run  # type: ignore[attr-defined]
+        generator.subprocess.run = real_run  # type: ignore[attr-defined]
     for stage, report in reports.items():
         if report.exists():
             peaks.peaks[stage] = json.loads(report.read_text(encoding="utf-8"))["peak_rss"]

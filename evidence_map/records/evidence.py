@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -82,4 +83,12 @@ def from_checked(results: list[Checked], vocab: Vocabularies) -> Evidence:
 def load_evidence(folder: Path, vocab_dir: Path | None = None) -> Evidence:
     """Validated records under `folder`; raises InvalidEvidence listing every error."""
     vocab = load_vocabularies() if vocab_dir is None else load_vocabularies(vocab_dir)
-    return from_checked(check_folder(folder, vocab), vocab)
+    # The cyclic garbage collector is paused while thousands of records are built: they hold no
+    # cycles, and its passes over the growing heap took a sixth of the time.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return from_checked(check_folder(folder, vocab), vocab)
+    finally:
+        if paused:
+            gc.enable()
