@@ -32,7 +32,7 @@ STAMP = "inputs-stamp.json"
 def _files(folder: Path) -> list[Path]:
     found = []
     for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         found += [Path(parent) / n for n in sorted(names) if not n.endswith((".pyc", "~"))]
     return found
 
