@@ -4,9 +4,6 @@
 downloads, search terms and the map diff receive the `ComputedMap` and only read it; none of them
 grades or assesses again. Parts only some readers need (the certainty summaries, the replayed
 history, the audit's source-only grades) are computed on first use and kept.
-
-What a page depends on is visible here too: a condition's page reads `records_on(condition)` and
-the grade computed from exactly those records; a source's page reads `records_from(source)`.
 """
 
 from __future__ import annotations
@@ -44,12 +41,6 @@ class ComputedMap:
     def vocab(self) -> Vocabularies:
         return self.evidence.vocab
 
-    def records_on(self, condition: str) -> list[Record]:
-        return self.evidence.for_condition(condition)
-
-    def records_from(self, source: str) -> list[Record]:
-        return self.evidence.for_source(source)
-
     def assessment(self, record: Record, effect: Effect) -> Assessed:
         """The assessment of one of `record`'s effects."""
         return self.assessed[record.id][record.effects.index(effect)]
@@ -77,7 +68,7 @@ class ComputedMap:
     def paper_differences(self) -> dict[str, str]:
         """Why the verdict differs from the umbrella review's own rating, per condition it rated."""
         return {
-            c: paper_comparison(entry, self.grades[c], self.records_on(c))
+            c: paper_comparison(entry, self.grades[c], self.evidence.for_condition(c))
             for c, entry in paper_table3().items()
             if c in self.grades
         }

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from evidence_map.records.issues import PLACEHOLDER, FieldPath, Issue, _dict, _list, _resolve, leaves, walk_text
+from evidence_map.records.issues import PLACEHOLDER, FieldPath, Issue, _dict, _list, _resolve, walk_text
 from evidence_map.records.vocab import Vocabularies, Vocabulary
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -29,9 +29,6 @@ URL_FIELDS = {
 
 
 def text_is_plain(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
-    # One search over all the record's text joined (a match across two values only costs the walk).
-    if not SUSPECT.search("\n".join(v for v in leaves(rec) if isinstance(v, str))):
-        return
     for path, text in walk_text(rec):
         if path in URL_FIELDS or path[-1:] == ("origin_url",) or not SUSPECT.search(text):
             continue

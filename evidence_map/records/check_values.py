@@ -9,15 +9,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from evidence_map.records.issues import FieldPath, Issue, _dict, _list, _num, _resolve, dotted, leaves, walk_numbers
+from evidence_map.records.issues import FieldPath, Issue, _dict, _list, _num, _resolve, dotted, walk_numbers
 from evidence_map.records.vocab import Vocabularies
 
 RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
 
 
 def numbers_are_finite(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
-    if all(math.isfinite(v) for v in leaves(rec) if isinstance(v, float)):
-        return
     for path, value in walk_numbers(rec):
         if isinstance(value, float) and not math.isfinite(value):
             yield Issue(path, "must be a finite number", value)

@@ -220,20 +220,6 @@ def walk_numbers(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, 
         yield path, value
 
 
-def leaves(value: Any) -> Iterator[Any]:
-    """Every value that is neither a mapping nor a list, without their paths: a quick first look
-    for the rules that name a path only when something is wrong."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        else:
-            yield node
-
-
 def walk_text(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
     if isinstance(value, dict):
         for k, v in value.items():
