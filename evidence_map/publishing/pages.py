@@ -18,9 +18,11 @@ from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
+from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
 from evidence_map.publishing.feeds import changes_from_records
+from evidence_map.publishing.gapmap import bubble, column_name, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
-from evidence_map.publishing.renderer import FigureMap, Renderer, SiteInfo, figure_map
+from evidence_map.publishing.renderer import CERTAINTY_LEVELS, FigureMap, Renderer, SiteInfo, figure_map
 from evidence_map.publishing.tablerows import effects_table, reviews_table
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
@@ -184,6 +186,7 @@ def render_site_pages(
         "sources": {"base": Markup("../"), "sources_used": sources_used},
         "reviews": {"base": Markup("../"), "table": reviews_table(evidence), "figs": figs},
         "effects": {"base": top, "table": effects_table(computed)},
+        "gapmap": gap_map_context(computed),
         "dosing": {"base": top, "route_counts": _route_counts(evidence)},
         "quality": {"base": top, "figs": figs},
         "methods": {"base": top, "hand": hand_search(screening.queue)},
@@ -228,6 +231,37 @@ def render_site_pages(
         )
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))
+
+
+# A gap-map cell lists at most this many reviews; the rest are one link away in the reviews table.
+GAP_CELL_LIMIT = 25
+
+
+def gap_map_context(computed: ComputedMap) -> dict[str, Any]:
+    """The gap map's views, and the filters' choices: only values some review has."""
+    v, records = computed.vocab, computed.records
+    views = gap_map_views(computed)
+    used = {"source": set(), "species": set(), "route": set()}
+    for rec in records:
+        used["source"].update(rec.sources)
+        used["species"].update(rec.species)
+        if rec.dosing_counts:
+            used["route"].update(rec.routes)
+    present = {t.category for t in v.conditions.terms}
+    return {
+        "base": Markup(""),
+        "views": views,
+        "rob_label": lambda value: ROB_RATINGS.get(value, value),
+        "amstar_label": lambda value: AMSTAR2_RATINGS.get(value, value),
+        "categories": [(cid, name) for cid, name in v.categories.items() if cid in present],
+        "facet_sources": [t for t in v.sources.terms if t.id in used["source"]],
+        "facet_species": [t for t in v.species.terms if t.id in used["species"]],
+        "facet_routes": [t for t in v.routes.terms if t.id in used["route"]],
+        "used_certainty": used_levels(views, CERTAINTY_LEVELS),
+        "column_name": column_name,
+        "bubble": bubble,
+        "limit": GAP_CELL_LIMIT,
+    }
 
 
 def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
