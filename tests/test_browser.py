@@ -629,48 +629,6 @@ def chart_frame(page: Page, name: str) -> Frame:
     raise AssertionError(f"no frame loaded {name}: {[f.url for f in page.frames]}")
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_heatmap_cells_are_links_that_reach_their_pages(visit: Opener, viewport: dict[str, int]) -> None:
-    """The home page's heatmap: clicking a cell opens its condition at the outcome domains."""
-    heat = visit("", viewport)
-    obj = heat.page.locator('figure.chart--interactive object[data$="effectiveness-heatmap.svg"]')
-    obj.scroll_into_view_if_needed()
-    hf = chart_frame(heat.page, "effectiveness-heatmap.svg")
-    hf.locator('a[*|href*="conditions/spinal-cord-injury/"] text').first.click()  # the label lies over its cell
-    heat.page.wait_for_url("**/conditions/spinal-cord-injury/#by-outcome-domain")
-    assert h1(heat.page) == "Spinal Cord Injury"
-
-
-@pytest.mark.parametrize("path", ["", "conditions/", SCI, "sources/bm/", "quality/"])
-def test_charts_fit_a_phone_without_sideways_scrolling(visit: Opener, path: str) -> None:
-    """At 390 px every chart, image or interactive object, is within the screen and nothing scrolls sideways."""
-    v = visit(path, PHONE)
-    page = v.page
-    page.wait_for_load_state("networkidle")
-    charts = page.locator("figure.chart img:not(object img), figure.chart--interactive object")
-    assert charts.count() >= 1
-    # Lazy images load as they come near the screen: bring each one there, then measure them all.
-    for chart in charts.all():
-        chart.scroll_into_view_if_needed()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('figure.chart img:not(object img)')]"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('figure.chart--interactive')]"
-        ".every(f => f.classList.contains('chart--fitted'))"
-    )
-    boxes = charts.evaluate_all(
-        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.height]; })"
-    )
-    for left, right, height in boxes:
-        assert left >= 0 and right <= PHONE["width"] and height > 0, (left, right, height)
-    for figure in page.locator("figure.chart").all():
-        assert figure.evaluate("f => f.scrollWidth <= f.clientWidth + 1")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert_clean(v)
-
-
 class _PagesHandler:
     """Like GitHub Pages: a path with no file gets the site's 404.html, with status 404."""
 
