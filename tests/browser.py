@@ -300,3 +300,12 @@ def _unresolved(site: Path, page: Path, ref: str, own: str, base_path: str, page
         if fragment not in links.ids:
             return f"no id {fragment!r} on {target.relative_to(site).as_posix()}"
     return ""
+
+
+def show_column(page: Page, name: str) -> None:
+    """Choose a table column in its "Columns" list (a column hidden by priority has no filter shown)."""
+    chooser = page.locator(".table-columns")
+    if not chooser.evaluate("d => d.open"):
+        chooser.locator("summary").click()
+    chooser.locator("label", has_text=name).locator("input").check()
+    chooser.locator("summary").click()

@@ -44,6 +44,7 @@ from tests.browser import (
     search_results,
     serve,
     settle_layout,
+    show_column,
     site_url,
     switch_to_dark,
     unavailable,
@@ -263,6 +264,7 @@ def test_the_reviews_table_filters_and_sorts(visit: Opener, evidence: Evidence) 
     assert len(visible_rows(page)) == sum(r.year == 2024 for r in evidence.records)
     page.get_by_label("Filter by Year").select_option("")
 
+    show_column(page, "Species")
     page.get_by_label("Filter by Species").select_option("Sheep")
     assert len(visible_rows(page)) == sum("sheep" in r.species for r in evidence.records) > 0
     page.get_by_label("Filter by Species").select_option("")

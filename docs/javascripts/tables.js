@@ -9,7 +9,14 @@
  * slug), the sorted column `sort` (with `order=desc`); a second table on a page prefixes its keys
  * with `t2-`. Changes replace the address (no new history entry), and opening that address again
  * restores the view. "Download this view as CSV" saves the rows shown, in their order, from the
- * page itself (a Blob: no server, also from a file). */
+ * page itself (a Blob: no server, also from a file).
+ *
+ * Columns: a heading may carry `data-priority` (1 always shown ... 4 shown only when chosen) and
+ * `data-facet` (the filter list that acts on it). A wide table first hides its least important
+ * columns until it fits its column, rightmost first; "Columns" lets the reader choose, and the
+ * choice is kept in the address (`cols`). A filter list is offered only while its column shows, and
+ * a filter chosen through the address shows its column. On a phone each row is a card whose fields
+ * are named by their headings. */
 (function () {
   "use strict";
 
@@ -146,6 +153,30 @@
       });
     }
 
+    // Columns: which are shown (chosen by the reader, or else by priority and width).
+    var priority = Array.prototype.map.call(head.cells, function (c) { return parseInt(c.getAttribute("data-priority") || "1", 10); });
+    var facetOf = Array.prototype.map.call(head.cells, function (c) { return c.getAttribute("data-facet") || ""; });
+    var chosenColumns = null; // null: by priority and width; else an array of booleans
+    var columns = document.createElement("details");
+    columns.className = "table-columns";
+    var columnsSummary = document.createElement("summary");
+    columns.appendChild(columnsSummary);
+    var boxes = names.map(function (name, i) {
+      var label = document.createElement("label");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.addEventListener("change", function () {
+        chosenColumns = boxes.map(function (b) { return b.checked; });
+        showColumns();
+        remember();
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + name));
+      columns.appendChild(label);
+      return box;
+    });
+    if (priority.some(function (p) { return p > 1; })) tools.appendChild(columns);
+
     var count = document.createElement("span");
     count.className = "count";
     count.setAttribute("aria-live", "polite");
@@ -162,6 +193,52 @@
     var anchor = table.closest(".md-typeset__scrollwrap") || table;
     anchor.parentNode.insertBefore(tools, anchor);
 
+    function setColumn(i, on) {
+      head.cells[i].classList.toggle("col-hidden", !on);
+      body.querySelectorAll("tr").forEach(function (r) { if (r.cells[i]) r.cells[i].classList.toggle("col-hidden", !on); });
+      boxes[i].checked = on;
+    }
+
+    function filterOn(i) {
+      return filters.some(function (f) { return f.key === facetOf[i] && f.select.value; });
+    }
+
+    // By default: every column of priority 1 to 3, then the least important hidden (rightmost
+    // first) while the table is wider than the page's column. A column whose filter is set shows.
+    function showColumns() {
+      var want = names.map(function (_, i) {
+        return chosenColumns ? chosenColumns[i] || filterOn(i) : priority[i] <= 3 || filterOn(i);
+      });
+      want.forEach(function (on, i) { setColumn(i, on); });
+      var phone = window.matchMedia("(max-width: 44.9375em)").matches;
+      var room = (table.closest(".md-typeset__scrollwrap") || table.parentNode).clientWidth;
+      if (!chosenColumns) {
+        var order = names.map(function (_, i) { return i; }).filter(function (i) { return priority[i] > 1; });
+        order.sort(function (a, b) { return priority[b] - priority[a] || b - a; });
+        for (var k = 0; k < order.length; k++) {
+          var i = order[k];
+          if (phone ? priority[i] < 3 : table.scrollWidth <= room + 1) break;
+          if (filterOn(i) || !want[i]) continue;
+          setColumn(i, false);
+        }
+      }
+      var wrap = table.closest(".md-typeset__scrollwrap");
+      if (wrap) {
+        wrap.classList.remove("table-scrolls");
+        wrap.classList.toggle("table-scrolls", !phone && table.scrollWidth > room + 1);
+      }
+      var shown = boxes.filter(function (b) { return b.checked; }).length;
+      columnsSummary.textContent = "Columns (" + shown + " of " + names.length + ")";
+      filters.forEach(function (f) {
+        var i = facetOf.indexOf(f.key);
+        f.select.hidden = i !== -1 && !boxes[i].checked;
+      });
+      // Card labels on a phone: each cell named by its heading.
+      body.querySelectorAll("tr").forEach(function (r) {
+        Array.prototype.forEach.call(r.cells, function (c, i) { if (names[i]) c.setAttribute("data-label", names[i]); });
+      });
+    }
+
     var sorted = null; // {column, descending}
     var sortKeys = names.map(slug);
 
@@ -173,6 +250,10 @@
       var q = search.value.trim();
       if (q) params.set(prefix + "q", q);
       filters.forEach(function (f) { if (f.select.value) params.set(prefix + f.key, f.select.value); });
+      params.delete(prefix + "cols");
+      if (chosenColumns) {
+        params.set(prefix + "cols", sortKeys.filter(function (_, i) { return chosenColumns[i]; }).join(" "));
+      }
       if (sorted) {
         params.set(prefix + "sort", sortKeys[sorted.column]);
         if (sorted.descending) params.set(prefix + "order", "desc");
@@ -196,6 +277,7 @@
 
     function changed() {
       apply();
+      showColumns();
       remember();
     }
 
@@ -247,6 +329,13 @@
       if (wanted !== null) f.select.value = wanted;
       if (f.select.value !== (wanted || "")) f.select.value = "";
     });
+    var cols = params.get(prefix + "cols");
+    if (cols !== null) {
+      var keep = cols.split(" ");
+      chosenColumns = sortKeys.map(function (k) { return keep.indexOf(k) !== -1; });
+    }
+    var narrowing = null;
+    window.addEventListener("resize", function () { clearTimeout(narrowing); narrowing = setTimeout(showColumns, 150); });
     var column = sortKeys.indexOf(params.get(prefix + "sort") || "");
     if (column !== -1) sortBy(column, params.get(prefix + "order") === "desc");
     search.addEventListener("input", changed);

@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
-from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
 from evidence_map.publishing.feeds import changes_from_records
 from evidence_map.publishing.gapmap import bubble, column_name, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
@@ -251,8 +250,6 @@ def gap_map_context(computed: ComputedMap) -> dict[str, Any]:
     return {
         "base": Markup(""),
         "views": views,
-        "rob_label": lambda value: ROB_RATINGS.get(value, value),
-        "amstar_label": lambda value: AMSTAR2_RATINGS.get(value, value),
         "categories": [(cid, name) for cid, name in v.categories.items() if cid in present],
         "facet_sources": [t for t in v.sources.terms if t.id in used["source"]],
         "facet_species": [t for t in v.species.terms if t.id in used["species"]],

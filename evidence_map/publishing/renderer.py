@@ -21,7 +21,7 @@ from evidence_map.judging.grading import DOMAINS, RULES, VERDICTS, Assessed
 from evidence_map.judging.history import last_update
 from evidence_map.paths import TEMPLATES
 from evidence_map.publishing.chartrender import ChartError
-from evidence_map.publishing.charts import OVERVIEW_FIGURES
+from evidence_map.publishing.charts import AMSTAR2_RATINGS, OVERVIEW_FIGURES, ROB_RATINGS
 from evidence_map.publishing.citations import bibtex_entry, ris_entry
 from evidence_map.publishing.markup import escape, yaml_string, yaml_tag
 from evidence_map.publishing.searchterms import SearchTerms
@@ -185,6 +185,8 @@ class Renderer:
             paper_comparison=lambda entry, g: computed.paper_differences[g.condition],
             sof=self.sof,
             certainty_badge=certainty_badge,
+            rob_label=lambda value: ROB_RATINGS.get(value, value),
+            amstar_label=lambda value: AMSTAR2_RATINGS.get(value, value),
             indirectness=indirectness(rules),
             field_label=field_label,
             kind_label=kind_label,
