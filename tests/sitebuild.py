@@ -193,6 +193,9 @@ SEARCH_CASES = [
     ("Wharton", "/sources/"),
     ("BBB", "/reviews/ye-2024/"),
     ("mNSS", "/reviews/chen-2024/"),
+    # A task, in a visitor's words: the Contribute page's keywords (metadata, overrides/main.html).
+    ("submit", "/contribute/"),
+    ("new review", "/contribute/"),
 ]
 
 

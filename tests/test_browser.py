@@ -9,6 +9,7 @@ test-artifacts/ at the repository root."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -141,6 +142,145 @@ def test_pagefind_ranks_a_condition_page_first_for_its_name(visit: Opener) -> No
     assert first["url"] == "/conditions/spinal-cord-injury/"
     assert first["meta"]["title"] == "Spinal Cord Injury" and first["meta"]["kind"] == "Condition"
     assert "<mark>" in first["excerpt"]
+
+
+def dialog_results(page: Page, query: str) -> list[str]:
+    """Type a query into the open search dialog; the result links it shows, in order, once they settle."""
+    field = page.locator("pagefind-modal input[type=search]")
+    field.fill(query)
+    page.locator("pagefind-modal .pf-result-link").first.wait_for()
+    page.wait_for_timeout(500)  # the list settles after its first result
+    hrefs: list[str] = page.locator("pagefind-modal .pf-result-link").evaluate_all(
+        "as => as.map(a => a.getAttribute('href'))"
+    )
+    return hrefs
+
+
+@pytest.mark.parametrize("query", ["add a review", "add", "submit", "new review"])
+def test_a_visitor_who_wants_to_add_a_review_finds_the_contribute_page(visit: Opener, query: str) -> None:
+    v = visit("")
+    open_search(v.page)
+    assert "/contribute/" in dialog_results(v.page, query)[:3]
+    assert_clean(v)
+
+
+def test_excerpts_come_from_what_a_page_shows(search_page: Visit, built: Built, evidence: Evidence) -> None:
+    """No excerpt shows a page's hidden search words, and the explanations every condition page
+    repeats are not what the condition results show: each shows its own text."""
+    conditions = {f"/conditions/{c}/" for c in evidence.vocab.conditions.ids}
+    hidden = {}
+    for url in conditions:
+        html_text = (built.site / url.strip("/") / "index.html").read_text(encoding="utf-8")
+        hidden[url] = re.findall(r'<p data-pagefind-meta="[a-z]+">(.*?)</p>', html_text)
+    for query in ("AMSTAR low", "certainty", "exosome"):
+        results = [r for r in pagefind_search(search_page.page, search_page.base, query) if r["url"] in conditions]
+        assert len(results) > 1, query
+        excerpts = [re.sub(r"</?mark>", "", r["excerpt"]) for r in results[:10]]
+        assert len(set(excerpts)) == len(excerpts), query
+        for r, text in zip(results, excerpts, strict=False):
+            for words in hidden[r["url"]]:
+                assert html.unescape(words)[:40] not in text, (query, r["url"])
+    assert_clean(search_page)
+
+
+def measure_rows(evidence: Evidence, measure: str) -> int:
+    return sum(e.measure == measure for r in evidence.records for e in r.effects)
+
+
+SHORTCUTS = [
+    (
+        "SMD",
+        "effects/",
+        "measure",
+        "SMD",
+        lambda ev: measure_rows(ev, "SMD"),
+        lambda ev: sum(len(r.effects) for r in ev.records),
+    ),
+    (
+        "AMSTAR low",
+        "reviews/",
+        "amstar2",
+        "low",
+        lambda ev: sum(r.amstar2_rating == "low" for r in ev.records),
+        lambda ev: len(ev.records),
+    ),
+    (
+        "risk of bias high",
+        "reviews/",
+        "rob",
+        "high",
+        lambda ev: sum(r.rob_overall == "high" for r in ev.records),
+        lambda ev: len(ev.records),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "path", "key", "value", "matching", "total"), SHORTCUTS, ids=[c[0] for c in SHORTCUTS]
+)
+def test_a_measure_or_quality_term_leads_to_the_table_of_what_matches(
+    visit: Opener,
+    evidence: Evidence,
+    query: str,
+    path: str,
+    key: str,
+    value: str,
+    matching: Callable[[Evidence], int],
+    total: Callable[[Evidence], int],
+) -> None:
+    """The dialog's first link goes to the table filtered through its address; what no row has leads to
+    the whole table sorted by that column, and the link says there is none."""
+    v = visit("")
+    page = v.page
+    open_search(page)
+    dialog_results(page, query)
+    shortcut = page.locator("pagefind-modal .site-search__shortcuts a")
+    assert shortcut.count() == 1
+    # First in the dialog's reading order: above every result.
+    assert shortcut.evaluate(
+        "a => a.compareDocumentPosition(document.querySelector('pagefind-modal .pf-result-link')) & 4"
+    )
+    n, everything = matching(evidence), total(evidence)
+    label = shortcut.inner_text()
+    shortcut.click()
+    page.wait_for_url(f"**/{path}?**")
+    count = page.locator(".table-tools .count")
+    if n:
+        assert (v.path(), urlsplit(page.url).query) == (path, f"{key}={value}") and str(n) in label
+        assert page.locator(f".table-tools select[data-facet={key}]").input_value() == value
+        assert count.inner_text() == f"{n} of {everything} shown" and len(visible_rows(page)) == n
+    else:
+        assert "no " in label and v.path() == path and f"{key}=" not in urlsplit(page.url).query
+        assert count.inner_text() == f"{everything} of {everything} shown"
+        assert page.locator("th[aria-sort=ascending]").count() == 1
+    assert_clean(v)
+
+
+def test_the_conditions_table_sorts_verdict_and_certainty_by_their_scale(visit: Opener, evidence: Evidence) -> None:
+    from evidence_map.judging.grading import VERDICTS
+
+    computed = compute_map(evidence)
+    levels = [*computed.rules.certainty.levels, "not rated"]
+    v = visit("conditions/")
+    page = v.page
+    n = len(evidence.vocab.conditions.ids)
+    assert page.locator(".table-tools .count").inner_text() == f"{n} of {n} shown"
+    header = [c.strip() for c in page.locator(".filterable thead th").all_inner_texts()]
+    column = {name: header.index(name) for name in ("Condition", "Organ system", "Verdict", "Certainty")}
+    for name, scale in (("Verdict", list(VERDICTS)), ("Certainty", levels)):
+        page.get_by_role("button", name=f"Sort by {name}").click()
+        ranks = [scale.index(row[column[name]]) for row in visible_rows(page)]
+        assert ranks == sorted(ranks) and len(ranks) == n, name
+        page.get_by_role("button", name=f"Sort by {name}").click()
+        assert [scale.index(row[column[name]]) for row in visible_rows(page)] == sorted(ranks, reverse=True)
+    system = evidence.vocab.conditions.terms[0].category
+    page.get_by_label("Filter by Organ system").select_option(system)
+    rows = visible_rows(page)
+    name = evidence.vocab.categories[system]
+    assert {row[column["Organ system"]] for row in rows} == {name}
+    assert len(rows) == sum(t.category == system for t in evidence.vocab.conditions.terms)
+    assert f"system={system}" in urlsplit(page.url).query
+    assert_clean(v)
 
 
 def test_search_works_under_the_sites_sub_path(browser: Browser, built: Built, tmp_path: Path) -> None:

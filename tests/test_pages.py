@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -170,3 +171,148 @@ def test_a_template_that_names_a_missing_figure_stops_the_build(evidence: Eviden
     template = renderer.env.from_string('{{ figs.get("evidence-gap-mapp") }}')
     with pytest.raises(rendering.UnknownFigure, match="evidence-gap-mapp"):
         template.render(figs=figs)
+
+
+# --- The pages that say how far to trust the map: About, What's new, the conditions table ----------
+
+
+@pytest.fixture(scope="module")
+def rendered(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every generated page's Markdown, rendered from the real records and screening queue (no charts)."""
+    from evidence_map.publishing.writer import TreeWriter
+    from evidence_map.surveillance.queue import load_screening
+
+    out = tmp_path_factory.mktemp("pages")
+    pages.render_site_pages(compute_map(evidence), [], INFO, TreeWriter(out), load_screening(evidence))
+    # As a reader sees the text: the escaping of record values (markup.py) undone.
+    return {p.relative_to(out).as_posix(): html.unescape(p.read_text(encoding="utf-8")) for p in out.rglob("*.md")}
+
+
+def test_the_about_page_cites_the_version_of_citation_cff_and_the_data_version(rendered: dict[str, str]) -> None:
+    import tomllib
+
+    import yaml
+
+    from evidence_map.paths import CITATION_CFF, ROOT
+
+    cff = yaml.safe_load(CITATION_CFF.read_text(encoding="utf-8"))
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        assert cff["version"] == tomllib.load(fh)["project"]["version"]
+    cite = section(rendered["about.md"], "Version and how to cite { #cite }")
+    assert f"version **{cff['version']}** of the map (released {cff['date-released']})" in cite
+    assert f"as of **{INFO.data_date}** (commit {INFO.data_commit})" in cite
+    assert f"version {cff['version']}, data version {INFO.data_date} ({INFO.data_commit})" in cite
+    contact = section(rendered["about.md"], "Contact the maintainers { #contact }")
+    assert f"]({INFO.repo_url}/issues)" in contact
+
+
+def test_the_about_page_gives_the_prisma_flow_of_the_queue_and_the_source(
+    evidence: Evidence, rendered: dict[str, str]
+) -> None:
+    from evidence_map.surveillance.queue import load_screening
+    from evidence_map.surveillance.screening import prisma_flow
+
+    screening = load_screening(evidence)
+    flow = prisma_flow(screening.queue, screening.strategy).as_data()  # what downloads/prisma.json holds
+    md = rendered["about.md"]
+    boxes = re.findall(r'<li markdown><span class="prisma-flow__stage">([^<]+)</span> \*\*(\d+)\*\*', md)
+    from_source = sum(not r.beyond_source for r in evidence.records)
+    identified = flow["identified"]["standing_search"] + flow["identified"]["hand_search"]
+    assert [(stage, int(n)) for stage, n in boxes] == [
+        ("Previous version", from_source),
+        ("Identified", identified),
+        ("Removed before screening", flow["duplicates_removed"]),
+        ("Screened on title and abstract", flow["screened"]),
+        ("Full texts assessed", flow["full_texts_assessed"]),
+        ("New reviews included", flow["included"]),
+        ("Reviews in the map", len(evidence.records)),
+    ]
+    for reason, n in flow["excluded_at_screening"].items():
+        assert f"{reason} ({n})" in md
+    assert "| Population |" in section(md, "Protocol { #protocol }")  # the eligibility criteria of the methods
+    assert "| Population |" in rendered["methods.md"]
+
+
+def test_the_about_page_says_where_the_verdicts_differ_from_the_source(
+    evidence: Evidence, rendered: dict[str, str]
+) -> None:
+    from evidence_map.judging.paper import paper_table3
+
+    grades = compute_map(evidence).grades
+    table3 = paper_table3()
+    differ = [c for c, entry in table3.items() if entry["effectiveness"] != grades[c].overall.label]
+    text = section(rendered["about.md"], "Where the map differs from the source { #differences-from-the-source }")
+    assert f"**{len(differ)} of the {len(table3)}\nconditions**" in text
+    linked = re.findall(r"\]\(audit\.md#([a-z0-9-]+)\)", text)
+    assert linked == differ
+    audit = rendered["audit.md"]
+    for cid in differ:  # each link lands on the audit's section for it
+        assert f"{{ #{cid} }}" in audit
+
+
+def test_whats_new_groups_the_changes_by_date_newest_first(evidence: Evidence, rendered: dict[str, str]) -> None:
+    md = rendered["whatsnew.md"]
+    dates = sorted({r.added for r in evidence.records} | {r.updated for r in evidence.records}, reverse=True)
+    assert re.findall(r"^### (\S+) \{ #(\S+) \}$", md, re.M) == [(d, d) for d in dates]
+    jump = re.search(r"Jump to a date: (.*)", md)
+    assert jump and re.findall(r"\]\(#([\d-]+)\)", jump.group(1)) == dates
+    for date in dates:
+        part = md.split(f"\n### {date} ", 1)[1].split("\n### ", 1)[0]
+        added = [r for r in evidence.records if r.added == date]
+        updated = [r for r in evidence.records if r.updated == date and r.updated > r.added]
+        rows = [line for line in part.splitlines() if line.startswith("| added") or line.startswith("| updated")]
+        assert len(rows) == len(added) + len(updated), date
+        summary = part.split("\n\n")[1]
+        if added:
+            assert f"{len(added)} review{'s' if len(added) != 1 else ''} added" in summary
+            estimates = sum(len(r.effects) for r in added)
+            assert f"{estimates} new estimate" in summary or not estimates
+        if updated:
+            assert re.search(rf"\b{len(updated)} (reviews? )?updated", summary)
+
+
+def test_a_days_summary_names_the_verdicts_it_moved(evidence: Evidence) -> None:
+    from dataclasses import replace
+
+    from evidence_map.judging.history import VerdictChange
+    from evidence_map.publishing.feeds import days
+
+    first, second, third = evidence.records[:3]
+    ev = Evidence(
+        (
+            replace(first, added="2026-01-01", updated="2026-01-01"),
+            replace(second, added="2026-02-01", updated="2026-02-01"),
+            replace(third, added="2026-01-01", updated="2026-02-01"),
+        ),
+        (),
+        evidence.vocab,
+    )
+    moved = VerdictChange("2026-02-01", "sepsis", "Moderate", "Promising but heterogeneous", (second.id,))
+    newest, oldest = days(ev, [moved])
+    assert (newest.date, newest.added, newest.updated) == ("2026-02-01", 1, 1)
+    assert newest.summary(lambda c: ev.vocab.conditions.get(c).name) == (
+        f"1 review added, 1 updated, {len(second.effects)} new estimate{'s' if len(second.effects) != 1 else ''}; "
+        "verdict of Sepsis moved from Moderate to Promising but heterogeneous"
+    )
+    assert [c.kind for c in newest.changes] == ["added", "updated"]
+    assert (oldest.added, oldest.updated, oldest.verdicts) == (2, 0, ())
+    assert [d.date for d in days(ev, [moved], max_rows=1)] == ["2026-02-01"]  # whole dates only, at least one
+
+
+def test_the_conditions_table_ranks_verdict_and_certainty_on_their_scales(
+    evidence: Evidence, rendered: dict[str, str]
+) -> None:
+    computed = compute_map(evidence)
+    levels = [*computed.rules.certainty.levels, "not rated"]
+    from evidence_map.judging.grading import VERDICTS
+
+    md = rendered["conditions/index.md"]
+    rows = re.findall(r"<tr data-facet[^>]*>(.*?)</tr>", md)
+    assert len(rows) == len(evidence.vocab.conditions.ids)
+    for term, row in zip(evidence.vocab.conditions.terms, rows, strict=True):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert f"conditions/{term.id}.md" in cells[0] or f"({term.id}.md)" in cells[0]
+        assert cells[1] == evidence.vocab.category_name(term.id)
+        g, s = computed.grades[term.id], computed.summaries[term.id]
+        assert f'data-sort="{VERDICTS.index(g.overall.label) + 1}"' in row
+        assert f'data-sort="{levels.index(s.certainty) + 1}"' in row

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from evidence_map.judging.grading import VERDICTS, ConditionGrade, grade_all
-from evidence_map.publishing.searchterms import FILTERS
+from evidence_map.publishing.searchterms import FILTERS, TIERS
 from evidence_map.publishing.synonyms import InvalidSynonyms, Synonyms, check_synonyms, load_synonyms
 from evidence_map.records.evidence import Evidence, InvalidEvidence
 from evidence_map.records.vocab import Term
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 UNSEARCHED = ("/tags/", "/whatsnew/")
+SEARCH_JS = (Path(__file__).resolve().parent.parent / "docs" / "javascripts" / "search.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -203,9 +204,28 @@ def test_every_synonym_is_on_the_pages_it_belongs_to(built: Built, evidence: Evi
     for url, words in expected.items():
         if url not in topics and not url.startswith("/reviews/"):
             continue  # a source no review uses has no page
-        content = pages[url]["content"]
-        missing = [w for w in words if not re.search(rf"(?<!\w){re.escape(w)}(?!\w)", content, re.IGNORECASE)]
+        searched = " ".join([pages[url]["content"], *pages[url]["meta"].values()])
+        missing = [w for w in words if not re.search(rf"(?<!\w){re.escape(w)}(?!\w)", searched, re.IGNORECASE)]
         assert missing == [], url
+
+
+def test_hidden_words_are_searched_but_never_part_of_the_text_excerpts_come_from(
+    built: Built, evidence: Evidence
+) -> None:
+    """Each tier of hidden words is a metadata field, none of them in the page's indexed text (from which
+    Pagefind takes excerpts): a synonym finds its page without standing in for what the page says."""
+    pages = search_pages(built.site)
+    blocks = 0
+    for url in [*topic_terms(evidence), *(f"/reviews/{r.id}/" for r in evidence.records)]:
+        html_text = (built.site / url.strip("/") / "index.html").read_text(encoding="utf-8")
+        block = re.search(r'<div class="search-terms" hidden data-pagefind-ignore>(.*?)</div>', html_text, re.S)
+        assert block, url
+        blocks += 1
+        for tier, words in re.findall(r'<p data-pagefind-meta="([a-z]+)">(.*?)</p>', block.group(1)):
+            assert tier in TIERS and f"{tier}: " in SEARCH_JS, tier  # weighed by the site's ranking
+            assert pages[url]["meta"][tier] == html.unescape(words), (url, tier)
+            assert html.unescape(words) not in pages[url]["content"], (url, tier)
+    assert blocks == len(topic_terms(evidence)) + len(evidence.records)
 
 
 def test_a_condition_or_source_page_carries_its_names_as_search_metadata(built: Built, evidence: Evidence) -> None:
@@ -225,9 +245,9 @@ def test_hidden_search_words_and_filters_come_from_the_vocabularies(built: Built
     blocks = 0
     for page in built.site.rglob("index.html"):
         text = page.read_text(encoding="utf-8")
-        for block in re.findall(r'<div class="search-terms" hidden>(.*?)</div>', text, re.S):
+        for block in re.findall(r'<div class="search-terms" hidden data-pagefind-ignore>(.*?)</div>', text, re.S):
             blocks += 1
-            for words in re.findall(r"<p data-pagefind-weight=[^>]*>(.*?)</p>", block):
+            for words in re.findall(r"<p data-pagefind-meta=[^>]*>(.*?)</p>", block):
                 assert set(html.unescape(words).split(", ")) <= allowed, page
             for key, value in re.findall(r'<span data-pagefind-filter="([^"]+)">(.*?)</span>', block):
                 assert key in FILTERS and html.unescape(value) in values, page

@@ -13,12 +13,21 @@
  * a title but less than names. So "SCI" ranks the spinal cord injury page above the reviews that
  * mention it, "SCr" the kidney pages above Screening (Pagefind matches word starts), and "AT" the
  * adipose tissue page above the page whose related words say "attachment". The dialog offers the
- * filters those pages carry. Both are in window.SiteSearch, which tests/test_search_field.py uses. */
+ * filters those pages carry. Both are in window.SiteSearch, which tests/test_search_field.py uses.
+ * Those words are metadata, never part of a page's indexed text, so no excerpt shows them. Pages a
+ * visitor names by a task ("submit", "new review") carry it as "keywords" (overrides/main.html).
+ *
+ * Two things Pagefind does not: a word of one letter ("a" in "add a review") is dropped from the
+ * query, since Pagefind matches word starts and "a" starts almost every page's words; and a query
+ * that names a measure or a quality rating ("SMD", "AMSTAR low", "risk of bias high") gets a link
+ * above the results to the table that lists what matches, filtered through its address
+ * (assets/search-shortcuts.json, written by evidence_map/publishing/shortcuts.py). */
 (function () {
   "use strict";
 
   var SEARCH = {
-    ranking: { metaWeights: { title: 5, names: 10, related: 6 } },
+    // searchterms.TIERS, and the keywords of hand-picked pages (overrides/main.html)
+    ranking: { metaWeights: { title: 5, names: 10, related: 6, mentioned: 1, everywhere: 0.5, keywords: 10 } },
     filters: ["Verdict", "Organ system", "EV source", "Species"], // searchterms.FILTERS
   };
   window.SiteSearch = SEARCH;
@@ -29,6 +38,7 @@
   var bundle = new URL("pagefind/", site);
   var loading = null;
   var typed = null; // the keys typed since the dialog was asked for, until it opens
+  var shortcuts = { fillers: [], shortcuts: [] };
   button.hidden = false;
 
   function fetchAsset(tag, attrs) {
@@ -47,14 +57,21 @@
         fetchAsset("link", { rel: "stylesheet", href: bundle.href + "pagefind-component-ui.css" }),
         fetchAsset("link", { rel: "stylesheet", href: new URL("stylesheets/search.css", site).href }),
         fetchAsset("script", { src: bundle.href + "pagefind-component-ui.js" }),
+        loadShortcuts(),
       ]).then(function () {
         // Result links start at the site root, which may be a sub-path (site_url).
-        window.PagefindComponents.configureInstance("default", {
+        var instance = window.PagefindComponents.configureInstance("default", {
           bundlePath: bundle.pathname,
           baseUrl: site.pathname,
           ranking: SEARCH.ranking,
         });
         var modal = searchDialog();
+        var list = modal.querySelector(".site-search__shortcuts");
+        var search = instance.triggerSearch.bind(instance);
+        instance.triggerSearch = function (term) {
+          showShortcuts(list, term || "");
+          return search(withoutLetters(term || ""));
+        };
         var results = modal.querySelector("pagefind-results");
         results.resultTemplate = function (data) { return renderResult(data, results.instance); };
         return modal;
@@ -62,6 +79,46 @@
       loading.catch(function () { loading = null; }); // try again on the next use
     }
     return loading;
+  }
+
+  // The shortcuts to filtered tables; without them (a file that failed to load) search works as before.
+  function loadShortcuts() {
+    return fetch(new URL("assets/search-shortcuts.json", site).href)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) shortcuts = data; }, function () {});
+  }
+
+  function queryWords(term) {
+    return (term.toLowerCase().match(/[a-z0-9]+/g) || []).filter(function (w) {
+      return shortcuts.fillers.indexOf(w) === -1;
+    });
+  }
+
+  // The query without its words of one letter, unless that is all it has.
+  function withoutLetters(term) {
+    var kept = term.split(/\s+/).filter(function (w) { return w.length > 1; });
+    return kept.length ? kept.join(" ") : term;
+  }
+
+  // The shortcuts whose words are the query's, as a set (order, case and fillers aside).
+  function matching(term) {
+    var words = queryWords(term).filter(function (w, i, all) { return all.indexOf(w) === i; }).sort().join(" ");
+    return shortcuts.shortcuts.filter(function (s) {
+      return words && s.match.some(function (m) { return m.join(" ") === words; });
+    });
+  }
+
+  function showShortcuts(box, term) {
+    var found = matching(term);
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    found.forEach(function (s) {
+      var item = document.createElement("li");
+      var url = new URL(s.url, site);
+      item.appendChild(link("site-search__shortcut", url.pathname + url.search, s.label));
+      list.appendChild(item);
+    });
+    box.hidden = !found.length;
   }
 
   // Pagefind's own dialog, with a row of filters above the results (added once the dialog has
@@ -80,6 +137,14 @@
     });
     var body = modal.querySelector("pagefind-modal-body");
     body.insertBefore(filters, body.firstChild);
+    var box = make("div", "site-search__shortcuts");
+    box.hidden = true;
+    var heading = make("p", "site-search__shortcuts-title", "The table of what you searched for");
+    heading.id = "site-search-shortcuts-title";
+    var list = document.createElement("ul");
+    list.setAttribute("aria-labelledby", heading.id);
+    box.append(heading, list);
+    body.insertBefore(box, filters.nextSibling);
     // Pagefind's filter button is a combobox, which takes its accessible name only from a label,
     // not from its text (and Pagefind sets an aria-label only once a value is ticked): name it by
     // the text it shows.

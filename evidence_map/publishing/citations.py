@@ -11,7 +11,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+import yaml
+
+from evidence_map.paths import CITATION_CFF
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
 
@@ -165,3 +171,26 @@ def ris_entry(record: Record) -> str:
 def ris(evidence: Evidence | Iterable[Record]) -> str:
     """Every record as a RIS reference, in the evidence's order, separated by blank lines."""
     return "\n".join(ris_entry(r) for r in _records(evidence))
+
+
+@dataclass(frozen=True)
+class Release:
+    """The map's own version, as CITATION.cff gives it: the About page cites it from there, so a
+    release changes it in one place."""
+
+    title: str
+    version: str
+    released: str
+    url: str
+
+
+@cache
+def release(path: Path = CITATION_CFF) -> Release:
+    with open(path, encoding="utf-8") as fh:
+        cff = yaml.safe_load(fh)
+    return Release(
+        title=str(cff["title"]),
+        version=str(cff["version"]),
+        released=str(cff["date-released"]),
+        url=str(cff.get("url", "")),
+    )

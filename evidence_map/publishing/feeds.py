@@ -1,9 +1,10 @@
-"""What's new in the map, as a list of changes and as an Atom 1.0 feed.
+"""What's new in the map, as a list of changes grouped by date and as an Atom 1.0 feed.
 
 The changes come from the records themselves: each record's `added` date, and its `updated` date
-when that is later. The feed is built with ElementTree, which escapes every text and attribute, and
-each value is first cleared of characters XML cannot carry, so record text can add words to the
-feed but never elements. The output depends only on its inputs (no clock), so it is reproducible.
+when that is later; the verdicts they moved come from replaying the records (judging/history.py).
+The feed is built with ElementTree, which escapes every text and attribute, and each value is first
+cleared of characters XML cannot carry, so record text can add words to the feed but never
+elements. The output depends only on its inputs (no clock), so it is reproducible.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, cast
 from urllib.parse import quote, urljoin
 
+from evidence_map.judging.history import VerdictChange
 from evidence_map.records.evidence import Evidence
 from evidence_map.surveillance.queue import Queue
 from evidence_map.surveillance.screening import newest_first as newest_candidates_first
@@ -93,6 +95,65 @@ def changes_from_records(evidence: Evidence) -> list[Change]:
 def _newest_first(changes: Iterable[Change]) -> list[Change]:
     ordered = sorted(changes, key=lambda c: (c.record_id, KINDS.index(c.kind)))
     return sorted(ordered, key=lambda c: c.date, reverse=True)  # stable: ties keep the order above
+
+
+@dataclass(frozen=True)
+class Day:
+    """The changes of one date, with what they amount to: the What's new page's section for it."""
+
+    date: str
+    changes: tuple[Change, ...]  # additions first, then updates, each by record id
+    added: int  # reviews added that day
+    updated: int  # reviews updated that day
+    estimates: int  # pooled estimates in the reviews added that day
+    verdicts: tuple[VerdictChange, ...]  # the verdicts those changes moved
+
+    def summary(self, name: Callable[[str], str]) -> str:
+        """One line: "3 reviews added, 12 new estimates; verdict of Sepsis moved from Moderate to Low".
+        `name` gives a condition's name from its id."""
+        parts = []
+        if self.added:
+            parts.append(_count(self.added, "review") + " added")
+        if self.updated:
+            parts.append(f"{self.updated} updated" if self.added else _count(self.updated, "review") + " updated")
+        if self.estimates:
+            parts.append(_count(self.estimates, "new estimate"))
+        moved = [f"verdict of {name(v.condition)} moved from {v.before} to {v.after}" for v in self.verdicts]
+        return "; ".join(p for p in (", ".join(parts), *moved) if p)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def days(evidence: Evidence, verdicts: Iterable[VerdictChange], max_rows: int | None = None) -> list[Day]:
+    """The changes grouped by date, newest first. With `max_rows`, only the newest dates whose
+    changes fit in that many rows (always at least one date), so a date is never cut in half."""
+    records = {r.id: r for r in evidence.records}
+    by_date: dict[str, list[Change]] = {}
+    for change in changes_from_records(evidence):
+        by_date.setdefault(change.date, []).append(change)
+    moved: dict[str, list[VerdictChange]] = {}
+    for v in verdicts:
+        moved.setdefault(v.date, []).append(v)
+    out: list[Day] = []
+    rows = 0
+    for date, changes in by_date.items():  # newest first, as changes_from_records orders them
+        rows += len(changes)
+        if out and max_rows is not None and rows > max_rows:
+            break
+        added = [records[c.record_id] for c in changes if c.kind == "added"]
+        out.append(
+            Day(
+                date=date,
+                changes=tuple(sorted(changes, key=lambda c: (KINDS.index(c.kind), c.record_id))),
+                added=len(added),
+                updated=len(changes) - len(added),
+                estimates=sum(len(r.effects) for r in added),
+                verdicts=tuple(sorted(moved.get(date, ()), key=lambda v: v.condition)),
+            )
+        )
+    return out
 
 
 def entry_id(change: Change) -> str:

@@ -18,11 +18,11 @@ from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
-from evidence_map.publishing.feeds import changes_from_records
+from evidence_map.publishing.feeds import days
 from evidence_map.publishing.gapmap import bubble, column_name, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
 from evidence_map.publishing.renderer import CERTAINTY_LEVELS, FigureMap, Renderer, SiteInfo, figure_map
-from evidence_map.publishing.tablerows import effects_table, reviews_table
+from evidence_map.publishing.tablerows import conditions_table, effects_table, reviews_table
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
@@ -32,6 +32,7 @@ from evidence_map.surveillance.queue import NO_SCREENING, REASONS, Screening
 from evidence_map.surveillance.screening import (
     candidates_for_condition,
     hand_search,
+    prisma_flow,
     screening_summary,
 )
 from evidence_map.surveillance.watch import load_notices
@@ -81,6 +82,8 @@ def usage(records: list[Record], detail: list[Record]) -> Usage:
 # doses, subgroups); its reviews table lists every one. Without a limit a page grows with the
 # map: a condition with 600 reviews made 2.8 MB of HTML, too long to read or to load on a phone.
 DETAIL_MAX_REVIEWS = 50
+# What's new lists the newest dates whose changes fit in this many rows, whole dates only.
+WHATSNEW_MAX_ROWS = 200
 
 
 def detailed(records: list[Record], limit: int | None = None) -> list[Record]:
@@ -164,6 +167,26 @@ def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class SourceDifference:
+    """A condition whose computed verdict is not the umbrella review's own rating, and why."""
+
+    condition: str
+    paper: str  # the rating in the paper's Table 3
+    verdict: str  # the map's computed verdict
+    why: str
+
+
+def source_differences(computed: ComputedMap) -> list[SourceDifference]:
+    """The conditions of the paper's Table 3 whose verdict the map computes otherwise, in its order."""
+    table3 = paper_table3()
+    return [
+        SourceDifference(cid, table3[cid]["effectiveness"], computed.grades[cid].overall.label, why)
+        for cid, why in computed.paper_differences.items()
+        if why
+    ]
+
+
 def render_site_pages(
     computed: ComputedMap,
     figures: Iterable[Any],
@@ -181,7 +204,7 @@ def render_site_pages(
     # What each page kind needs besides the globals; which template and file is the registry's.
     contexts: dict[str, dict[str, Any]] = {
         "home": {"base": top, "figs": figs, "recent": recent, "years": years, "sources_used": sources_used},
-        "conditions": {"base": Markup("../"), "figs": figs},
+        "conditions": {"base": Markup("../"), "figs": figs, "table": conditions_table(computed)},
         "sources": {"base": Markup("../"), "sources_used": sources_used},
         "reviews": {"base": Markup("../"), "table": reviews_table(evidence), "figs": figs},
         "effects": {"base": top, "table": effects_table(computed)},
@@ -191,7 +214,12 @@ def render_site_pages(
         "methods": {"base": top, "hand": hand_search(screening.queue)},
         "audit": {"base": top, "rows": audit_rows(computed), "paper_notes": paper_notes()},
         "downloads": {"base": top},
-        "about": {"base": top},
+        "about": {
+            "base": top,
+            "flow": prisma_flow(screening.queue, screening.strategy),
+            "rated": len(computed.paper_differences),
+            "differences": source_differences(computed),
+        },
         "contribute": {
             "base": top,
             "record_template": Markup(record_template("surname-2026", "Surname", "2026", "2026-01-31").rstrip()),
@@ -199,7 +227,7 @@ def render_site_pages(
         },
         "whatsnew": {
             "base": top,
-            "changes": sorted(changes_from_records(evidence), key=lambda c: (c.date, c.record_id), reverse=True)[:200],
+            "days": days(evidence, computed.verdict_changes, max_rows=WHATSNEW_MAX_ROWS),
             "verdict_changes": computed.verdict_changes,
         },
         "screening": {

@@ -22,7 +22,7 @@ from evidence_map.judging.history import last_update
 from evidence_map.paths import TEMPLATES
 from evidence_map.publishing.chartrender import ChartError
 from evidence_map.publishing.charts import AMSTAR2_RATINGS, OVERVIEW_FIGURES, ROB_RATINGS
-from evidence_map.publishing.citations import bibtex_entry, ris_entry
+from evidence_map.publishing.citations import bibtex_entry, release, ris_entry
 from evidence_map.publishing.markup import escape, yaml_string, yaml_tag
 from evidence_map.publishing.searchterms import SearchTerms
 from evidence_map.records.evidence import Evidence
@@ -145,6 +145,16 @@ def certainty_badge(level: str) -> Markup:
     return Markup(f'<span class="certainty {css}">{escape(level)}</span>')
 
 
+def verdict_rank(label: str) -> int:
+    """A verdict's place on the scale, 1 for the strongest: what a table sorts it by, not its words."""
+    return VERDICTS.index(label) + 1
+
+
+def certainty_rank(level: str) -> int:
+    """A certainty level's place, 1 for high and "not rated" last: sorted by the scale, not alphabetically."""
+    return CERTAINTY_LEVELS.index(level) + 1
+
+
 def page_url(base: str, section: str, item_id: str) -> Markup:
     """A Markdown link target for a generated page; ids are slugs by validation, checked again here."""
     if not SLUG.match(item_id):
@@ -180,6 +190,7 @@ class Renderer:
             v=self.v,
             grades=grades,
             info=info,
+            release=release(),
             badge=badge,
             rules=rules,
             paper_comparison=lambda entry, g: computed.paper_differences[g.condition],
@@ -187,6 +198,8 @@ class Renderer:
             certainty_badge=certainty_badge,
             rob_label=lambda value: ROB_RATINGS.get(value, value),
             amstar_label=lambda value: AMSTAR2_RATINGS.get(value, value),
+            verdict_rank=verdict_rank,
+            certainty_rank=certainty_rank,
             indirectness=indirectness(rules),
             field_label=field_label,
             kind_label=kind_label,
@@ -195,6 +208,7 @@ class Renderer:
             DOMAINS=DOMAINS,
             VERDICTS=VERDICTS,
             cond=self.v.conditions.get,
+            condition_name=lambda c: self.v.conditions.get(c).name,
             source=self.v.sources.get,
             species=self.v.species.get,
             route=self.v.routes.get,

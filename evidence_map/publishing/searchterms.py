@@ -1,12 +1,14 @@
 """What a condition, EV source or review page tells the search index besides its visible text.
 
-Each of those pages carries one hidden block, read by Pagefind and never shown: the page's own
-names and the synonyms of vocab/synonyms.yaml that belong to it, as weighted text
-(`data-pagefind-weight`), so that any of them finds the page; and its search filters
-(`data-pagefind-filter`: verdict, organ system, EV source, species). Pagefind's ranking saturates
-on repeated words, so weighted text alone does not lift a condition page above a short review that
-names it twice: a condition's or source's own names, and the words that belong to it, are also
-metadata (`names`, `related`), which the site's ranking boosts (javascripts/search.js).
+Each of those pages carries one hidden block, never shown: the page's own names and the synonyms of
+vocab/synonyms.yaml that belong to it, and its search filters (`data-pagefind-filter`: verdict,
+organ system, EV source, species). The words are Pagefind metadata (`data-pagefind-meta`), one field
+per tier, inside a `data-pagefind-ignore` block: Pagefind searches metadata but builds a result's
+excerpt from the page's indexed text only, so a synonym finds its page without ever standing in the
+excerpt in place of what the page says. The site's ranking weighs each field
+(javascripts/search.js, `metaWeights`): a condition's or source's own names most, the words that
+belong to it less, the words a review's record mentions and the map's own subject (EVs, on every
+page) least.
 
 Words and filter values come from the vocabularies and the computed verdicts only: record text
 decides which synonym groups a page gets, but never becomes a word or a filter value here.
@@ -27,50 +29,56 @@ from evidence_map.publishing.synonyms import Group, Synonyms, load_synonyms
 from evidence_map.records.model import Record
 from evidence_map.records.vocab import Term
 
-# Pagefind weights of the hidden text (0 to 10; ordinary text is 1, an h1 7).
-OWN = 10.0  # a condition's or source's own name and aliases, on its own page
-RELATED = 5.0  # the page subject's other words: its synonym groups, outcomes, relatives' names
-MENTIONED = 1.0  # on a review page: the names of what it covers, the groups its record's words belong to
-EVERYWHERE = 0.5  # the map's own subject (EVs) on every page: found, but below pages that say it
-
-META = {OWN: "names", RELATED: "related"}  # the metadata fields the site's ranking boosts
+# The tiers of hidden words, strongest first: each is a metadata field, which the site's ranking
+# weighs (javascripts/search.js keeps the weights; a test checks the two name the same fields).
+OWN = "names"  # a condition's or source's own name and aliases, on its own page
+RELATED = "related"  # the page subject's other words: its synonym groups, outcomes, relatives' names
+MENTIONED = "mentioned"  # on a review page: the names of what it covers, the groups its record's words belong to
+EVERYWHERE = "everywhere"  # the map's own subject (EVs) on every page: found, but below pages that say it
+TIERS = (OWN, RELATED, MENTIONED, EVERYWHERE)
+# The Pagefind weight of a page's own names where the page prints them (its aliases under the
+# heading): as heavy as Pagefind allows, so that an abbreviation that starts many other words
+# ("MI": mice, microRNA) still finds the page it names above the reviews that merely use it.
+OWN_WEIGHT = 10
 FILTERS = ("Verdict", "Organ system", "EV source", "Species")
 PageFilters = dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class PageTerms:
-    """One page's hidden search words, by weight (each word once, at its highest weight), and filters."""
+    """One page's hidden search words, by tier (each word once, in its strongest tier), and filters."""
 
-    words: dict[float, tuple[str, ...]]
+    words: dict[str, tuple[str, ...]]
     filters: PageFilters
 
     def html(self) -> Markup:
-        """The hidden block: a raw HTML block of its own in the page's Markdown."""
-        lines = ['<div class="search-terms" hidden>']
-        for weight, words in sorted(self.words.items(), reverse=True):
-            meta = f' data-pagefind-meta="{META[weight]}"' if weight in META else ""
-            lines.append(f'<p data-pagefind-weight="{weight:g}"{meta}>{html.escape(", ".join(words))}</p>')
+        """The hidden block: a raw HTML block of its own in the page's Markdown. data-pagefind-ignore
+        keeps its text out of the page's indexed text (so out of excerpts); its metadata and filters
+        are still read."""
+        lines = ['<div class="search-terms" hidden data-pagefind-ignore>']
+        for tier in TIERS:
+            if self.words.get(tier):
+                lines.append(f'<p data-pagefind-meta="{tier}">{html.escape(", ".join(self.words[tier]))}</p>')
         spans = [
             f'<span data-pagefind-filter="{html.escape(key)}">{html.escape(value)}</span>'
             for key in FILTERS
             for value in self.filters.get(key, ())
         ]
-        if spans:  # data-pagefind-ignore: the values are filters, not words of the page
-            lines.append(f"<p data-pagefind-ignore>{''.join(spans)}</p>")
+        if spans:
+            lines.append(f"<p>{''.join(spans)}</p>")
         lines.append("</div>")
         return Markup("\n" + "\n".join(lines) + "\n")
 
 
-def _tiers(tiers: Iterable[tuple[float, Iterable[str]]]) -> dict[float, tuple[str, ...]]:
-    """Words by weight, in order, keeping each word (in any case) only at its highest weight."""
+def _tiers(tiers: Iterable[tuple[str, Iterable[str]]]) -> dict[str, tuple[str, ...]]:
+    """Words by tier, in order, keeping each word (in any case) only in its strongest tier."""
     seen: set[str] = set()
-    out: dict[float, list[str]] = {}
-    for weight, words in sorted(tiers, key=lambda t: -t[0]):
+    out: dict[str, list[str]] = {}
+    for tier, words in sorted(tiers, key=lambda t: TIERS.index(t[0])):
         for w in words:
             if w.casefold() not in seen:
                 seen.add(w.casefold())
-                out.setdefault(weight, []).append(w)
+                out.setdefault(tier, []).append(w)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -100,6 +108,13 @@ class SearchTerms:
 
     def __call__(self, kind: str, key: str) -> Markup:
         return self.terms(kind, key).html()
+
+    @staticmethod
+    def own_names(names: Iterable[str], lead: str) -> Markup:
+        """A page's other names as it prints them, a paragraph of their own weighted for search:
+        visible text, so an excerpt may show it."""
+        text = html.escape(f"{lead}: {', '.join(names)}.")
+        return Markup(f'<p class="own-names" data-pagefind-weight="{OWN_WEIGHT}">{text}</p>')
 
     def terms(self, kind: str, key: str) -> PageTerms:
         if kind == "condition":

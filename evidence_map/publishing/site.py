@@ -33,6 +33,8 @@ from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
 from evidence_map.publishing.pages import render_site_pages, static_files
 from evidence_map.publishing.renderer import SiteInfo
+from evidence_map.publishing.shortcuts import PATH as SHORTCUTS
+from evidence_map.publishing.shortcuts import shortcuts_json
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence, load_evidence
 from evidence_map.records.umbrella import umbrella
@@ -132,6 +134,7 @@ def prepare_map(
                 data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
         render_site_pages(computed, figures, info, writer, screening)
+        writer.write(SHORTCUTS, shortcuts_json(computed))
         write_downloads(computed, writer, screening)
         write_feeds(evidence, site_url, date, writer, screening)
         timings["pages"] = time.perf_counter() - t0

@@ -1,4 +1,4 @@
-"""The rows of the site's two filterable tables (reviews, pooled effects) and the filters over them.
+"""The rows of the site's filterable tables (conditions, reviews, pooled effects) and their filters.
 
 A table's filters (javascripts/tables.js) match each row's `data-facet-<key>` attribute, and the
 page's address keeps the chosen values as `?<key>=<value>` (so `reviews/?condition=sepsis&source=bm`
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_map.judging.certainty import NOT_RATED
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import VERDICTS, Assessed
 from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
@@ -38,7 +39,7 @@ class Facet:
 
 @dataclass(frozen=True)
 class Row:
-    item: Any  # a Record (reviews table) or an Assessed effect (effects table)
+    item: Any  # a Term (conditions table), a Record (reviews table) or an Assessed effect (effects table)
     conditions: tuple[str, ...]
     facets: tuple[tuple[str, str], ...]  # (key, space-separated values) for data-facet-<key>
 
@@ -146,3 +147,29 @@ def effects_table(computed: ComputedMap) -> Table:
         *_quality(lambda a: a.record),
     ]
     return table(computed.all_assessed(), effect_conditions, specs)
+
+
+def certainty_levels(computed: ComputedMap) -> tuple[str, ...]:
+    """The certainty scale, highest first, then "not rated"."""
+    return (*computed.rules.certainty.levels, NOT_RATED)
+
+
+def conditions_table(computed: ComputedMap) -> Table:
+    """One row per condition of the vocabulary; filters by organ system, verdict and certainty."""
+    v, grades, summaries = computed.vocab, computed.grades, computed.summaries
+    specs = [
+        Spec("system", "Organ system", list(v.categories.items()), lambda t: [t.category]),
+        Spec(
+            "verdict",
+            "Verdict",
+            [(slug(label), label) for label in VERDICTS],
+            lambda t: [slug(grades[t.id].overall.label)],
+        ),
+        Spec(
+            "certainty",
+            "Certainty",
+            [(slug(level), level) for level in certainty_levels(computed)],
+            lambda t: [slug(summaries[t.id].certainty)],
+        ),
+    ]
+    return table(v.conditions.terms, lambda t: (t.id,), specs)
