@@ -27,7 +27,7 @@
 
   var SEARCH = {
     // searchterms.TIERS, and the keywords of hand-picked pages (overrides/main.html)
-    ranking: { metaWeights: { title: 5, names: 10, related: 6, mentioned: 1, everywhere: 0.5, keywords: 10 } },
+    ranking: { metaWeights: { title: 5, names: 10, related: 6, mentioned: 0.2, everywhere: 0.1, keywords: 10 } },
     filters: ["Verdict", "Organ system", "EV source", "Species"], // searchterms.FILTERS
   };
   window.SiteSearch = SEARCH;
