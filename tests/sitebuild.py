@@ -196,6 +196,8 @@ SEARCH_CASES = [
     # A task, in a visitor's words: the Contribute page's keywords (metadata, overrides/main.html).
     ("submit", "/contribute/"),
     ("new review", "/contribute/"),
+    ("gap map", "/gapmap/"),
+    ("evidence gap map", "/gapmap/"),
 ]
 
 
