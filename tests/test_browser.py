@@ -353,6 +353,22 @@ def test_every_chart_file_loads_as_an_image_and_has_a_title_and_description(visi
     assert_clean(v)
 
 
+def test_every_chart_file_opened_on_its_own_passes_axe(visit: Opener, built: Built) -> None:
+    """A chart opened at full size is an SVG document of its own: its root an image named by its title and
+    description, and nothing inside it with a role but no name (axe-core's svg-img-alt)."""
+    files = sorted((built.site / "assets" / "charts").glob("*.svg"))
+    assert len(files) >= 3
+    v = visit("")
+    found = {}
+    for svg in files:
+        v.goto(f"assets/charts/{svg.name}")
+        assert v.page.evaluate("document.documentElement.localName") == "svg"
+        found[svg.name] = axe_violations(v.page, f"chart-{svg.stem}")
+    report = "\n".join(f"[{name}] {describe_violations(vs)}" for name, vs in found.items() if vs)
+    assert not report, report
+    assert_clean(v)
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("path", ["", SCI, "reviews/ye-2024/"], ids=["home", "condition", "review"])
 def test_screenshot(visit: Opener, path: str, viewport: dict[str, int]) -> None:
