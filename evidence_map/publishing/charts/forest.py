@@ -50,9 +50,10 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
         # A flagged estimate (outside its CI, an implausible SMD) is drawn as published, marked.
         assessed = computed.assessment(r, e)
         outcome = e.outcome + (" (⚠ not graded)" if assessed.flags else "")
-        seen[f"{r.label} · {outcome}"] += 1
-        if seen[f"{r.label} · {outcome}"] > 1:
-            outcome = f"{outcome} [{seen[f'{r.label} · {outcome}']}]"
+        key = f"{r.label} · {outcome}"
+        seen[key] += 1
+        if seen[key] > 1:
+            outcome = f"{outcome} [{seen[key]}]"
         rows.append(_ForestRow(assessed, outcome))
     # A ratio at or below 0 has no place on a log scale.
     drawable = [row for row in rows if not row.effect.is_ratio or min(_values(row.effect)) > 0]
@@ -62,7 +63,7 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
         return None
     with debug_mode(False):  # see _forest_panel
         if len(panels) == 1:
-            chart: Any = alt.TopLevelHConcatSpec(**{k: panels[0][k] for k in ("hconcat", "spacing", "title")})
+            chart: Any = alt.TopLevelHConcatSpec(**{k: panels[0][k] for k in ("hconcat", "spacing", "bounds", "title")})
         else:
             chart = alt.TopLevelVConcatSpec(vconcat=panels, spacing=18)
     chart["$schema"] = alt.SCHEMA_URL
