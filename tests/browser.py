@@ -206,12 +206,16 @@ def settle_layout(page: Page) -> None:
 SERIOUS = ("serious", "critical")
 
 
-def axe_violations(page: Page, name: str) -> list[dict[str, Any]]:
-    """Run axe-core (bundled with axe-playwright-python, so it works offline) on the page as it is now.
+def axe_violations(page: Page, name: str, rules: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Run axe-core (bundled with axe-playwright-python, so it works offline) on the page as it is now:
+    its default rules, or only `rules` (which may name rules it leaves off by default, like target-size).
 
     Writes every violation to test-artifacts/axe/<name>.json and returns the serious and critical ones."""
     axe_module = require("axe_playwright_python.sync_playwright")
-    results = axe_module.Axe().run(page).response
+    options: dict[str, Any] = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": list(rules)}
+    results = axe_module.Axe().run(page, options=options).response
     violations = results["violations"]
     out = ARTIFACTS / "axe"
     out.mkdir(parents=True, exist_ok=True)

@@ -495,6 +495,42 @@ def test_every_chart_file_loads_as_an_image_and_has_a_title_and_description(visi
     assert_clean(v)
 
 
+def test_every_chart_file_opened_on_its_own_passes_axe(visit: Opener, built: Built) -> None:
+    """A chart opened at full size is an SVG document of its own: its root an image named by its title and
+    description, and nothing inside it with a role but no name (axe-core's svg-img-alt)."""
+    files = sorted((built.site / "assets" / "charts").glob("*.svg"))
+    assert len(files) >= 3
+    v = visit("")
+    found = {}
+    for svg in files:
+        v.goto(f"assets/charts/{svg.name}")
+        assert v.page.evaluate("document.documentElement.localName") == "svg"
+        found[svg.name] = axe_violations(v.page, f"chart-{svg.stem}")
+    report = "\n".join(f"[{name}] {describe_violations(vs)}" for name, vs in found.items() if vs)
+    assert not report, report
+    assert_clean(v)
+
+
+LAPTOP = {"width": 1366, "height": 800}
+
+
+def test_the_side_menu_links_are_big_enough_to_hit(visit: Opener, evidence: Evidence) -> None:
+    """axe-core leaves its target-size rule (WCAG 2.2, 24 px) off by default; on a condition page at a
+    laptop's width, where the side menu lists every condition and opens scrolled to the current one, it
+    finds nothing."""
+    v = visit(SCI, LAPTOP)
+    page = v.page
+    page.wait_for_load_state("networkidle")
+    menu = page.locator(".md-sidebar--primary .md-nav__link[href]")
+    shown = [box for box in (link.bounding_box() for link in menu.all() if link.is_visible()) if box]
+    conditions = {c for r in evidence.records for c in r.conditions}
+    assert len(shown) >= min(len(conditions), 10), "the side menu is not shown at this width"
+    assert min(box["height"] for box in shown) >= 24
+    found = axe_violations(page, "condition-target-size-1366", rules=("target-size",))
+    assert not found, describe_violations(found)
+    assert_clean(v)
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("path", ["", SCI, "reviews/ye-2024/"], ids=["home", "condition", "review"])
 def test_screenshot(visit: Opener, path: str, viewport: dict[str, int]) -> None:

@@ -4,6 +4,7 @@ and the renderer's cache, determinism and accessibility wrapper behave."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -18,6 +19,8 @@ from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERD
 from evidence_map.publishing import charts
 from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
+from evidence_map.publishing.charts.forestaxis import ABOVE, INSIDE, on_scale, panel_axis
+from evidence_map.publishing.charts.textfit import text_width, wrap
 from evidence_map.publishing.site import all_figures
 from evidence_map.records.evidence import Evidence, load_evidence
 from evidence_map.records.model import Record, record_from_data
@@ -473,6 +476,254 @@ def test_source_figure_counts_conditions_of_reviews_with_that_source(small: Evid
     assert "Traumatic Brain Injury" in text
 
 
+def forest_rows(fig: Figure) -> dict[str, dict[str, Any]]:
+    """Each forest row's drawn values (from the marker layer), by its full label."""
+    return {
+        v["row"]: v
+        for u in units(fig.spec())
+        if mark_type(u) == "point" and "fill" in u["encoding"]
+        for v in u["_values"]
+    }
+
+
+def symbol_paths(root: ET.Element) -> list[ET.Element]:
+    return [p for g in mark_groups(root, "symbol") for p in g.iter(f"{SVG_NS}path")]
+
+
+LONG_OUTCOME = "Suzuki histological score, 60-minute ischaemia (MSCs and exosomes pooled), supernumerary words"
+
+
+def test_a_long_forest_label_wraps_whole_and_its_row_grows(renderer: ChartRenderer) -> None:
+    effects = [
+        {"outcome": LONG_OUTCOME, "measure": "SMD", "estimate": 1.2, "ci_low": 0.5, "ci_high": 1.9},
+        {"outcome": "Short", "measure": "SMD", "estimate": 0.8, "ci_low": 0.2, "ci_high": 1.4},
+    ]
+    rec = make_record(
+        "long-2024", "Long et al. (2024)", 2024, ("sepsis",), ("bm",), [{"improves": "higher", **e} for e in effects]
+    )
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(rec)))
+    assert fig is not None
+    rows = forest_rows(fig)
+    long, short = rows[f"Long et al. (2024) · {LONG_OUTCOME}"], rows["Long et al. (2024) · Short"]
+    assert len(long["label"]) >= 4 and " ".join(long["label"][1:]) == LONG_OUTCOME  # every word, in order
+    assert all(text_width(line, charts.FOREST_FONT_SIZE) <= charts.FOREST_LABEL_WIDTH for line in long["label"])
+    assert short["label"] == ["Long et al. (2024)", "Short"]
+    long_height = 2 * long["y"]  # the first row, from the top
+    assert long_height > 2 * (short["y"] - long_height) == charts.FOREST_STEP  # it grows; the short one does not
+    _, text = render(renderer, fig)
+    assert "…" not in text
+    assert all(word in text for word in LONG_OUTCOME.split())
+
+
+def test_every_real_forest_label_is_drawn_whole(evidence: Evidence, renderer: ChartRenderer) -> None:
+    computed = compute_map(evidence)
+    conditions = sorted({c for r in evidence.records for c in r.conditions if r.effects_for(c)})
+    for c in conditions:
+        fig = charts.forest_figure(c, computed)
+        if fig is None:
+            continue
+        for label, v in forest_rows(fig).items():
+            review, outcome = label.split(" · ", 1)
+            assert " ".join(v["label"]) == f"{review} {outcome}", label
+            assert all(text_width(line, charts.FOREST_FONT_SIZE) <= charts.FOREST_LABEL_WIDTH for line in v["label"])
+        assert "…" not in svg_text(parse_svg(renderer.svg(fig))), fig.name
+
+
+def test_forest_draws_estimates_without_a_ci_hollow_and_says_so(renderer: ChartRenderer) -> None:
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(WANG)))
+    assert fig is not None
+    rows = forest_rows(fig)
+    marker = next(u for u in units(fig.spec()) if mark_type(u) == "point" and "fill" in u["encoding"])
+    scale = marker["encoding"]["fill"]["scale"]
+    fill_of = dict(zip(scale["domain"], scale["range"], strict=True))
+    without = {label for label, v in rows.items() if not v["has_ci"]}
+    assert without == {"Wang et al. (2023) · Creatinine"}
+    assert {label for label, v in rows.items() if fill_of[v["ci_kind"]] == "white"} == without
+    assert "hollow" in fig.description
+    root, text = render(renderer, fig)
+    hollow = [p for p in symbol_paths(root) if p.get("fill") == "white" and p.get("stroke") == charts.OKABE_ITO["blue"]]
+    assert len(hollow) == len(without) + 1  # the markers, and the key's symbol
+    assert charts.WITHOUT_CI in text and charts.WITH_CI in text  # the key
+
+
+def test_forest_without_hollow_markers_has_no_key() -> None:
+    fig = charts.forest_figure("spinal-cord-injury", compute_map(evidence_of(YE)))
+    assert fig is not None
+    assert "hollow" not in fig.description
+    marker = next(u for u in units(fig.spec()) if mark_type(u) == "point" and "fill" in u["encoding"])
+    assert marker["encoding"]["fill"]["legend"] is None
+
+
+def test_forest_prints_i2_where_it_is_known_as_a_value_or_a_range(renderer: ChartRenderer) -> None:
+    own = {"outcome": "Own", "measure": "SMD", "estimate": 1.0, "ci_low": 0.5, "ci_high": 1.5, "i2": 62}
+    ranged = {"outcome": "Ranged", "measure": "SMD", "estimate": 1.1, "ci_low": 0.6, "ci_high": 1.6}
+    ranged |= {"i2_min": 36, "i2_max": 99}
+    bare = {"outcome": "Bare", "measure": "SMD", "estimate": 0.9, "ci_low": 0.4, "ci_high": 1.4}
+    with_review = make_record(
+        "i2-2024",
+        "Eye et al. (2024)",
+        2024,
+        ("sepsis",),
+        ("bm",),
+        [{"improves": "higher", **e} for e in (own, ranged, bare)],
+        i2_max=88,
+    )
+    without_review = make_record(
+        "none-2024", "Nil et al. (2024)", 2024, ("sepsis",), ("bm",), [{"improves": "higher", **bare}]
+    )
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(with_review, without_review)))
+    assert fig is not None
+    rows = forest_rows(fig)
+    assert rows["Eye et al. (2024) · Own"]["i2"] == ["62%"]
+    assert rows["Eye et al. (2024) · Ranged"]["i2"] == ["36–99%", "range"]
+    assert rows["Eye et al. (2024) · Bare"]["i2"] == ["88%", "review"]  # the review's own I², said to be
+    assert rows["Nil et al. (2024) · Bare"]["i2"] == ["–"]  # nothing reported anywhere
+    table = {(r[0], r[1]): r[fig.columns.index("I² (%)")] for r in fig.rows}
+    assert table[("Eye et al. (2024)", "Own")] == 62
+    assert table[("Eye et al. (2024)", "Ranged")] == "36–99 (range given for this estimate)"
+    assert table[("Eye et al. (2024)", "Bare")] == "88 (range across the review's analyses)"
+    assert "“range”" in fig.description and "“review”" in fig.description
+    _, text = render(renderer, fig)
+    assert all(t in text for t in ("62%", "36–99%", "88%", "range", "review"))
+
+
+def test_every_known_real_i2_is_printed(evidence: Evidence) -> None:
+    computed = compute_map(evidence)
+    for c in sorted({c for r in evidence.records for c in r.conditions if r.effects_for(c)}):
+        fig = charts.forest_figure(c, computed)
+        if fig is None:
+            continue
+        by_label = forest_rows(fig)
+        for r in evidence.for_condition(c):
+            for e in r.effects_for(c):
+                mine = re.escape(f"{r.label} · {e.outcome}") + r"( \(⚠ not graded\))?( \[\d+\])?"
+                drawn = [v for label, v in by_label.items() if re.fullmatch(mine, label)]
+                known = e.i2 is not None or e.i2_max is not None or r.i2_max is not None
+                for v in drawn:
+                    assert (v["i2"] != ["–"]) == known, (r.id, e.outcome, v["i2"])
+
+
+def off_scale_record() -> Record:
+    effects = [
+        {"outcome": "A", "estimate": 0.2, "ci_low": 0.1, "ci_high": 0.3},
+        {"outcome": "B", "estimate": 0.25, "ci_low": 0.15, "ci_high": 0.35},
+        {"outcome": "Long CI", "estimate": 0.3, "ci_low": 0.2, "ci_high": 20.0},
+        {"outcome": "Far", "estimate": 9.0},
+        {"outcome": "Far below", "estimate": -8.0, "ci_low": -20.0, "ci_high": -0.1},
+    ]
+    return make_record(
+        "far-2024",
+        "Far et al. (2024)",
+        2024,
+        ("sepsis",),
+        ("bm",),
+        [{"improves": "higher", "measure": "SMD", **e} for e in effects],
+    )
+
+
+def test_an_estimate_far_beyond_the_others_is_marked_at_the_axis_edge(renderer: ChartRenderer) -> None:
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(off_scale_record())))
+    assert fig is not None
+    rows = forest_rows(fig)
+    marker = next(u for u in units(fig.spec()) if mark_type(u) == "point" and "fill" in u["encoding"])
+    low, high = marker["encoding"]["x"]["scale"]["domain"]
+    assert -8 < low <= -0.1 < 0.35 <= high < 9  # the near values decide the axis, not the far ones
+    far, below, long = (
+        rows["Far et al. (2024) · Far"],
+        rows["Far et al. (2024) · Far below"],
+        rows["Far et al. (2024) · Long CI"],
+    )
+    assert (far["x"], far["shape"]) == (high, "triangle-right")
+    assert (below["x"], below["shape"]) == (low, "triangle-left")
+    assert rows["Far et al. (2024) · A"]["shape"] == "square"
+    assert (long["ci_from"], long["ci_to"], long["shape"]) == (0.2, high, "square")  # cut at the edge
+    values = {v["value"] for u in units(fig.spec()) if mark_type(u) == "text" for v in u["_values"] if "value" in v}
+    assert values == {"9", "−8"}  # each far estimate's number, printed at its triangle
+    heads = [
+        v for u in units(fig.spec()) if mark_type(u) == "point" and "fill" not in u["encoding"] for v in u["_values"]
+    ]
+    # The long CI's arrowhead; the far-below CI runs off on the side its triangle already points to.
+    assert heads == [{"x": high, "y": long["y"], "shape": "triangle-right"}]
+    assert (
+        "2 estimates lie so far beyond the others" in fig.description and "1 CI runs past the axis" in fig.description
+    )
+    root, text = render(renderer, fig)
+    assert "9" in text.split() and "−8" in text.split()
+    assert len([p for p in symbol_paths(root) if (p.get("d") or "").count("L") == 2]) >= 3  # triangles
+
+
+def test_a_ratio_far_from_the_others_is_off_its_log_axis() -> None:
+    effects = [
+        {"outcome": o, "estimate": v, "ci_low": v * 0.8, "ci_high": v * 1.2}
+        for o, v in (("One", 0.5), ("Two", 0.6), ("Three", 0.7), ("Huge", 400.0))
+    ]
+    rec = make_record(
+        "ratio-2024",
+        "Ratio et al. (2024)",
+        2024,
+        ("sepsis",),
+        ("bm",),
+        [{"improves": "lower", "measure": "OR", "domain": "survival", **e} for e in effects],
+    )
+    fig = charts.forest_figure("sepsis", compute_map(evidence_of(rec)))
+    assert fig is not None
+    rows = forest_rows(fig)
+    marker = next(u for u in units(fig.spec()) if mark_type(u) == "point" and "fill" in u["encoding"])
+    scale = marker["encoding"]["x"]["scale"]
+    assert scale["type"] == "log" and scale["domain"][0] < 0.4 and 1 < scale["domain"][1] < 400 * 0.8
+    assert rows["Ratio et al. (2024) · Huge"]["shape"] == "triangle-right"
+    assert {rows[f"Ratio et al. (2024) · {o}"]["shape"] for o in ("One", "Two", "Three")} == {"square"}
+
+
+def test_real_forest_estimates_off_their_axis_are_each_marked(evidence: Evidence) -> None:
+    """On the real records: every estimate sits inside its panel's axis unless it is drawn as a triangle
+    at the edge with its number printed, and the description counts exactly those."""
+    computed = compute_map(evidence)
+    for c in sorted({c for r in evidence.records for c in r.conditions if r.effects_for(c)}):
+        fig = charts.forest_figure(c, computed)
+        if fig is None:
+            continue
+        off = 0
+        for u in units(fig.spec()):
+            if mark_type(u) != "point" or "fill" not in u["encoding"]:
+                continue
+            low, high = u["encoding"]["x"]["scale"]["domain"]
+            for v in u["_values"]:
+                inside = low <= v["estimate"] <= high
+                assert v["shape"] == (
+                    "square" if inside else "triangle-left" if v["estimate"] < low else "triangle-right"
+                )
+                assert low <= v["x"] <= high and (not inside or v["x"] == v["estimate"])
+                off += not inside
+        printed = [v for u in units(fig.spec()) if mark_type(u) == "text" for v in u["_values"] if "value" in v]
+        assert len(printed) == off
+        assert ("so far beyond the others" in fig.description) == (off > 0), fig.name
+
+
+def test_forest_axis_holds_every_value_unless_one_is_far() -> None:
+    axis = panel_axis([-5.14, 6.05, 2.3], ratio=False)
+    assert axis.low <= -5.14 and axis.high >= 6.05 and 0.0 in axis.ticks and len(axis.ticks) <= 7
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(axis.ticks)}
+    assert len(steps) == 1  # equal steps of a round size
+    assert (axis.low, axis.high) == (axis.ticks[0], axis.ticks[-1])
+    far = panel_axis([0.29, -0.22, -0.08, 13.99], ratio=False)
+    assert far.high < 13.99 and far.side(13.99) == ABOVE and far.place(13.99) == far.high
+    assert far.side(0.29) == INSIDE and far.place(-0.22) == -0.22
+    assert on_scale([0.0, 0.0], ratio=False) == [0.0, 0.0]  # nothing to compare with: all kept
+    assert on_scale([0.5, 0.6, 0.7, 400.0], ratio=True) == [0.5, 0.6, 0.7]
+
+
+def test_wrap_keeps_every_character_within_the_width() -> None:
+    text = "Cementoenamel junction to alveolar bone crest distance (CEJ-ABC, mm) (⚠ not graded)"
+    lines = wrap(text, 150, 11)
+    assert " ".join(lines) == text and len(lines) > 1
+    assert all(text_width(line, 11) <= 150 for line in lines)
+    assert wrap("short", 150, 11) == ["short"] and wrap("", 150, 11) == [""]
+    word = "Supercalifragilisticexpialidocious" * 3
+    assert "".join(wrap(word, 60, 11)) == word  # a word longer than a line is broken inside
+    assert text_width("W", 11) > text_width("i", 11) > 0
+
+
 # --- renderer ---------------------------------------------------------------------------------
 
 
@@ -515,6 +766,25 @@ def test_svg_has_escaped_title_and_desc(small: Evidence, renderer: ChartRenderer
     assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
 
 
+def test_accessible_svg_takes_the_nameless_role_off_vegas_groups() -> None:
+    raw = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1"><g class="mark-group role-frame root" '
+        'role="graphics-object" aria-roledescription="group mark container"><g class="mark-rect role-mark" '
+        'role="graphics-object" aria-roledescription="rect mark container"><path aria-label="A cell" '
+        'role="graphics-symbol" aria-roledescription="rect mark"/></g><g class="mark-text role-title-text" '
+        'role="graphics-symbol" aria-roledescription="title" aria-label="Title text"/>'
+        '<g class="legend" role="graphics-object" aria-label="Key"/></g></svg>'
+    )
+    root = parse_svg(accessible_svg(raw, "T", "D", "chart-x", interactive=True))
+    frame, layer, title, other = root.iter(f"{SVG_NS}g")
+    assert frame.get("role") is None and frame.get("class") == "mark-group role-frame root"
+    assert layer.get("role") is None and layer.get("class") == "mark-rect role-mark"
+    assert (title.get("role"), title.get("aria-label")) == ("graphics-symbol", "Title text")  # named: kept
+    assert (other.get("role"), other.get("aria-label")) == ("graphics-object", "Key")  # not Vega's: left as it is
+    path = next(root.iter(f"{SVG_NS}path"))
+    assert (path.get("role"), path.get("aria-label")) == ("graphics-symbol", "A cell")
+
+
 def test_accessible_svg_prefixes_internal_ids() -> None:
     raw = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="1">'
@@ -547,6 +817,31 @@ def test_every_real_figure_renders_to_valid_svg(evidence: Evidence, renderer: Ch
         assert int(float(root.get("width", "0"))) <= charts.CONTENT_WIDTH + 40, fig.name
         names.add(fig.name)
     assert len(names) == len(figures)  # names are unique stems
+
+
+def test_every_element_of_a_real_chart_with_a_role_has_a_name(evidence: Evidence, renderer: ChartRenderer) -> None:
+    """What axe-core checks in an SVG opened on its own: the root is an image (a group when its marks are
+    links) named by its title and described by its desc, and no mark inside has a role without a name."""
+    for fig in every_figure(evidence):
+        root = parse_svg(renderer.svg(fig))
+        title, desc = list(root)[:2]
+        assert root.get("role") == ("group" if fig.interactive else "img"), fig.name
+        assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
+        assert (title.text, desc.text) == (fig.title, fig.description)
+        unnamed = [
+            f"<{el.tag.removeprefix(SVG_NS)} class={el.get('class')!r} role={el.get('role')!r}>"
+            for el in root.iter()
+            if el is not root
+            and el.get("role") not in (None, "presentation", "none")
+            and not (el.get("aria-label") or "").strip()
+        ]
+        assert unnamed == [], f"{fig.name}: {unnamed[:5]}"
+        linked = [
+            el
+            for el in root.iter()
+            if el.get("role") == "graphics-symbol" and "mark" in (el.get("aria-roledescription") or "")
+        ]
+        assert bool(linked) == fig.interactive, fig.name  # only the marks that link speak
 
 
 def test_figures_of_many_records_are_valid_vega_lite(tmp_path: Path) -> None:

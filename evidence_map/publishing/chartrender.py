@@ -45,6 +45,9 @@ _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 _ID_ATTR = re.compile(r'\sid="([^"]+)"')
 _ID_REF = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
 _ROOT_ARIA = re.compile(r'\s(?:role|aria-labelledby|aria-describedby|aria-label)="[^"]*"')
+# Vega gives the groups it nests marks in (the chart's frame, each view, the marks of a layer) a
+# role but no name.
+_UNNAMED_GROUP = re.compile(r'(<g class="mark-[^"]*") role="graphics-object" aria-roledescription="[^"]*">')
 _SCHEMA_VERSION = re.compile(r"/v(\d+)\.(\d+)(?:\.\d+)?\.json$")
 
 
@@ -75,8 +78,10 @@ def accessible_svg(svg: str, title: str, description: str, id_prefix: str, inter
     """Give the root <svg> role="img", a <title> and a <desc> (XML-escaped) and point ARIA at them.
 
     Ids inside the drawing are prefixed too, so several charts can be inlined in one page. A chart
-    whose marks are links is a "group" instead, so assistive technology reaches its links.
+    whose marks are links is a "group" instead, so assistive technology reaches its links. The groups
+    Vega nests the marks in lose their nameless role: only the root and the marks that link speak.
     """
+    svg = _UNNAMED_GROUP.sub(r"\1>", svg)
     ids = set(_ID_ATTR.findall(svg))
     if ids:
         svg = _ID_REF.sub(lambda m: m.group(1) + (f"{id_prefix}-" if m.group(2) in ids else "") + m.group(2), svg)

@@ -7,7 +7,8 @@ table of the same numbers (a `Figure`), for readers who cannot or would rather n
 Rendering to SVG lives in `chartrender`.
 
 One module a family of figures: `base` (look, Figure, helpers), `overview` (the home page's charts
-and the registry of their names), `quality`, `forest` (a condition's forest plot) and `source`.
+and the registry of their names), `quality`, `forest` (a condition's forest plot, drawn a panel at a
+time by `forestpanel` on an axis from `forestaxis`) and `source`; `textfit` wraps text to a width.
 Adding a figure is a builder in one of them and its name in `overview.OVERVIEW_FIGURES` (or the
 condition-/source- families); a template asking for any other name stops the build.
 """
@@ -22,8 +23,11 @@ from evidence_map.publishing.charts.base import (
     FLAWS_SOME,
     FONT,
     FOREST_FAMILIES,
+    FOREST_FONT_SIZE,
     FOREST_LABEL_WIDTH,
+    FOREST_LINE,
     FOREST_MAX_ROWS,
+    FOREST_OFF_SCALE,
     FOREST_PLOT_WIDTH,
     FOREST_STEP,
     GAP_FILLED,
@@ -46,6 +50,7 @@ from evidence_map.publishing.charts.base import (
     text_colour_on,
 )
 from evidence_map.publishing.charts.forest import forest_figure
+from evidence_map.publishing.charts.forestpanel import WITH_CI, WITHOUT_CI
 from evidence_map.publishing.charts.overview import (
     OVERVIEW_FIGURES,
     gap_map,
@@ -67,8 +72,11 @@ __all__ = [
     "FLAW_COLOURS",
     "FONT",
     "FOREST_FAMILIES",
+    "FOREST_FONT_SIZE",
     "FOREST_LABEL_WIDTH",
+    "FOREST_LINE",
     "FOREST_MAX_ROWS",
+    "FOREST_OFF_SCALE",
     "FOREST_PLOT_WIDTH",
     "FOREST_STEP",
     "GAP_FILLED",
@@ -87,6 +95,8 @@ __all__ = [
     "ROB_RATINGS",
     "VERDICT_ABBREVIATIONS",
     "VERDICT_COLOURS",
+    "WITHOUT_CI",
+    "WITH_CI",
     "Figure",
     "amstar2_figure",
     "forest_figure",

@@ -110,9 +110,14 @@ GAP_NONE_QUALIFYING = "Reviews, none qualifying"
 BAR_STEP = 18
 HEATMAP_STEP = 20
 GAP_STEP = 20
-FOREST_STEP = 34
+FOREST_LINE = 13  # px from one line of a forest plot's text to the next
+FOREST_STEP = 34  # a row of two lines; a row whose label wraps further is taller
 FOREST_LABEL_WIDTH = 210
 FOREST_PLOT_WIDTH = 230
+FOREST_FONT_SIZE = 11
+# A value more than this many times as far from no effect as its panel's median is drawn at the
+# edge of the axis, marked and with its number, instead of stretching the axis (forestaxis.py).
+FOREST_OFF_SCALE = 4
 # At most this many effects in one forest plot. Past it a plot is too tall to read (34 px a row),
 # its SVG outgrows a page (about 1.5 KB a row) and Vega can no longer compile it; the plot then
 # shows the effects of the reviews that pool the most primary studies and says how many it leaves out.
@@ -160,7 +165,10 @@ def _finish(chart: Any) -> Any:
         # No ARIA attributes on each mark and guide: the SVG's root has role="img" with a title and
         # a description (chartrender), which makes everything inside it presentational, and the
         # numbers are in a table beside the chart. They were over half of a large chart's bytes.
+        # Marks are hidden as well: a mark group keeps a role but gets no name, which fails the
+        # accessibility check of an SVG opened on its own. Marks that link (aria=True) still speak.
         aria=False,
+        mark=alt.MarkConfig(aria=False),
         background="white",
         font=FONT,
         padding=8,

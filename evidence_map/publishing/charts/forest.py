@@ -1,11 +1,9 @@
-"""The forest plot of one condition: every pooled effect, one panel per measure family and unit."""
+"""The forest plot of one condition: every pooled effect, one panel per measure family and unit
+(forestpanel draws a panel), with a description of what it shows and a table of the same numbers."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -15,185 +13,30 @@ from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import direction as benefit_direction
 from evidence_map.publishing.charts.base import (
     FOREST_FAMILIES,
-    FOREST_LABEL_WIDTH,
     FOREST_MAX_ROWS,
-    FOREST_PLOT_WIDTH,
-    FOREST_STEP,
-    INK,
-    OKABE_ITO,
     RAW_FAMILIES,
     Figure,
-    _data,
     _finish,
     _join,
-    _num,
     _plural,
 )
-from evidence_map.records.model import Effect, Record
+from evidence_map.publishing.charts.forestpanel import (
+    _forest_panel,
+    _ForestRow,
+    _i2_cell,
+    _i2_lines,
+    _look,
+    _values,
+)
+from evidence_map.records.model import Effect
 
 # --- per condition: forest plot ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ForestRow:
-    record: Record
-    effect: Effect
-    label: str
-
-
-def _benefit_text(effect: Effect) -> str:
-    """Which way is better for this outcome, with an arrow to the side of the axis that favours EVs."""
-    better = f"{effect.improves} is better"
-    if effect.difference == "control-minus-ev" and not effect.is_ratio:
-        better += " (control − EV)"
-    favours_ev_right = (effect.improves == "higher") != (effect.difference == "control-minus-ev")
-    return f"{better} →" if favours_ev_right else f"← {better}"
-
-
-def _estimate_text(effect: Effect, with_measure: bool) -> str:
-    text = "not printed" if effect.estimate is None else _num(effect.estimate)
-    if effect.ci_low is not None and effect.ci_high is not None:
-        text += f" ({_num(effect.ci_low)} to {_num(effect.ci_high)})"
-    else:
-        text += " (no CI)"
-    return f"{effect.measure} {text}" if with_measure else text
-
-
-def _ratio_axis(values: Iterable[float]) -> tuple[list[float], list[float]]:
-    """Domain and tick values for a log axis that holds every value and no effect (1)."""
-    values = [v for v in values if v > 0] + [1.0]
-    lo, hi = min(values) / 1.3, max(values) * 1.3
-    ticks = [m * 10.0**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1) for m in (1, 2, 5)]
-    ticks = [t for t in ticks if lo <= t <= hi]
-    if len(ticks) > 7:
-        ticks = [t for t in ticks if math.isclose(math.log10(t) % 1, 0, abs_tol=1e-9) or t == 1.0]
-    return [lo, hi], ticks
-
-
-# Two lines per row: the review, then the outcome.
-_ROW_LABEL_EXPR = (
-    "indexof(datum.label, ' · ') < 0 ? datum.label : "
-    "[substring(datum.label, 0, indexof(datum.label, ' · ')), substring(datum.label, indexof(datum.label, ' · ') + 3)]"
-)
-
-
-def _forest_panel(rows: list[_ForestRow], family: str, measures: tuple[str, ...], title: str) -> Any:
-    ratio = family == "ratio"
-    null = 1.0 if ratio else 0.0
-    data = []
-    for row in rows:
-        e = row.effect
-        has_ci = e.ci_low is not None and e.ci_high is not None
-        data.append(
-            {
-                "row": row.label,
-                "measure": e.measure,
-                "estimate": e.estimate,
-                "ci_low": e.ci_low if has_ci else None,
-                "ci_high": e.ci_high if has_ci else None,
-                "has_ci": has_ci,
-                "text": _estimate_text(e, with_measure=len(measures) > 1) + "\n" + _benefit_text(e),
-                "i2": "–" if e.i2 is None else f"{_num(e.i2)}%",
-                "improves": f"{e.improves} is better",
-            }
-        )
-    # The explicit domain fixes the row order. No `sort` list as well: Vega-Lite compiles one into
-    # a conditional expression nested once per row, which overflows the JavaScript stack at a few
-    # thousand rows (vl-convert: "Maximum call stack size exceeded"); the drawing is the same.
-    order = tuple(row.label for row in rows)
-    y = alt.Y(
-        "row:N",
-        scale=alt.Scale(domain=order),
-        title=None,
-        axis=alt.Axis(
-            labelExpr=_ROW_LABEL_EXPR,
-            labelLimit=FOREST_LABEL_WIDTH,
-            minExtent=FOREST_LABEL_WIDTH,
-            maxExtent=FOREST_LABEL_WIDTH,
-            labelAlign="left",
-            labelPadding=FOREST_LABEL_WIDTH,
-            labelLineHeight=13,
-            labelOffset=-6,
-            ticks=False,
-            domain=False,
-        ),
-    )
-    if ratio:
-        values = [
-            v for row in rows for v in (row.effect.estimate, row.effect.ci_low, row.effect.ci_high) if v is not None
-        ]
-        domain, ticks = _ratio_axis(values)
-        x_scale = alt.Scale(type="log", domain=domain, nice=False)
-        x_axis = alt.Axis(values=ticks, format="~g", grid=True)
-        x_title = " / ".join(measures) + " (log scale; 1 = no effect)"
-    else:
-        x_scale = alt.Scale(zero=True, nice=True)
-        x_axis = alt.Axis(grid=True, tickCount=5, labelOverlap=True)
-        x_title = f"{measures[0]} (0 = no effect)"
-    # Made of Altair's plain schema classes (UnitSpec, LayerSpec, ...) rather than its Chart API:
-    # the API deep-copies the whole chart at every chained call and again when layering and
-    # concatenating, which made building the forest plots most of the time a warm build spent on
-    # charts. Nor is each piece checked against the schema as it is made (Altair's debug mode):
-    # the tests check the whole spec against the Vega-Lite schema instead.
-    rows_data = _data(data)
-    x_title_kw: dict[str, Any] = {"scale": x_scale, "axis": x_axis, "title": x_title}
-    ci = alt.UnitSpec(
-        data=rows_data,
-        mark=alt.MarkDef(type="rule", color=INK, strokeWidth=1.5),
-        encoding=alt.Encoding(x=alt.X("ci_low:Q", **x_title_kw), x2=alt.X2("ci_high"), y=y),
-        transform=[alt.FilterTransform(filter="datum.has_ci")],
-    )
-    point = alt.UnitSpec(
-        data=rows_data,
-        mark=alt.MarkDef(type="point", shape="square", filled=True, size=64, color=OKABE_ITO["blue"], opacity=1),
-        encoding=alt.Encoding(x=alt.X("estimate:Q", **x_title_kw), y=y),
-    )
-    no_effect = alt.UnitSpec(
-        data=_data([{"no_effect": null}]),
-        mark=alt.MarkDef(type="rule", color="#666666", strokeDash=[4, 3], strokeWidth=1.2),
-        encoding=alt.Encoding(x=alt.X("no_effect:Q", **x_title_kw)),
-    )
-    plot = alt.LayerSpec(
-        layer=[no_effect, ci, point],
-        width=FOREST_PLOT_WIDTH,
-        height=alt.Step(FOREST_STEP),
-        title=alt.TitleParams(title, anchor="start"),
-    )
-
-    def column(field: str, header: str, width: int) -> Any:
-        return alt.UnitSpecWithFrame(
-            data=rows_data,
-            mark=alt.MarkDef(
-                type="text",
-                align="left",
-                baseline="middle",
-                dy=-6,
-                fontSize=11,
-                color=INK,
-                lineBreak="\n",
-                lineHeight=13,
-            ),
-            encoding=alt.Encoding(
-                y=alt.Y("row:N", scale=alt.Scale(domain=order), axis=None),
-                text=alt.Text(f"{field}:N"),
-                x=alt.XValue(0),
-            ),
-            width=width,
-            height=alt.Step(FOREST_STEP),
-            title=alt.TitleParams(header, fontWeight="normal"),
-        )
-
-    return alt.HConcatSpecGenericSpec(
-        hconcat=[plot, column("text", "Estimate (95% CI)", 128), column("i2", "I²", 34)],
-        spacing=10,
-    )
 
 
 def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
     """A forest plot of every pooled effect for one condition; None when there is none."""
     evidence = computed.evidence
-    v = evidence.vocab
-    name = v.conditions.get(condition_id).name
+    name = evidence.vocab.conditions.get(condition_id).name
     records = sorted(
         evidence.for_condition(condition_id), key=lambda r: (r.first_author.lower(), r.label.lower(), r.id)
     )
@@ -205,15 +48,42 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
     rows: list[_ForestRow] = []
     for r, e in pairs:
         # A flagged estimate (outside its CI, an implausible SMD) is drawn as published, marked.
-        label = f"{r.label} · {e.outcome}" + (" (⚠ not graded)" if computed.assessment(r, e).flags else "")
-        seen[label] += 1
-        if seen[label] > 1:
-            label = f"{label} [{seen[label]}]"
-        rows.append(_ForestRow(r, e, label))
+        assessed = computed.assessment(r, e)
+        outcome = e.outcome + (" (⚠ not graded)" if assessed.flags else "")
+        key = f"{r.label} · {outcome}"
+        seen[key] += 1
+        if seen[key] > 1:
+            outcome = f"{outcome} [{seen[key]}]"
+        rows.append(_ForestRow(assessed, outcome))
     # A ratio at or below 0 has no place on a log scale.
     drawable = [row for row in rows if not row.effect.is_ratio or min(_values(row.effect)) > 0]
     shown = _largest_reviews_first(drawable, FOREST_MAX_ROWS)
-    panels, plotted = [], []
+    panels, plotted, edges = _panels(shown)
+    if not panels:
+        return None
+    with debug_mode(False):  # see _forest_panel
+        if len(panels) == 1:
+            chart: Any = alt.TopLevelHConcatSpec(**{k: panels[0][k] for k in ("hconcat", "spacing", "bounds", "title")})
+        else:
+            chart = alt.TopLevelVConcatSpec(vconcat=panels, spacing=18)
+    chart["$schema"] = alt.SCHEMA_URL
+    return Figure(
+        name=f"condition-{condition_id}",
+        title=f"Pooled effects for {name}",
+        description=_description(name, plotted, drawable, rows, edges),
+        chart=_finish(chart),
+        columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
+        rows=tuple(_table_row(row) for row in plotted),
+    )
+
+
+def _panels(shown: list[_ForestRow]) -> tuple[list[Any], list[_ForestRow], Counter[str]]:
+    """A panel per measure family, and per unit for raw differences; the rows in the order drawn, and
+    how many estimates lie beyond their panel's axis ("off") and how many CIs it cuts ("cut")."""
+    look = _look(shown)
+    panels: list[Any] = []
+    plotted: list[_ForestRow] = []
+    edges: Counter[str] = Counter()
     for family, measures, title in FOREST_FAMILIES:
         in_family = [row for row in shown if row.effect.measure in measures]
         if not in_family:
@@ -226,20 +96,20 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
                 title if family not in RAW_FAMILIES else f"{title}, {'in ' + unit if unit else 'unit not reported'}"
             )
             with debug_mode(False):
-                panels.append(_forest_panel(rows_here, family, measures, heading))
+                panel, (off, cut) = _forest_panel(rows_here, measures, heading, look)
+            panels.append(panel)
             plotted += rows_here
-    if not panels:
-        return None
-    with debug_mode(False):  # see _forest_panel
-        if len(panels) == 1:
-            chart: Any = alt.TopLevelHConcatSpec(hconcat=panels[0].hconcat, spacing=panels[0].spacing)
-        else:
-            chart = alt.TopLevelVConcatSpec(vconcat=panels, spacing=18)
-    chart["$schema"] = alt.SCHEMA_URL
+            edges.update(off=off, cut=cut)
+    return panels, plotted, edges
 
+
+def _description(
+    name: str, plotted: list[_ForestRow], drawable: list[_ForestRow], rows: list[_ForestRow], edges: Counter[str]
+) -> str:
+    """What the plot shows, in words: the counts, then how to read its markers."""
     n_reviews = len({row.record.id for row in plotted})
     favour = sum(1 for row in plotted if _favours_ev(row.effect))
-    no_ci = sum(1 for row in plotted if row.effect.ci_low is None or row.effect.ci_high is None)
+    no_ci = sum(1 for row in plotted if not row.has_ci)
     n_measure = Counter(row.effect.measure for row in plotted)
     kinds = _join([f"{k} {m}" for _, ms, _ in FOREST_FAMILIES for m in ms for k in [n_measure[m]] if k])
     if len(plotted) < len(drawable):
@@ -252,7 +122,7 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
     if len(plotted) == 1:
         e = plotted[0].effect
         if no_ci:
-            tail = "it is published without a confidence interval."
+            tail = "it is published without a confidence interval (a hollow marker)."
         elif favour:
             tail = "it favours MSC-EVs, with a 95% CI that excludes no effect."
         else:
@@ -261,33 +131,56 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
     else:
         description = (
             f"{head}: {favour} {'favours' if favour == 1 else 'favour'} MSC-EVs with a 95% CI that excludes no effect"
-            + (f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI." if no_ci else ".")
+            + (
+                f", and {no_ci} {'is' if no_ci == 1 else 'are'} published without a CI (hollow markers)."
+                if no_ci
+                else "."
+            )
         )
+    description += _reading_notes(plotted, edges)
     if len(plotted) < len(drawable):
         description += f" The other {len(drawable) - len(plotted)} are listed in the downloads."
     if len(drawable) < len(rows):
         description += f" {_plural(len(rows) - len(drawable), 'ratio')} at or below zero cannot be drawn."
-    table = tuple(
-        (
-            row.record.label,
-            row.effect.outcome,
-            row.effect.domain,
-            row.effect.measure,
-            row.effect.estimate,
-            _cell(row.effect.ci_low),
-            _cell(row.effect.ci_high),
-            _cell(row.effect.i2),
-            f"{row.effect.improves} is better",
+    return description
+
+
+def _reading_notes(plotted: list[_ForestRow], edges: Counter[str]) -> str:
+    """How to read the markers and numbers that not every plot has: off-axis values, I² ranges."""
+    notes = []
+    off, cut = edges["off"], edges["cut"]
+    if off:
+        notes.append(
+            f"{_plural(off, 'estimate')} {'lies' if off == 1 else 'lie'} so far beyond the others that the axis "
+            + ("stops short of it: it is" if off == 1 else "stops short of them: each is")
+            + " drawn as a triangle at the axis' end, with its value printed beside it."
         )
-        for row in plotted
-    )
-    return Figure(
-        name=f"condition-{condition_id}",
-        title=f"Pooled effects for {name}",
-        description=description,
-        chart=_finish(chart),
-        columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
-        rows=table,
+    if cut:
+        notes.append(f"{_plural(cut, 'CI')} {'runs' if cut == 1 else 'run'} past the axis, ending in an arrowhead.")
+    i2_kinds = {lines[1] for row in plotted for lines in [_i2_lines(row)] if len(lines) > 1}
+    if i2_kinds:
+        where = _join(
+            [
+                *(["“range” is the range the source gives for that estimate"] if "range" in i2_kinds else []),
+                *(["“review” is the range across the review's analyses"] if "review" in i2_kinds else []),
+            ]
+        )
+        notes.append(f"Where an estimate has no I² of its own, {where}.")
+    return "".join(" " + n for n in notes)
+
+
+def _table_row(row: _ForestRow) -> tuple[Any, ...]:
+    e = row.effect
+    return (
+        row.record.label,
+        e.outcome,
+        e.domain,
+        e.measure,
+        e.estimate,
+        _cell(e.ci_low),
+        _cell(e.ci_high),
+        _i2_cell(row),
+        f"{e.improves} is better",
     )
 
 
@@ -305,10 +198,6 @@ def _largest_reviews_first(rows: list[_ForestRow], limit: int) -> list[_ForestRo
 
 def _cell(value: float | None) -> float | str:
     return "–" if value is None else value
-
-
-def _values(effect: Effect) -> list[float]:
-    return [v for v in (effect.estimate, effect.ci_low, effect.ci_high) if v is not None]
 
 
 def _favours_ev(effect: Effect) -> bool:
