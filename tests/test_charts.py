@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from evidence_map.judging.computed import compute_map
-from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all, qualifies
+from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
 from evidence_map.publishing import charts
 from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
@@ -261,76 +261,24 @@ def test_heatmap_has_every_condition_and_domain_with_a_text_label(small: Evidenc
     assert charts.VERDICT_ABBREVIATIONS[grade.domains["function"].label] in svg_words
 
 
-def gap_layers(fig: Figure) -> tuple[set[tuple[str, str]], set[tuple[str, str]], int]:
-    filled, hollow, grid = set(), set(), 0
-    for u in units(fig.spec()):
-        if mark_type(u) == "rect":
-            grid = len({(v["source"], v["condition"]) for v in u["_values"]})
-            continue
-        for v in u["_values"]:
-            (filled if v["kind"] == charts.GAP_QUALIFYING else hollow).add((v["source"], v["condition"]))
-    return filled, hollow, grid
-
-
-def test_gap_map_fills_qualifying_reviews_and_hollows_high_heterogeneity(
-    small: Evidence, renderer: ChartRenderer
-) -> None:
-    fig = overview(small)["evidence-gap-map"]
-    filled, hollow, grid = gap_layers(fig)
-    # Ye (moderate AMSTAR-2, I² 40%) qualifies; Li (I² 85%) does not.
-    assert filled == {("Bone marrow MSCs", "Spinal Cord Injury")}
-    assert hollow == {
-        ("Umbilical cord MSCs", "Spinal Cord Injury"),
-        ("Umbilical cord MSCs", "Traumatic Brain Injury"),
-        ("Bone marrow MSCs", "Traumatic Brain Injury"),
-    }
-    assert grid == 2 * len(small.vocab.conditions.ids)  # every source in a record x every condition, gaps included
-    root, text = render(renderer, fig)
-    assert "Bone marrow MSCs" in text and "Wound Healing/Skin Regeneration" in text
-    symbols = [p for g in mark_groups(root, "symbol") for p in g.iter(f"{SVG_NS}path")]
-    fills = {p.get("fill") for p in symbols}
-    # Marks and legend alike: filled circles, blue when a review qualifies, orange when none does.
-    assert {charts.GAP_FILLED, charts.GAP_HOLLOW} <= fills
-    assert "blue circles" in fig.description and "orange circles" in fig.description
-    assert "hollow" not in fig.description and "square" not in fig.description
-
-
-def test_gap_map_and_heatmap_marks_link_to_what_they_count(small: Evidence, renderer: ChartRenderer) -> None:
+def test_heatmap_marks_link_to_what_they_count(small: Evidence, renderer: ChartRenderer) -> None:
     from evidence_map.publishing.chartrender import linked_svg
 
-    gap = overview(small)["evidence-gap-map"]
     heat = overview(small)["effectiveness-heatmap"]
-    assert gap.interactive and heat.interactive
-    svg = linked_svg(renderer.svg(gap))
-    links = re.findall(r'<a xlink:href="([^"]+)" target="_top"><title>([^<]+)</title>', svg)
-    pairs = {(r[0], r[1]) for r in gap.rows}
-    assert len(links) == len(pairs)  # one link a pair with reviews, none for the gaps
-    bm_sci = next(t for href, t in links if href == "../../reviews/?condition=spinal-cord-injury&amp;source=bm")
-    assert bm_sci.startswith("Bone marrow MSCs in Spinal Cord Injury: 2 reviews")
+    assert heat.interactive
     heat_links = re.findall(r'<a xlink:href="([^"]+)" target="_top"><title>', linked_svg(renderer.svg(heat)))
     assert "../../conditions/spinal-cord-injury/#by-outcome-domain" in heat_links
     assert "invalid" not in linked_svg(renderer.svg(heat))  # every placeholder address was rewritten
-    sizes = {v["reviews"] for u in units(gap.spec()) if mark_type(u) == "point" for v in u["_values"]}
-    assert sizes == {r[2] for r in gap.rows}  # the marker's size channel carries the review count
 
 
-def test_gap_map_i2_unknown_does_not_qualify() -> None:
-    unknown = dataclasses.replace(YE, heterogeneity={})
-    assert qualifies(YE) and not qualifies(unknown)
-    assert not qualifies(dataclasses.replace(YE, heterogeneity={"i2_max": 70}))
-    assert not qualifies(dataclasses.replace(YE, amstar2={"rating": "low", "critical_flaws": None}))
-
-
-def test_heatmap_and_gap_map_change_when_a_record_is_added(small: Evidence) -> None:
+def test_overview_charts_change_when_a_record_is_added(small: Evidence) -> None:
     before = overview(small)
     after = overview(evidence_of(YE, LI, WANG))
-    for name in ("effectiveness-heatmap", "evidence-gap-map", "reviews-per-condition", "reviews-per-year"):
+    for name in ("effectiveness-heatmap", "reviews-per-condition", "reviews-per-year"):
         assert before[name].spec() != after[name].spec(), name
     rect = next(u for u in units(after["effectiveness-heatmap"].spec()) if mark_type(u) == "rect")
     cells = {(v["condition"], v["domain"]): v["verdict"] for v in rect["_values"]}
     assert cells[("Sepsis", "survival")] not in (INSUFFICIENT, NO_REVIEWS)
-    filled, _, grid = gap_layers(after["evidence-gap-map"])
-    assert ("Placental MSCs", "Sepsis") in filled and grid == 3 * len(small.vocab.conditions.ids)
 
 
 def test_amstar2_shows_unreported_critical_flaws_as_their_own_category(

@@ -165,11 +165,11 @@ def test_a_template_that_names_a_missing_figure_stops_the_build(evidence: Eviden
     drawn = charts.overview_figures(compute_map(evidence))
     assert tuple(f.name for f in drawn) == charts.OVERVIEW_FIGURES  # the registry names what is drawn
     figs = rendering.figure_map(drawn, evidence)
-    assert figs.get("evidence-gap-map") is not None
+    assert figs.get("effectiveness-heatmap") is not None
     assert figs.get("condition-sepsis") is None  # known, not drawn here: a page without that chart
     renderer = rendering.Renderer(compute_map(evidence), INFO)
-    template = renderer.env.from_string('{{ figs.get("evidence-gap-mapp") }}')
-    with pytest.raises(rendering.UnknownFigure, match="evidence-gap-mapp"):
+    template = renderer.env.from_string('{{ figs.get("effectiveness-heatmapp") }}')
+    with pytest.raises(rendering.UnknownFigure, match="effectiveness-heatmapp"):
         template.render(figs=figs)
 
 

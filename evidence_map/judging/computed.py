@@ -15,7 +15,7 @@ from pathlib import Path
 
 from evidence_map.judging.certainty import Summary, summaries
 from evidence_map.judging.classes import Stratified, best_class
-from evidence_map.judging.grading import RULES, Assessed, ConditionGrade, assess, grade_all, qualifies
+from evidence_map.judging.grading import RULES, Assessed, ConditionGrade, assess, grade_all
 from evidence_map.judging.history import VerdictChange, verdict_changes
 from evidence_map.judging.paper import paper_comparison, paper_table3, source_only
 from evidence_map.judging.rules import Rules
@@ -82,11 +82,6 @@ class ComputedMap:
     def verdict_changes(self) -> list[VerdictChange]:
         """Every change of a condition's verdict as the records were added, newest first."""
         return verdict_changes(self.evidence, self.rules)
-
-    @cached_property
-    def qualifying(self) -> frozenset[str]:
-        """Ids of the reviews the gap map counts as qualifying (appraised well, I² below the limit)."""
-        return frozenset(r.id for r in self.records if qualifies(r, self.rules))
 
 
 def compute_map(evidence: Evidence, rules: Rules = RULES) -> ComputedMap:

@@ -45,7 +45,6 @@ NO_VERDICT = (INSUFFICIENT, NO_REVIEWS)  # the two kinds of "no verdict": a repo
 ORDER = (NO_REVIEWS, INSUFFICIENT, LOW, HIGH, HETEROGENEOUS, MODERATE)
 if RULES.order != ORDER:
     raise ValueError(f"rules/grading.yaml: `order` must be {', '.join(ORDER)}, the order the engine applies")
-QUALIFYING_AMSTAR2 = ("high", "moderate")
 DOMAINS = ("function", "inflammation", "apoptosis", "histology", "survival", "other")
 
 Z_95 = 1.959964
@@ -333,9 +332,3 @@ def grade_all(
 ) -> dict[str, ConditionGrade]:
     records = list(records)
     return {c: grade_condition(c, records, rules) for c in condition_ids}
-
-
-def qualifies(record: Record, rules: Rules = RULES) -> bool:
-    """For the gap map: AMSTAR-2 high or moderate, and a reported I² below the rules' limit."""
-    i2 = record.i2_max
-    return record.amstar2_rating in QUALIFYING_AMSTAR2 and i2 is not None and i2 < rules.i2_limit

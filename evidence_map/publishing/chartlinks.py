@@ -11,8 +11,3 @@ LINK_BASE = "https://evidence-map.invalid/"
 def site_link(path: str) -> str:
     """A mark's link to a page of the site, by its path from the site root."""
     return LINK_BASE + path
-
-
-def reviews_view(condition_id: str, source_id: str) -> str:
-    """The reviews table filtered to one condition and one EV source (its filters read the query)."""
-    return f"reviews/?condition={condition_id}&source={source_id}"

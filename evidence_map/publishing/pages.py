@@ -268,7 +268,7 @@ def gap_map_context(computed: ComputedMap) -> dict[str, Any]:
     """The gap map's views, and the filters' choices: only values some review has."""
     v, records = computed.vocab, computed.records
     views = gap_map_views(computed)
-    used = {"source": set(), "species": set(), "route": set()}
+    used: dict[str, set[str]] = {"source": set(), "species": set(), "route": set()}
     for rec in records:
         used["source"].update(rec.sources)
         used["species"].update(rec.species)

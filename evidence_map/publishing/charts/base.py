@@ -102,14 +102,9 @@ ROB_COLOURS = {
     "Not reported": "#DDDDDD",
 }
 
-GAP_FILLED = OKABE_ITO["blue"]
-GAP_HOLLOW = OKABE_ITO["vermillion"]
-GAP_QUALIFYING = "At least one qualifying review"
-GAP_NONE_QUALIFYING = "Reviews, none qualifying"
 
 BAR_STEP = 18
 HEATMAP_STEP = 20
-GAP_STEP = 20
 FOREST_LINE = 13  # px from one line of a forest plot's text to the next
 FOREST_STEP = 34  # a row of two lines; a row whose label wraps further is taller
 FOREST_LABEL_WIDTH = 210

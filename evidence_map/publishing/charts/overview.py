@@ -1,4 +1,4 @@
-"""The overview figures: reviews per condition, the verdict heatmap, the evidence gap map, reviews per
+"""The overview figures: reviews per condition, the verdict heatmap, reviews per
 year, and the registry of overview figure names."""
 
 from __future__ import annotations
@@ -11,16 +11,9 @@ import altair as alt
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, NO_VERDICT, VERDICTS
-from evidence_map.judging.rules import fmt
-from evidence_map.publishing.chartlinks import reviews_view, site_link
+from evidence_map.publishing.chartlinks import site_link
 from evidence_map.publishing.charts.base import (
     BAR_STEP,
-    GAP_FILLED,
-    GAP_HOLLOW,
-    GAP_NONE_QUALIFYING,
-    GAP_QUALIFYING,
-    GAP_STEP,
-    GRID,
     HEATMAP_STEP,
     INK,
     OKABE_ITO,
@@ -194,114 +187,6 @@ def verdict_heatmap(computed: ComputedMap) -> Figure:
     )
 
 
-def gap_map(computed: ComputedMap) -> Figure:
-    evidence, rules = computed.evidence, computed.rules
-    v = evidence.vocab
-    used = {s for r in evidence.records for s in r.sources}
-    sources = [s for s in v.sources.ids if s in used]
-    source_names = [v.sources.get(s).name for s in sources]
-    condition_names = [v.conditions.get(c).name for c in v.conditions.ids]
-    grid: list[dict[str, Any]] = []
-    marks: list[dict[str, Any]] = []
-    rows: list[tuple[str, str, int, int]] = []
-    for s, s_name in zip(sources, source_names, strict=True):
-        for c, c_name in zip(v.conditions.ids, condition_names, strict=True):
-            grid.append({"source": s_name, "condition": c_name})
-            reviews = [r for r in evidence.records if s in r.sources and c in r.conditions]
-            if not reviews:
-                continue
-            good = sum(1 for r in reviews if r.id in computed.qualifying)
-            kind = GAP_QUALIFYING if good else GAP_NONE_QUALIFYING
-            marks.append(
-                {
-                    "source": s_name,
-                    "condition": c_name,
-                    "reviews": len(reviews),
-                    "qualifying": good,
-                    "kind": kind,
-                    "link": site_link(reviews_view(c, s)),
-                    "tip": f"{s_name} in {c_name}: {_plural(len(reviews), 'review')}, {good} qualifying. "
-                    "Open them in the reviews table.",
-                }
-            )
-            rows.append((s_name, c_name, len(reviews), good))
-
-    x = alt.X(
-        "source:N",
-        sort=source_names,
-        scale=alt.Scale(domain=source_names),
-        title="EV source",
-        axis=alt.Axis(orient="top", labelAngle=-50, labelAlign="left", labelLimit=190, ticks=False, domain=False),
-    )
-    y = alt.Y(
-        "condition:N",
-        sort=condition_names,
-        scale=alt.Scale(domain=condition_names),
-        title=None,
-        axis=alt.Axis(labelLimit=220, ticks=False, domain=False),
-    )
-    cells = alt.Chart(_data(grid)).mark_rect(fill="white", stroke=GRID, strokeWidth=1).encode(x=x, y=y)
-    # One filled circle a pair with reviews: its area counts the reviews, its colour says whether at
-    # least one of them qualifies. Each links to those reviews and names them in a tooltip.
-    most = max((m["reviews"] for m in marks), default=1)
-    sizes = sorted({1, most, *(m["reviews"] for m in marks)})
-    if len(sizes) > 4:
-        sizes = [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
-    size = alt.Size(
-        "reviews:Q",
-        title="Reviews",
-        scale=alt.Scale(domain=[0, max(most, 3)], range=[0, 330]),
-        legend=alt.Legend(
-            orient="bottom", values=sizes, format="d", symbolFillColor="#888888", symbolStrokeWidth=0, padding=16
-        ),
-    )
-    colour = alt.Color(
-        "kind:N",
-        title=f"Qualifying: AMSTAR-2 high or moderate, I² < {fmt(rules.i2_limit)}%",
-        scale=alt.Scale(domain=[GAP_QUALIFYING, GAP_NONE_QUALIFYING], range=[GAP_FILLED, GAP_HOLLOW]),
-        legend=alt.Legend(orient="bottom", direction="vertical", symbolType="circle", titleLimit=320),
-    )
-    layers = [cells]
-    if marks:
-        layers.append(
-            alt.Chart(_data(marks))
-            .mark_point(shape="circle", filled=True, opacity=1, aria=True)
-            .encode(
-                x=x,
-                y=y,
-                size=size,
-                color=colour,
-                href=alt.Href("link:N"),
-                description=alt.Description("tip:N"),
-            )
-        )
-    chart = alt.layer(*layers).properties(width=alt.Step(GAP_STEP), height=alt.Step(GAP_STEP))
-
-    n_cells = len(sources) * len(condition_names)
-    good_cells = sum(1 for m in marks if m["qualifying"])
-    if marks:
-        busiest = max(rows, key=lambda row: row[2])  # the first of equals, in grid order
-        description = (
-            f"{len(marks)} of {n_cells} EV source and condition pairs have at least one review: "
-            f"{good_cells} with a review rated high or moderate by AMSTAR-2 and I² below {fmt(rules.i2_limit)}% "
-            "(blue circles), "
-            f"{len(marks) - good_cells} with reviews of which none is (orange circles); a circle's area counts "
-            "the reviews. "
-            f"The most reviewed pair is {busiest[0]} in {busiest[1]} ({_plural(busiest[2], 'review')})."
-        )
-    else:
-        description = "No reviews yet, so every EV source and condition pair is a gap."
-    return Figure(
-        name="evidence-gap-map",
-        title="Evidence gap map: EV source by condition",
-        description=description,
-        chart=_finish(chart),
-        columns=("EV source", "Condition", "Reviews", f"Reviews rated high/moderate with I² < {fmt(rules.i2_limit)}%"),
-        rows=tuple(rows),
-        interactive=True,
-    )
-
-
 def reviews_per_year(evidence: Evidence) -> Figure:
     counts = Counter(r.year for r in evidence.records)
     years = list(range(min(counts), max(counts) + 1)) if counts else []
@@ -343,7 +228,6 @@ def reviews_per_year(evidence: Evidence) -> Figure:
 OVERVIEW_FIGURES = (
     "reviews-per-condition",
     "effectiveness-heatmap",
-    "evidence-gap-map",
     "amstar2",
     "risk-of-bias",
     "reviews-per-year",
@@ -356,7 +240,6 @@ def overview_figures(computed: ComputedMap) -> list[Figure]:
     return [
         reviews_per_condition(evidence),
         verdict_heatmap(computed),
-        gap_map(computed),
         amstar2_figure(evidence),
         risk_of_bias_figure(evidence),
         reviews_per_year(evidence),
