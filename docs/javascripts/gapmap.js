@@ -12,12 +12,36 @@
     return value ? value.split(" ") : [];
   }
 
+  // The dialog a cell opens its reviews in (only the script opens cells, so only it makes one).
+  function makeDialog(root) {
+    var dialog = document.createElement("dialog");
+    dialog.className = "gap-dialog";
+    dialog.setAttribute("aria-labelledby", "gap-dialog-title");
+    var head = document.createElement("div");
+    head.className = "gap-dialog__head";
+    var title = document.createElement("h2");
+    title.id = "gap-dialog-title";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "gap-dialog__close";
+    close.setAttribute("aria-label", "Close");
+    close.textContent = "\u00d7";
+    head.appendChild(title);
+    head.appendChild(close);
+    var body = document.createElement("div");
+    body.className = "gap-dialog__body md-typeset";
+    dialog.appendChild(head);
+    dialog.appendChild(body);
+    root.appendChild(dialog);
+    return dialog;
+  }
+
   function setup(root) {
     var tools = root.querySelector(".gapmap-tools");
     var selects = {};
     root.querySelectorAll("[data-gap-filter]").forEach(function (s) { selects[s.getAttribute("data-gap-filter")] = s; });
     var views = Array.prototype.slice.call(root.querySelectorAll(".gapmap-view"));
-    var dialog = root.querySelector(".gap-dialog");
+    var dialog = makeDialog(root);
     var count = root.querySelector(".gapmap-count");
     var most = {};
     views.forEach(function (view, i) { most[view.getAttribute("data-view")] = parseFloat((root.getAttribute("data-most") || "").split(" ")[i]) || 1; });

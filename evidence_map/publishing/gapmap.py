@@ -67,6 +67,7 @@ class Row:
 class View:
     key: str
     label: str  # what the columns are
+    noun: str  # the same in running text
     colour_means: str  # what a cell's colour rates, in words
     columns: tuple[tuple[str, str], ...]  # (id, heading)
     rows: tuple[Row, ...]
@@ -99,6 +100,7 @@ def _outcome_view(computed: ComputedMap) -> View:
     return View(
         "outcomes",
         "Outcome domain",
+        "outcome domain",
         "the certainty of the evidence for that condition and outcome domain",
         tuple((c, DOMAIN_NAMES[c]) for c in columns),
         tuple(rows),
@@ -126,6 +128,7 @@ def _source_view(computed: ComputedMap) -> View:
         rows.append(Row(term.id, term.category, cells))
     return View(
         "sources",
+        "EV source",
         "EV source",
         "the certainty of the evidence for the condition as a whole",
         tuple((s.id, s.name) for s in sources),

@@ -277,6 +277,7 @@ def gap_map_context(computed: ComputedMap) -> dict[str, Any]:
     present = {t.category for t in v.conditions.terms}
     return {
         "base": Markup(""),
+        "page_root": Markup("../"),  # raw HTML links in the page, at /gapmap/
         "views": views,
         "categories": [(cid, name) for cid, name in v.categories.items() if cid in present],
         "facet_sources": [t for t in v.sources.terms if t.id in used["source"]],

@@ -149,7 +149,7 @@ class Figure:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _finish(chart: Any) -> Any:
+def _finish(chart: Any, left: int = 40) -> Any:
     """The shared look: white background (readable in the site's dark palette too), one font.
 
     The whole configuration is set in one step: each of Altair's `configure_*` methods copies the
@@ -166,7 +166,11 @@ def _finish(chart: Any) -> Any:
         mark=alt.MarkConfig(aria=False),
         background="white",
         font=FONT,
-        padding=8,
+        # More room on the left: axis labels are measured with Helvetica's widths, and a browser
+        # drawing them in a wider fallback font (DejaVu Sans, up to 17% wider) would push a long
+        # right-aligned label ("Intervertebral Disc Degeneration") past the drawing's left edge.
+        # (The forest plot sets its labels in a column of its own, measured with that margin.)
+        padding={"left": left, "top": 8, "right": 8, "bottom": 8},
         view=alt.ViewConfig(stroke=None),
         axis=alt.AxisConfig(
             labelFont=FONT,

@@ -71,7 +71,7 @@ def forest_figure(condition_id: str, computed: ComputedMap) -> Figure | None:
         name=f"condition-{condition_id}",
         title=f"Pooled effects for {name}",
         description=_description(name, plotted, drawable, rows, edges),
-        chart=_finish(chart),
+        chart=_finish(chart, left=8),
         columns=("Review", "Outcome", "Domain", "Measure", "Estimate", "95% CI low", "95% CI high", "I² (%)", "Better"),
         rows=tuple(_table_row(row) for row in plotted),
     )
