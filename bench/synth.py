@@ -162,6 +162,15 @@ class _NoAliasDumper(yaml.SafeDumper):
         return True
 
 
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """A bound sign ("<", "=") in double quotes, as the record template and the real records write it."""
+    style = '"' if value in ("<", "=", "<=", ">") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_NoAliasDumper.add_representer(str, _str)
+
+
 def _ci(rng: random.Random, measure: str) -> tuple[float, float, float]:
     """(estimate, low, high), rounded as papers print them; the estimate lies inside the CI."""
     if measure in ("HR", "OR", "RR"):

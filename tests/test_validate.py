@@ -476,3 +476,63 @@ def test_github_annotations_name_file_and_line() -> None:
         "must match the year in the label (2023); got 2024"
     )
     assert len([ln for ln in lines if ln.startswith("::error ")]) == 9 and lines[-1] == "9 errors"
+
+
+# Shortcuts: a rule the file's text shows cannot fire is skipped; the outcome must not change.
+
+
+def _issues(text: str, with_text: bool) -> list[tuple[Any, str]]:
+    data = load(text).data
+    found = check_record(data, load_vocabularies(), text if with_text else None)
+    return [(i.path, i.rule) for i in found]
+
+
+def _as_yaml(data: dict[str, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=60)
+
+
+def test_the_file_shortcuts_never_change_what_a_record_is_told() -> None:
+    """Every real record and every broken fixture: the same issues with the shortcuts as without."""
+    files = sorted(EVIDENCE.glob("*.yaml")) + sorted((FIXTURES / "bad").glob("*.yaml"))
+    checked = 0
+    for path in files:
+        try:
+            text = decode(path.read_bytes())
+            load(text)
+        except Exception:  # a fixture the loader refuses never reaches the rules
+            continue
+        assert _issues(text, True) == _issues(text, False), path.name
+        checked += 1
+    assert checked > len(list(EVIDENCE.glob("*.yaml")))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"summary": "Left to FILL IN by the author, " + "word " * 20},  # folded over two lines below
+        {"summary": "A summary with <b>markup</b> in it"},
+        {"summary": "A link [here] (https://example.org) split"},
+        {"summary": "javascr\u0130pt: a letter that folds to i"},
+        {"summary": "an escaped bidirectional override \u202e here"},
+        {"summary": "a handler onclick = x"},
+    ],
+)
+def test_a_shortcut_misses_nothing_the_rule_finds(change: dict[str, Any]) -> None:
+    text = _as_yaml(base_record(**change))
+    assert _issues(text, True) == _issues(text, False)
+
+
+@pytest.mark.parametrize("number", [".inf", "-.inf", ".NaN", "1.0e+999", "1" + "0" * 400 + ".0"])
+def test_a_number_that_is_not_finite_is_found_with_the_shortcut(number: str) -> None:
+    text = _as_yaml(base_record()).replace("n_studies: ", "n_studies_was: ", 1) + f"extra_number: {number}\n"
+    with_text, without = _issues(text, True), _issues(text, False)
+    assert with_text == without
+    assert any(rule == "must be a finite number" for _, rule in with_text)
+
+
+def test_a_placeholder_split_over_two_lines_is_still_found() -> None:
+    text = _as_yaml(base_record(summary="word " * 11 + "FILL IN " + "word " * 11)).replace("FILL IN", "FILL\n  IN")
+    assert "FILL IN" in load(text).data["summary"]  # the line break folds into a space
+    assert any("placeholder" in rule for _, rule in _issues(text, True))

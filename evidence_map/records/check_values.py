@@ -15,6 +15,17 @@ from evidence_map.records.vocab import Vocabularies
 RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
 
 
+# What a YAML number that is not finite is written as: .inf or .nan, an exponent of three digits or
+# more, or three hundred digits and more (float("1" + 400 * "0" + ".0") is inf).
+NOT_FINITE_IN_FILE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9_]{3}|[0-9_]{300}", re.IGNORECASE)
+
+
+def file_numbers_finite(text: str) -> bool:
+    """Whether every number of a record read from `text` is finite, seen from the file alone (no
+    escape can write a number). A file that passes skips the walk through every value."""
+    return not NOT_FINITE_IN_FILE.search(text)
+
+
 def numbers_are_finite(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
     for path, value in walk_numbers(rec):
         if isinstance(value, float) and not math.isfinite(value):

@@ -107,15 +107,34 @@ def load(text: str) -> Loaded:
     return Loaded(data, lines)
 
 
+class _CachedCLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """libyaml's loader, remembering the tag each short plain value resolves to. libyaml asks the
+    Python resolver for every scalar, keys included, and the same keys recur in every record; a
+    safe loader's tag depends on the value and its style alone (it has no path resolvers)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or len(value) > 40:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_RESOLVED: dict[tuple[str, Any], str] = {}
+
+
 def _fast_node(text: str) -> Node | None:
     """The node tree from libyaml when the text is plain, valid YAML without anchors or aliases;
     None otherwise (or without libyaml), so that the pure-Python loader reports the problem."""
     if not hasattr(yaml, "CSafeLoader") or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None  # the pure-Python reader names the character and its line
     try:
-        if ANCHOR_OR_ALIAS.search(text) and not _no_anchors(text):  # perhaps one: the events say for sure
+        maybe = ("&" in text or "*" in text) and ANCHOR_OR_ALIAS.search(text)  # the pattern alone is slow
+        if maybe and not _no_anchors(text):  # perhaps one: the events say for sure
             return None
-        loader = yaml.CSafeLoader(text)
+        loader = _CachedCLoader(text)
         try:
             node: Node | None = loader.get_single_node()
         finally:
