@@ -135,7 +135,8 @@ def dependents(evidence: Path, record_id: str) -> set[str]:
     deps |= {f"assets/charts/source-{s}.svg" for s in rec.sources}
     # Pages and charts computed over all records (verdicts, counts, exports).
     deps |= {"index.md", "conditions/index.md", "audit.md", "quality.md", "dosing.md", "reviews/index.md", "effects.md"}
-    deps |= {"assets/charts/effectiveness-heatmap.svg", "assets/charts/evidence-gap-map.svg"}
+    deps |= {"gapmap.md", "methods.md", "about.md", "whatsnew.md"}  # the gap map; counts of records and changes
+    deps |= {"assets/charts/effectiveness-heatmap.svg"}
     # Every download is an export of all records, except the record schema.
     downloads = Path(evidence).parent / "work" / "docs" / "downloads"
     deps |= {f"downloads/{p.name}" for p in downloads.iterdir() if p.name != "record.schema.json"}
