@@ -7,11 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.browser import DESKTOP, PHONE, Visit
 from tests.sitebuild import Built
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 Opener = Callable[..., Visit]
 MIN_TEXT = 11
@@ -60,13 +64,19 @@ def test_no_chart_text_under_11_px_on_a_phone(visit: Opener, built: Built, path:
     assert v.problems() == []
 
 
-def test_a_wide_chart_drawn_anyway_on_a_phone_keeps_to_the_screen(visit: Opener) -> None:
-    v = visit("", PHONE)
-    page = v.page
+def draw_the_heatmap_anyway(page: Page) -> Locator:
+    """On a phone, where the heatmap gives its place to its table: its figure, drawn after all."""
     figure = page.locator("figure.chart--interactive")
     figure.scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelector('figure.chart--interactive.chart--fitted')")
     figure.locator(".chart-small-note button").click()
+    return figure
+
+
+def test_a_wide_chart_drawn_anyway_on_a_phone_keeps_to_the_screen(visit: Opener) -> None:
+    v = visit("", PHONE)
+    page = v.page
+    draw_the_heatmap_anyway(page)
     obj = page.locator(HEATMAP)
     obj.wait_for(state="visible")
     box = obj.bounding_box()
@@ -123,10 +133,7 @@ def test_the_heatmap_is_one_tab_stop_and_arrows_move_between_its_marks(visit: Op
 def test_a_tap_shows_a_marks_numbers_and_a_second_tap_opens_it(visit: Opener) -> None:
     v = visit("", PHONE)
     page = v.page
-    figure = page.locator("figure.chart--interactive")
-    figure.scroll_into_view_if_needed()
-    page.wait_for_function("() => document.querySelector('figure.chart--interactive.chart--fitted')")
-    figure.locator(".chart-small-note button").click()
+    figure = draw_the_heatmap_anyway(page)
     page.wait_for_function("() => document.querySelector('figure.chart--interactive.chart--fitted')")
     page.locator(HEATMAP).scroll_into_view_if_needed()
     frame = next(f for f in page.frames if f.url.endswith("effectiveness-heatmap.svg"))

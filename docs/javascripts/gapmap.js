@@ -5,8 +5,6 @@
 (function () {
   "use strict";
 
-  var FACETS = ["source", "species", "route"];
-
   function words(el, name) {
     var value = el.getAttribute("data-" + name) || "";
     return value ? value.split(" ") : [];
@@ -40,6 +38,10 @@
     var tools = root.querySelector(".gapmap-tools");
     var selects = {};
     root.querySelectorAll("[data-gap-filter]").forEach(function (s) { selects[s.getAttribute("data-gap-filter")] = s; });
+    // The lists that filter the reviews inside each cell (the others act on rows, cells or the view).
+    var facets = Array.prototype.map.call(root.querySelectorAll("[data-gap-facet]"), function (s) {
+      return s.getAttribute("data-gap-filter");
+    });
     var views = Array.prototype.slice.call(root.querySelectorAll(".gapmap-view"));
     var dialog = makeDialog(root);
     var count = root.querySelector(".gapmap-count");
@@ -61,7 +63,7 @@
     function chosen(key) { return selects[key] ? selects[key].value : ""; }
 
     function matches(li) {
-      return FACETS.every(function (key) { var want = chosen(key); return !want || words(li, key).indexOf(want) >= 0; });
+      return facets.every(function (key) { var want = chosen(key); return !want || words(li, key).indexOf(want) >= 0; });
     }
 
     function apply() {

@@ -193,10 +193,13 @@
     var anchor = table.closest(".md-typeset__scrollwrap") || table;
     anchor.parentNode.insertBefore(tools, anchor);
 
+    var showing = names.map(function () { return true; });
     function setColumn(i, on) {
-      head.cells[i].classList.toggle("col-hidden", !on);
-      body.querySelectorAll("tr").forEach(function (r) { if (r.cells[i]) r.cells[i].classList.toggle("col-hidden", !on); });
       boxes[i].checked = on;
+      if (showing[i] === on) return;
+      showing[i] = on;
+      head.cells[i].classList.toggle("col-hidden", !on);
+      rows.forEach(function (r) { if (r.cells[i]) r.cells[i].classList.toggle("col-hidden", !on); });
     }
 
     function filterOn(i) {
@@ -233,11 +236,12 @@
         var i = facetOf.indexOf(f.key);
         f.select.hidden = i !== -1 && !boxes[i].checked;
       });
-      // Card labels on a phone: each cell named by its heading.
-      body.querySelectorAll("tr").forEach(function (r) {
-        Array.prototype.forEach.call(r.cells, function (c, i) { if (names[i]) c.setAttribute("data-label", names[i]); });
-      });
     }
+
+    // Card labels on a phone: each cell named by its heading.
+    rows.forEach(function (r) {
+      Array.prototype.forEach.call(r.cells, function (c, i) { if (names[i]) c.setAttribute("data-label", names[i]); });
+    });
 
     var sorted = null; // {column, descending}
     var sortKeys = names.map(slug);
@@ -273,6 +277,12 @@
         if (ok) shown++;
       });
       count.textContent = shown + " of " + rows.length + " shown";
+    }
+
+    // Text narrows the rows only; a list may also show the column it filters on.
+    function typed() {
+      apply();
+      remember();
     }
 
     function changed() {
@@ -338,7 +348,7 @@
     window.addEventListener("resize", function () { clearTimeout(narrowing); narrowing = setTimeout(showColumns, 150); });
     var column = sortKeys.indexOf(params.get(prefix + "sort") || "");
     if (column !== -1) sortBy(column, params.get(prefix + "order") === "desc");
-    search.addEventListener("input", changed);
+    search.addEventListener("input", typed);
     filters.forEach(function (f) { f.select.addEventListener("change", changed); });
     changed();
   }

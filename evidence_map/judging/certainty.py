@@ -103,6 +103,11 @@ class Summary:
         return tuple(r for r in self.rows if r.certainty != NOT_RATED)
 
 
+def scale(rules: Rules = RULES) -> tuple[str, ...]:
+    """Every certainty a row or condition can have, highest first, then "not rated"."""
+    return (*rules.certainty.levels, NOT_RATED)
+
+
 def in_text(name: str) -> str:
     """A condition's name inside a sentence: "spinal cord injury", but "NAFLD/NASH" and "Alzheimer's"."""
     words = []

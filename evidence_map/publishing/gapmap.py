@@ -72,6 +72,9 @@ class View:
     columns: tuple[tuple[str, str], ...]  # (id, heading)
     rows: tuple[Row, ...]
 
+    def heading(self, column: str) -> str:
+        return dict(self.columns)[column]
+
     @property
     def cells(self) -> list[Cell]:
         return [c for row in self.rows for c in row.cells if c.entries]
@@ -157,7 +160,3 @@ def used_levels(views: tuple[View, ...], levels: tuple[str, ...]) -> list[Level]
 def bubble(n: int, most: int) -> str:
     """A circle's relative size, 0 to 1: its area grows with the number of reviews."""
     return f"{(n / max(most, 1)) ** 0.5:.2f}"
-
-
-def column_name(view: View, column: str) -> str:
-    return dict(view.columns)[column]

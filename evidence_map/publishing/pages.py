@@ -16,13 +16,14 @@ from typing import Any
 
 from markupsafe import Markup
 
+from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
 from evidence_map.publishing.feeds import days
-from evidence_map.publishing.gapmap import bubble, column_name, gap_map_views, used_levels
+from evidence_map.publishing.gapmap import bubble, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
-from evidence_map.publishing.renderer import CERTAINTY_LEVELS, FigureMap, Renderer, SiteInfo, figure_map
-from evidence_map.publishing.tablerows import conditions_table, effects_table, reviews_table
+from evidence_map.publishing.renderer import FigureMap, Renderer, SiteInfo, figure_map
+from evidence_map.publishing.tablerows import conditions_table, effects_table, gap_map_filters, reviews_table
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
@@ -71,7 +72,7 @@ def usage(records: list[Record], detail: list[Record]) -> Usage:
     sources = Counter(s for r in records for s in r.sources)
     return Usage(
         sources=sorted(sources.items(), key=lambda kv: (-kv[1], kv[0])),
-        routes=sorted({x for r in records if r.dosing_counts for x in r.routes}),
+        routes=sorted({x for r in records for x in r.counted_routes}),
         conditions=sorted({c for r in records for c in r.conditions}),
         subgroups=[(r, sg) for r in detail for sg in r.subgroups],
         discrepancies=[(r, d) for r in detail for d in r.discrepancies],
@@ -265,33 +266,26 @@ GAP_CELL_LIMIT = 25
 
 
 def gap_map_context(computed: ComputedMap) -> dict[str, Any]:
-    """The gap map's views, and the filters' choices: only values some review has."""
-    v, records = computed.vocab, computed.records
+    """The gap map's views, and its filters: only values some review has."""
+    v = computed.vocab
     views = gap_map_views(computed)
-    used: dict[str, set[str]] = {"source": set(), "species": set(), "route": set()}
-    for rec in records:
-        used["source"].update(rec.sources)
-        used["species"].update(rec.species)
-        if rec.dosing_counts:
-            used["route"].update(rec.routes)
+    filters = gap_map_filters(computed.evidence)
     present = {t.category for t in v.conditions.terms}
     return {
         "base": Markup(""),
         "page_root": Markup("../"),  # raw HTML links in the page, at /gapmap/
         "views": views,
         "categories": [(cid, name) for cid, name in v.categories.items() if cid in present],
-        "facet_sources": [t for t in v.sources.terms if t.id in used["source"]],
-        "facet_species": [t for t in v.species.terms if t.id in used["species"]],
-        "facet_routes": [t for t in v.routes.terms if t.id in used["route"]],
-        "used_certainty": used_levels(views, CERTAINTY_LEVELS),
-        "column_name": column_name,
+        "filters": filters.facets,
+        "facets_of": {row.item.id: row.facets for row in filters.rows},
+        "used_certainty": used_levels(views, certainty_scale(computed.rules)),
         "bubble": bubble,
         "limit": GAP_CELL_LIMIT,
     }
 
 
 def _route_counts(evidence: Evidence) -> list[tuple[str, int]]:
-    counts = Counter(route for rec in evidence.records if rec.dosing_counts for route in rec.routes)
+    counts = Counter(route for rec in evidence.records for route in rec.counted_routes)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 

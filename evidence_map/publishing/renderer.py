@@ -15,9 +15,10 @@ from urllib.parse import quote, urlencode
 import jinja2
 from markupsafe import Markup
 
-from evidence_map.judging.certainty import NOT_RATED, Summary, indirectness
+from evidence_map.judging.certainty import Summary, indirectness
+from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
-from evidence_map.judging.grading import DOMAINS, RULES, VERDICTS, Assessed
+from evidence_map.judging.grading import DOMAINS, VERDICTS, Assessed
 from evidence_map.judging.history import last_update
 from evidence_map.paths import TEMPLATES
 from evidence_map.publishing.chartrender import ChartError
@@ -134,7 +135,7 @@ def badge(label: str) -> Markup:
     return Markup(f'<span class="verdict {verdict_class(label)}">{escape(label)}</span>')
 
 
-CERTAINTY_LEVELS = (*RULES.certainty.levels, NOT_RATED)
+CERTAINTY_LEVELS = certainty_scale()
 
 
 def certainty_badge(level: str) -> Markup:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_map.judging.certainty import NOT_RATED
+from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import VERDICTS, Assessed
 from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
@@ -135,8 +135,7 @@ def effects_table(computed: ComputedMap) -> Table:
         Spec("condition", "Condition", terms(v.conditions), effect_conditions),
         Spec("source", "EV source", terms(v.sources), lambda a: a.record.sources),
         Spec("species", "Species", terms(v.species), lambda a: a.record.species),
-        # A dosing row printed under the wrong review is not this review's: its routes are left out.
-        Spec("route", "Route", terms(v.routes), lambda a: a.record.routes if a.record.dosing_counts else ()),
+        Spec("route", "Route", terms(v.routes), lambda a: a.record.counted_routes),
         Spec("measure", "Measure", [(m, m) for m in enum("effects", "measure")], lambda a: [a.effect.measure]),
         Spec(
             "verdict",
@@ -147,11 +146,6 @@ def effects_table(computed: ComputedMap) -> Table:
         *_quality(lambda a: a.record),
     ]
     return table(computed.all_assessed(), effect_conditions, specs)
-
-
-def certainty_levels(computed: ComputedMap) -> tuple[str, ...]:
-    """The certainty scale, highest first, then "not rated"."""
-    return (*computed.rules.certainty.levels, NOT_RATED)
 
 
 def conditions_table(computed: ComputedMap) -> Table:
@@ -168,8 +162,20 @@ def conditions_table(computed: ComputedMap) -> Table:
         Spec(
             "certainty",
             "Certainty",
-            [(slug(level), level) for level in certainty_levels(computed)],
+            [(slug(level), level) for level in certainty_scale(computed.rules)],
             lambda t: [slug(summaries[t.id].certainty)],
         ),
     ]
     return table(v.conditions.terms, lambda t: (t.id,), specs)
+
+
+def gap_map_filters(evidence: Evidence) -> Table:
+    """One row per record, for the gap map's filters (javascripts/gapmap.js): the EV sources,
+    species and routes each review has, and the values some review has for each list."""
+    v = evidence.vocab
+    specs = [
+        Spec("source", "EV source", terms(v.sources), lambda r: r.sources),
+        Spec("species", "Species", terms(v.species), lambda r: r.species),
+        Spec("route", "Route", terms(v.routes), lambda r: r.counted_routes),
+    ]
+    return table(evidence.records, lambda r: r.conditions, specs)

@@ -143,6 +143,11 @@ class Record:
         return bool(self.dosing) and not self.misattributed("dosing")
 
     @property
+    def counted_routes(self) -> tuple[str, ...]:
+        """The routes that feed the aggregates: none from a dosing row printed under the wrong review."""
+        return self.routes if self.dosing_counts else ()
+
+    @property
     def original_discrepancies(self) -> tuple[Discrepancy, ...]:
         """Where the umbrella review and the original article disagree about this review."""
         return tuple(d for d in self.discrepancies if d.kind == "umbrella-vs-original")

@@ -149,6 +149,18 @@ class Figure:
 # --- helpers ----------------------------------------------------------------------------------
 
 
+# The text of axes and legends alike.
+GUIDE_TEXT: dict[str, Any] = {
+    "labelFont": FONT,
+    "titleFont": FONT,
+    "labelFontSize": 11,
+    "titleFontSize": 11,
+    "labelColor": INK,
+    "titleColor": INK,
+    "titleFontWeight": "normal",
+}
+
+
 def _finish(chart: Any, left: int = 40) -> Any:
     """The shared look: white background (readable in the site's dark palette too), one font.
 
@@ -173,25 +185,13 @@ def _finish(chart: Any, left: int = 40) -> Any:
         padding={"left": left, "top": 8, "right": 8, "bottom": 8},
         view=alt.ViewConfig(stroke=None),
         axis=alt.AxisConfig(
-            labelFont=FONT,
-            titleFont=FONT,
-            labelFontSize=11,
-            titleFontSize=11,
-            labelColor=INK,
-            titleColor=INK,
-            titleFontWeight="normal",
+            **GUIDE_TEXT,
             domainColor="#888888",
             tickColor="#888888",
             gridColor=GRID,
         ),
         legend=alt.LegendConfig(
-            labelFont=FONT,
-            titleFont=FONT,
-            labelFontSize=11,
-            titleFontSize=11,
-            labelColor=INK,
-            titleColor=INK,
-            titleFontWeight="normal",
+            **GUIDE_TEXT,
             labelLimit=260,
         ),
         header=alt.HeaderConfig(labelFont=FONT, titleFont=FONT, labelColor=INK, titleColor=INK),
