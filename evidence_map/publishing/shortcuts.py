@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.publishing.charts import AMSTAR2_RATINGS, ROB_RATINGS
+from evidence_map.publishing.charts.base import _plural
 from evidence_map.publishing.tablerows import Table, effects_table, enum, rated, reviews_table, slug
 
 PATH = "assets/search-shortcuts.json"
@@ -45,10 +46,6 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(w for w in re.findall(r"[a-z0-9]+", text.casefold()) if w not in FILLERS)
 
 
-def _count(rows: int, noun: str) -> str:
-    return f"{rows} {noun}{'' if rows == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class Target:
     """A table and one of its filters: its query key and its column, and the values it can take."""
@@ -70,7 +67,7 @@ def _shortcuts(t: Target) -> Iterable[Shortcut]:
         match = {tuple(sorted({*words(subject), *words(v)})) for subject in subjects for v in (value, text)}
         name = f"{t.column} {text.lower()}" if t.key in SUBJECTS else text
         if rows:
-            label, url = f"{name}: {_count(rows, t.noun)} in {t.where}", f"{t.page}?{t.key}={value}"
+            label, url = f"{name}: {_plural(rows, t.noun)} in {t.where}", f"{t.page}?{t.key}={value}"
         else:  # the table's filter offers only values some row has: the table sorted by the column instead
             label, url = f"{name}: no {t.noun} in the map; {t.where}, by {t.column}", f"{t.page}?sort={slug(t.column)}"
         yield Shortcut(label, url, tuple(sorted(m for m in match if m)))
