@@ -163,6 +163,14 @@ def page_url(base: str, section: str, item_id: str) -> Markup:
     return Markup(f"{base}{section}/{item_id}.md")
 
 
+def slug(item_id: str) -> Markup:
+    """A vocabulary id as it is, for an address's query: checked to be a slug, so nothing to escape.
+    (Escaped, its hyphens would become `&#45;`, whose `#` the site generator reads as an anchor.)"""
+    if not SLUG.match(item_id):
+        raise ValueError(f"refusing a non-slug id in an address: {item_id!r}")
+    return Markup(item_id)
+
+
 def link(text: str, target: Markup) -> Markup:
     return Markup(f"[{escape(text)}]({target})")
 
@@ -185,7 +193,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(num=num, effect=effect_text, yaml=yaml_string, tag=yaml_tag)
+        self.env.filters.update(num=num, effect=effect_text, yaml=yaml_string, tag=yaml_tag, slug=slug)
         self.env.globals.update(
             ev=evidence,
             v=self.v,

@@ -42,6 +42,7 @@ from evidence_map.surveillance.queue import NO_SCREENING, Screening, load_screen
 from evidence_map.surveillance.screening import prisma_flow
 
 BUNDLE = "msc-ev-evidence-map.zip"
+PAGE_CACHE_HOOK = Path(__file__).resolve().with_name("pagecache.py")
 
 
 @dataclass
@@ -80,6 +81,9 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
         theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
     config["nav"] = navigation(evidence, sources)
     config["not_in_nav"] = not_in_nav()  # reached from tables and pages, not the sidebar
+    # The page cache: unchanged pages are not converted or laid out again (pagecache.py).
+    # By path, without importing it here: only the site generator's process needs mkdocs.
+    config["hooks"] = [*config.get("hooks", []), str(PAGE_CACHE_HOOK)]
     u = umbrella()
     config["copyright"] = (
         f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses, the first "

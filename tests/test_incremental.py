@@ -1,0 +1,74 @@
+"""A build that reuses its work folder (the page cache, the chart cache, the unchanged generated
+pages) writes exactly the site a cold build of the same records writes: after an edited record, an
+added one and a removed one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from evidence_map.paths import EVIDENCE
+from tests.conftest import base_record, write_record
+from tests.sitebuild import UNSTABLE_SEARCH_FILES, build, search_index_content
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site by content, but Pagefind's files whose order varies between runs."""
+    return {
+        rel: p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file() and not UNSTABLE_SEARCH_FILES.fullmatch(rel := p.relative_to(site).as_posix())
+    }
+
+
+def page_cache(work: Path) -> dict[str, int]:
+    counts: dict[str, int] = json.loads((work / "page-cache" / "last-build.json").read_text(encoding="utf-8"))
+    return counts
+
+
+def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    records = sorted(EVIDENCE.glob("*.yaml"))[:8]  # a part of the map: the builds stay quick
+    for path in records:
+        shutil.copy(path, evidence / path.name)
+    work, site = tmp_path / "work", tmp_path / "site"
+    proc = build(site, work, evidence=evidence)
+    assert proc.returncode == 0, proc.stderr
+    total = page_cache(work)["converted"]
+
+    def same_as_cold(step: str) -> dict[str, int]:
+        proc = build(site, work, evidence=evidence)
+        assert proc.returncode == 0, proc.stderr
+        cold_work = tmp_path / f"cold-{step}"
+        shutil.copytree(work / "chart-cache", cold_work / "chart-cache")  # charts are keyed by their content
+        cold = tmp_path / f"site-{step}"
+        proc = build(cold, cold_work, evidence=evidence)
+        assert proc.returncode == 0, proc.stderr
+        assert page_cache(cold_work)["conversions reused"] == page_cache(cold_work)["layouts reused"] == 0
+        mine, theirs = site_files(site), site_files(cold)
+        assert sorted(mine) == sorted(theirs), step
+        assert [rel for rel in mine if mine[rel] != theirs[rel]] == [], step
+        assert search_index_content(site) == search_index_content(cold), step
+        return page_cache(work)
+
+    # An edited summary: only the pages that show it are converted and laid out again.
+    edited = evidence / records[0].name
+    data = yaml.safe_load(edited.read_text(encoding="utf-8"))
+    data["summary"] = data["summary"].rstrip() + " Zebrafinch sentence added by the test."
+    write_record(evidence, data, name=edited.stem)
+    counts = same_as_cold("edit")
+    assert "Zebrafinch sentence" in (site / "reviews" / data["id"] / "index.html").read_text(encoding="utf-8")
+    assert 0 < counts["converted"] < total / 2 and counts["conversions reused"] > total / 2
+    assert 0 < counts["laid out"] < total / 2 and counts["layouts reused"] > total / 2
+
+    # A review added, then one removed: every page's navigation and links may change.
+    write_record(evidence, base_record(id="zebrafinch-2024"))
+    same_as_cold("add")
+    assert (site / "reviews" / "zebrafinch-2024" / "index.html").is_file()
+    (evidence / records[1].name).unlink()
+    same_as_cold("remove")
+    assert not (site / "reviews" / records[1].stem).exists()
