@@ -193,10 +193,12 @@ def freeze_transitions(page: Page) -> None:
 
 def settle_layout(page: Page) -> None:
     """After a resize: wait for the images and for tables.js, which makes every box that now scrolls
-    sideways focusable (if it never does, axe-core reports the boxes)."""
+    sideways focusable (if it never does, axe-core reports the boxes). A lazy image below the
+    screen is not waited for: it loads only when scrolled to."""
     with contextlib.suppress(Exception):
         page.wait_for_function(
-            """() => Array.from(document.images).every(i => i.complete) &&
+            """() => Array.from(document.images)
+                    .every(i => i.complete || (i.loading === 'lazy' && i.getBoundingClientRect().top > innerHeight)) &&
                 Array.from(document.querySelectorAll('.md-typeset__scrollwrap, figure.chart'))
                     .every(b => b.scrollWidth <= b.clientWidth + 1 || b.getAttribute('tabindex') === '0')""",
             timeout=3000,

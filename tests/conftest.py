@@ -78,14 +78,29 @@ def write_record(folder: Path, data: dict[str, Any], name: str | None = None) ->
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The real site built from the real records, once per test session, with --strict."""
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Any:
+    """The real site built from the real records, once per test run, with --strict. The test
+    processes (pytest-xdist) share it: the first to ask builds it, under a lock, and the others wait
+    for it rather than each building its own."""
+    import json
+
+    from filelock import FileLock
+
     from tests.sitebuild import Built, build
 
-    root = tmp_path_factory.mktemp("built")
-    proc = build(root / "site", root / "work")
-    assert proc.returncode == 0, proc.stderr
-    return Built(root / "site", root / "work", proc.stdout)
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the run's folder, above each process's own
+    root = shared / "built"
+    done = shared / "built.json"
+    with FileLock(str(shared / "built.lock")):
+        if not done.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            proc = build(root / "site", root / "work")
+            done.write_text(json.dumps([proc.returncode, proc.stdout, proc.stderr]), encoding="utf-8")
+    returncode, stdout, stderr = json.loads(done.read_text(encoding="utf-8"))
+    assert returncode == 0, stderr
+    return Built(root / "site", root / "work", stdout)
 
 
 @pytest.fixture(scope="session")
