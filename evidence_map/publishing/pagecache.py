@@ -15,6 +15,12 @@ work folder beside the generated configuration, skip that work for the rest:
   and sections, the tags it shows, the whole navigation with every title and metadata in it, the
   configuration, and the theme's templates by content. A hit returns the page laid out before.
 
+A cold build has every page to convert, and mkdocs converts them one after another on one core. So
+when the pages to convert come to more than PARALLEL_BYTES of Markdown, a second process (this file
+run as a script) converts the second half of them into the cache while mkdocs converts the first,
+and mkdocs reads that half from the cache when it reaches it. Should the process fail, mkdocs
+converts those pages itself.
+
 Anything that changes the navigation or the configuration (a review added or removed, a new data
 version) misses every layout, and a new or removed file misses every conversion: the cache is
 exact, never stale, and a build that uses it writes the same site as one that does not
@@ -28,6 +34,11 @@ import json
 import logging
 import os
 import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -37,6 +48,12 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 FOLDER = "page-cache"
 VERSION = "page-cache 1"
+PARALLEL_BYTES = 1_000_000  # Markdown to convert before a second process pays for its start (about 2 s)
+PAGE_BYTES = 4_000  # a page's fixed cost of conversion, as bytes of Markdown that take as long
+WORKER = "EVIDENCE_MAP_PAGE_CACHE_WORKER"  # set in the second process, which starts no other
+PARALLEL_SETTING = "EVIDENCE_MAP_PAGE_CACHE_PARALLEL_BYTES"  # another threshold (the tests set 0)
+CONVERTED = "converted"  # the signal the second process writes when its pages are converted
+ALL_CONVERTED = "all converted"  # the one mkdocs writes when every page is: the layouts can start
 PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Jinja2", "Pygments")
 CONFIG_KEYS = (
     "site_name",
@@ -74,6 +91,12 @@ class _State:
         self.navigation: str | None = None  # set at the first layout, when every page is converted
         self.used: set[str] = set()
         self.converted = self.laid_out = self.reused_conversions = self.reused_layouts = 0
+        self.helper: subprocess.Popen[bytes] | None = None  # the second process, while it converts
+        self.helped: set[str] = set()  # the pages it converts
+        self.helped_layouts: set[str] = set()  # the pages it lays out
+        self.job = folder  # the folder of its job and signals
+        self.helper_failed = False
+        self.helper_conversions = self.helper_layouts = 0  # of those, read from the cache
 
 
 _state: _State | None = None
@@ -176,15 +199,89 @@ def on_files(files: Any, config: Any, **_: Any) -> None:
         _state.files = _digest(*(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}" for f in files))
 
 
+def _conversion_key(file: Any, markdown: str) -> str:
+    assert _state is not None
+    # The log level decides what the conversion records (links to anchors) and logs.
+    level = logging.getLogger("mkdocs").getEffectiveLevel()
+    return _digest(_state.settings, _state.files, level, file.src_uri, file.url, markdown)
+
+
+def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
+    """Before mkdocs converts the pages: if many are not in the cache, start the second process on
+    the second half of them (by size)."""
+    if _state is None or os.environ.get(WORKER) or not config.config_file_path:
+        return nav
+    from mkdocs.utils import meta
+
+    missing = []
+    for file in files.documentation_pages():
+        try:
+            markdown, _meta = meta.get_data(file.content_string)
+        except (OSError, ValueError):
+            continue  # mkdocs reports it when it reads the page
+        if not (_state.folder / "converted" / _conversion_key(file, markdown)).exists():
+            missing.append((file.src_uri, len(markdown)))
+    if sum(size for _, size in missing) < int(os.environ.get(PARALLEL_SETTING, PARALLEL_BYTES)):
+        return nav
+    total = sum(size + PAGE_BYTES for _, size in missing)
+    done, half = 0, len(missing)
+    for i, (_, size) in enumerate(missing):
+        done += size + PAGE_BYTES
+        if done >= total / 2:
+            half = i + 1
+            break
+    second = [uri for uri, _ in missing[half:]]
+    if not second:
+        return nav
+    # Layouts cost about the same for every page: the second half of the pages by number.
+    pages = [f.src_uri for f in files.documentation_pages()]
+    layouts = pages[len(pages) // 2 :]
+    _state.job = Path(tempfile.mkdtemp(prefix=".page-cache-job-", dir=_state.folder.parent))
+    with open(_state.job / "job.json", "w", encoding="utf-8") as fh:
+        json.dump(
+            {
+                "config": config.config_file_path,
+                "level": logging.getLogger("mkdocs").getEffectiveLevel(),
+                "strict": bool(config.strict),
+                "site_url": config.site_url,
+                "pages": second,
+                "layouts": layouts,
+            },
+            fh,
+        )
+    _state.helper = subprocess.Popen(
+        [sys.executable, __file__, str(_state.job)], env={**os.environ, WORKER: "1"}, stdout=subprocess.DEVNULL
+    )
+    _state.helped, _state.helped_layouts = set(second), set(layouts)
+    return nav
+
+
+def _wait_for_helper(signal: str | None = None) -> None:
+    """Wait until the second process has written `signal` (a file of its job folder), or, with
+    none, until it has ended. A process that ended without it has failed: mkdocs does its part."""
+    assert _state is not None
+    helper = _state.helper
+    if helper is None:
+        return
+    if signal is not None:
+        while not (_state.job / signal).exists() and helper.poll() is None:
+            time.sleep(0.02)
+        if (_state.job / signal).exists():
+            return
+    if helper.wait() != 0:
+        _state.helper_failed = True  # its pages miss the cache: mkdocs converts and lays them out
+    _state.helper = None
+
+
 @event_priority(-100)  # after every other plugin's change to the Markdown (the tags plugin's at -50)
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any) -> str:
     if _state is None:
         return markdown
-    # The log level decides what the conversion records (links to anchors) and logs.
-    level = logging.getLogger("mkdocs").getEffectiveLevel()
-    key = _digest(_state.settings, _state.files, level, page.file.src_uri, page.file.url, markdown)
+    key = _conversion_key(page.file, markdown)
     page._conversion_key = key
     path = _path("converted", key)
+    if page.file.src_uri in _state.helped:
+        _wait_for_helper(CONVERTED)
     try:
         entry = pickle.loads(path.read_bytes())
     except (OSError, pickle.PickleError, EOFError, ValueError):
@@ -208,7 +305,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any
             logging.getLogger(name).log(level, message)
 
     page.render = restore  # this page only: mkdocs calls page.render(config, files) next
-    _state.reused_conversions += 1
+    if page.file.src_uri in _state.helped:
+        _state.helper_conversions += 1
+    else:
+        _state.reused_conversions += 1
     return markdown
 
 
@@ -298,6 +398,9 @@ class _CachedTemplate:
             return str(self._template.render(*args, **kwargs))
         key = _digest(key, self._template.name)
         path = _path("laid-out", key)
+        page = context.get("page")
+        if page is not None and page.file.src_uri in _state.helped_layouts:  # type: ignore[union-attr]
+            _wait_for_helper()
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:
@@ -305,7 +408,10 @@ class _CachedTemplate:
             _write(path, text.encode("utf-8"))
             _state.laid_out += 1  # type: ignore[union-attr]
             return text
-        _state.reused_layouts += 1  # type: ignore[union-attr]
+        if page is not None and page.file.src_uri in _state.helped_layouts:  # type: ignore[union-attr]
+            _state.helper_layouts += 1  # type: ignore[union-attr]
+        else:
+            _state.reused_layouts += 1  # type: ignore[union-attr]
         return text
 
 
@@ -313,6 +419,8 @@ class _CachedTemplate:
 def on_env(env: Any, config: Any, files: Any, **_: Any) -> Any:
     if _state is None:
         return env
+    if _state.helper is not None:
+        (_state.job / ALL_CONVERTED).touch()
     get_template = env.get_template
 
     def cached(name: Any, *args: Any, **kwargs: Any) -> Any:
@@ -327,6 +435,9 @@ def on_post_build(config: Any, **_: Any) -> None:
     """Delete the entries this build did not use, and say what was reused."""
     if _state is None:
         return
+    _wait_for_helper()
+    if _state.job != _state.folder:
+        shutil.rmtree(_state.job, ignore_errors=True)
     for kind in ("converted", "laid-out"):
         folder = _state.folder / kind
         if folder.is_dir():
@@ -334,11 +445,13 @@ def on_post_build(config: Any, **_: Any) -> None:
                 if f"{kind}/{entry.name}" not in _state.used:
                     Path(entry.path).unlink(missing_ok=True)
     logging.getLogger("mkdocs.evidence_map.pagecache").info(
-        "page cache: %d pages converted, %d reused; %d laid out, %d reused",
+        "page cache: %d pages converted, %d reused, %d by a second process; %d laid out, %d reused, %d by it",
         _state.converted,
         _state.reused_conversions,
+        _state.helper_conversions,
         _state.laid_out,
         _state.reused_layouts,
+        _state.helper_layouts,
     )
     summary = _state.folder / "last-build.json"
     _write(
@@ -349,12 +462,73 @@ def on_post_build(config: Any, **_: Any) -> None:
                 "conversions reused": _state.reused_conversions,
                 "laid out": _state.laid_out,
                 "layouts reused": _state.reused_layouts,
+                "converted by the second process": _state.helper_conversions,
+                "laid out by the second process": _state.helper_layouts,
             }
         ).encode("utf-8"),
     )
 
 
 def on_build_error(error: Exception, **_: Any) -> None:
+    if _state is not None and _state.helper is not None:
+        _state.helper.kill()
+        _state.helper.wait()
+        _state.helper = None
+    if _state is not None and _state.job != _state.folder:
+        shutil.rmtree(_state.job, ignore_errors=True)
     for handler in list(logging.getLogger("mkdocs").handlers):
         if isinstance(handler, _Capture):
             logging.getLogger("mkdocs").removeHandler(handler)
+
+
+def _help(job_folder: str) -> int:
+    """The second process: convert the pages its job names into the cache, as mkdocs would; once
+    mkdocs has converted the others, lay its pages out into the cache too (into a scratch folder)."""
+    from mkdocs.commands.build import _build_page, _populate_page
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files, set_exclusions
+    from mkdocs.structure.nav import get_navigation
+    from mkdocs.structure.pages import Page
+
+    job = Path(job_folder)
+    spec = json.loads((job / "job.json").read_text(encoding="utf-8"))
+    log = logging.getLogger("mkdocs")
+    log.setLevel(spec["level"])
+    log.addHandler(logging.NullHandler())  # what it logs is kept with each page, and replayed by mkdocs
+    log.propagate = False
+    config = load_config(spec["config"], strict=spec["strict"], site_url=spec["site_url"])
+    config.site_dir = str(job / "site")  # its own pages are written by mkdocs, from the cache
+    config.plugins.on_startup(command="build", dirty=False)
+    config = config.plugins.on_config(config)
+    config.plugins.on_pre_build(config=config)
+    files = get_files(config)
+    env = config.theme.get_env()
+    files.add_files_from_theme(env, config)
+    files = config.plugins.on_files(files, config=config)
+    set_exclusions(files, config)
+    nav = get_navigation(files, config)
+    nav = config.plugins.on_nav(nav, config=config, files=files)
+    mine, layouts = set(spec["pages"]), set(spec["layouts"])
+    doc_files = files.documentation_pages()
+    pages = [(f.src_uri, f.page if f.page is not None else Page(None, f, config)) for f in doc_files]
+    for uri, page in pages:
+        if uri in mine:
+            _populate_page(page, config, files)
+    (job / CONVERTED).touch()
+    parent = os.getppid()
+    while not (job / ALL_CONVERTED).exists():  # mkdocs converts the rest, or has stopped
+        if os.getppid() != parent:
+            return 1
+        time.sleep(0.02)
+    for uri, page in pages:
+        if uri not in mine:
+            _populate_page(page, config, files)  # from the cache
+    env = config.plugins.on_env(env, config=config, files=files)
+    for uri, page in pages:
+        if uri in layouts:
+            _build_page(page, config, doc_files, nav, env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_help(sys.argv[1]))
