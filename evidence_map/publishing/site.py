@@ -23,7 +23,7 @@ from evidence_map.judging.history import last_update
 from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
 from evidence_map.publishing import inputs
 from evidence_map.publishing.chartrender import ChartRenderer
-from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure
+from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure, unchecked
 from evidence_map.publishing.citations import bibtex, ris
 from evidence_map.publishing.datapackage import datapackage_json, zip_bundle
 from evidence_map.publishing.exports import export_files
@@ -162,13 +162,17 @@ def all_figures(computed: ComputedMap, sources: list[str]) -> Iterator[Figure]:
     """Every chart of the site, built one at a time: the overview, a forest plot per condition
     with pooled effects, and a bar chart per EV source that reviews include."""
     evidence = computed.evidence
-    yield from overview_figures(computed)
+    with unchecked():
+        overview = list(overview_figures(computed))
+    yield from overview
     for cid in evidence.vocab.conditions.ids:
-        f = forest_figure(cid, computed)
+        with unchecked():
+            f = forest_figure(cid, computed)
         if f is not None:
             yield f
     for sid in sources:
-        f = source_figure(sid, evidence)
+        with unchecked():
+            f = source_figure(sid, evidence)
         if f is not None:
             yield f
 

@@ -43,6 +43,7 @@ from evidence_map.publishing.charts.base import (
     Figure,
     organ_colours,
     text_colour_on,
+    unchecked,
 )
 from evidence_map.publishing.charts.forest import forest_figure
 from evidence_map.publishing.charts.forestpanel import WITH_CI, WITHOUT_CI
@@ -96,5 +97,6 @@ __all__ = [
     "risk_of_bias_figure",
     "source_figure",
     "text_colour_on",
+    "unchecked",
     "verdict_heatmap",
 ]
