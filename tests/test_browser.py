@@ -10,6 +10,7 @@ test-artifacts/ at the repository root."""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from evidence_map.judging.computed import compute_map
 from evidence_map.records.evidence import Evidence
@@ -318,18 +320,29 @@ def wait_for_server(url: str, server: subprocess.Popen[bytes], log: Path, second
 
 
 def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, built: Built, tmp_path: Path) -> None:
-    """`build.py serve` has no search index: the search button says so instead of failing silently."""
+    """`build.py serve` has no search index: the search button says so instead of failing silently.
+    It rebuilds through the page cache: started on the session's work folder, it converts almost no
+    page again, and after a record is edited, only the pages that show it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    work, log = tmp_path / "work", tmp_path / "serve.log"
-    shutil.copytree(built.work / "chart-cache", work / "chart-cache")
+    evidence, work, log = tmp_path / "evidence", tmp_path / "work", tmp_path / "serve.log"
+    shutil.copytree(ROOT / "evidence", evidence)
+    shutil.copytree(built.work, work)  # the generated pages, the chart cache and the page cache
     host, prefix = f"http://127.0.0.1:{port}/", urlsplit(site_url()).path.lstrip("/")
-    cmd = [sys.executable, "build.py", "serve", "--work", str(work), "--dev-addr", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, "build.py", "serve", "--evidence", str(evidence), "--work", str(work)]
+    cmd += ["--dev-addr", f"127.0.0.1:{port}"]
     with open(log, "wb") as out:
         server = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def page_cache() -> dict[str, int]:
+        counts: dict[str, int] = json.loads((work / "page-cache" / "last-build.json").read_text(encoding="utf-8"))
+        return counts
+
     try:
         wait_for_server(host + prefix, server, log)
+        first = page_cache()
+        assert first["conversions reused"] > 10 * first["converted"], first
         v = Visit.open(browser, host)  # the preview's live reload is at the host's root
         try:
             v.goto(prefix)
@@ -345,6 +358,20 @@ def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, bui
             assert not v.offsite and not v.page_errors
         finally:
             v.close()
+
+        record = sorted(evidence.glob("*.yaml"))[0]
+        data = yaml.safe_load(record.read_text(encoding="utf-8"))
+        data["summary"] = data["summary"].rstrip() + " Zebrafinch sentence added by the test."
+        record.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        review = f"{host}{prefix}reviews/{data['id']}/"
+        deadline = time.monotonic() + 90
+        while "Zebrafinch sentence" not in urllib.request.urlopen(review, timeout=10).read().decode("utf-8"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the preview did not show the edit:\n{log.read_text(encoding='utf-8')}")
+            time.sleep(0.5)
+        edited = page_cache()
+        total = edited["converted"] + edited["conversions reused"]
+        assert 0 < edited["converted"] < total / 4, edited
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # build.py and the mkdocs server it started
         server.wait(timeout=30)

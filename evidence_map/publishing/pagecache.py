@@ -75,6 +75,9 @@ CONFIG_KEYS = (
 )
 
 
+CONVERSION_KEYS = ("markdown_extensions", "mdx_configs", "validation", "use_directory_urls")
+
+
 class _State:
     """What one build knows: the cache folder, the shared parts of the keys, the entries used."""
 
@@ -86,6 +89,13 @@ class _State:
             *(f"{k}={_stable(config.get(k))}" for k in CONFIG_KEYS),
             f"theme={_stable(dict(config.theme.items()) if config.get('theme') else None)}",
             f"theme files={_theme_digest(config)}",
+        )
+        # What a conversion reads of the settings: a preview's own address (mkdocs serve) or a
+        # strict build reuses the conversions of a build, not its layouts.
+        self.conversion = _digest(
+            VERSION,
+            *(_version(p) for p in PACKAGES),
+            *(f"{k}={_stable(config.get(k))}" for k in CONVERSION_KEYS),
         )
         self.files = ""  # the site's file list, set when the files are known
         self.navigation: str | None = None  # set at the first layout, when every page is converted
@@ -178,14 +188,38 @@ def _untoc(items: list[Any]) -> list[AnchorLink]:
 
 
 class _Capture(logging.Handler):
-    """The warnings a page's conversion logs, to replay when the conversion is reused."""
+    """What a page's conversion logs, from INFO up whatever the log level (a quiet build's
+    conversions serve the preview too), to replay when the conversion is reused. The other
+    handlers still see only what the level lets through."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.records: list[tuple[str, int, str]] = []
+        self._logger = logging.getLogger("mkdocs")
+        self._level = self._logger.level
+        self._filtered: list[logging.Handler] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append((record.name, record.levelno, record.getMessage()))
+
+    def filter_below(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self._level
+
+    def start(self) -> None:
+        if self._level > logging.INFO:
+            self._filtered = list(self._logger.handlers)
+            for handler in self._filtered:
+                handler.addFilter(self.filter_below)
+            self._logger.setLevel(logging.INFO)
+        self._logger.addHandler(self)
+
+    def stop(self) -> None:
+        self._logger.removeHandler(self)
+        for handler in self._filtered:
+            handler.removeFilter(self.filter_below)
+        if self._filtered:
+            self._logger.setLevel(self._level)
+        self._filtered = []
 
 
 def on_config(config: Any, **_: Any) -> None:
@@ -201,9 +235,9 @@ def on_files(files: Any, config: Any, **_: Any) -> None:
 
 def _conversion_key(file: Any, markdown: str) -> str:
     assert _state is not None
-    # The log level decides what the conversion records (links to anchors) and logs.
-    level = logging.getLogger("mkdocs").getEffectiveLevel()
-    return _digest(_state.settings, _state.files, level, file.src_uri, file.url, markdown)
+    # At the debug level, mkdocs does not record the links to anchors.
+    debug = logging.getLogger("mkdocs").getEffectiveLevel() <= logging.DEBUG
+    return _digest(_state.conversion, _state.files, debug, file.src_uri, file.url, markdown)
 
 
 def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
@@ -286,7 +320,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any
         entry = pickle.loads(path.read_bytes())
     except (OSError, pickle.PickleError, EOFError, ValueError):
         capture = _Capture()
-        logging.getLogger("mkdocs").addHandler(capture)
+        capture.start()
         page._capture = capture
         return markdown
 
@@ -317,7 +351,7 @@ def on_page_content(html: str, page: Any, config: Any, files: Any, **_: Any) -> 
     capture = page.__dict__.pop("_capture", None)
     if _state is None or capture is None:
         return html
-    logging.getLogger("mkdocs").removeHandler(capture)
+    capture.stop()
     links = page.links_to_anchors
     entry = {
         "content": page.content,
@@ -478,7 +512,7 @@ def on_build_error(error: Exception, **_: Any) -> None:
         shutil.rmtree(_state.job, ignore_errors=True)
     for handler in list(logging.getLogger("mkdocs").handlers):
         if isinstance(handler, _Capture):
-            logging.getLogger("mkdocs").removeHandler(handler)
+            handler.stop()
 
 
 def _help(job_folder: str) -> int:
