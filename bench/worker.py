@@ -159,6 +159,8 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
             peaks.peaks[stage] = 0
 
     after = snapshot(work / "docs")
+    page_cache = work / "page-cache" / "last-build.json"  # what mkdocs converted and laid out again
+    cache_counts = json.loads(page_cache.read_text(encoding="utf-8")) if ran and page_cache.is_file() else {}
     written = sorted(p for p, meta in after.items() if before.get(p) != meta)
     removed = sorted(set(before) - set(after))
     timings = {"startup (imports)": T_IMPORTED - T_START + imported, "input check": checked, **prepared.timings}
@@ -168,6 +170,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         "timings": timings,
         "peak_rss": peaks.peaks,
         "site_generator_ran": ran,
+        "page_cache": cache_counts,
         "drawing_peak_rss": drawing_peak if prepared.charts_rendered else 0,
         "drawing_processes": min(prepared.charts_rendered, len(os.sched_getaffinity(0))),
         "peak_resettable": peaks.resettable,

@@ -29,6 +29,7 @@ exact, never stale, and a build that uses it writes the same site as one that do
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -100,13 +101,13 @@ class _State:
         self.files = ""  # the site's file list, set when the files are known
         self.navigation: str | None = None  # set at the first layout, when every page is converted
         self.used: set[str] = set()
-        self.converted = self.laid_out = self.reused_conversions = self.reused_layouts = 0
+        self.pages = self.layouts = 0  # pages converted or read from the cache, and laid out or read
+        self.converted = self.laid_out = 0  # of those, converted and laid out in this process
         self.helper: subprocess.Popen[bytes] | None = None  # the second process, while it converts
         self.helped: set[str] = set()  # the pages it converts
         self.helped_layouts: set[str] = set()  # the pages it lays out
         self.job = folder  # the folder of its job and signals
-        self.helper_failed = False
-        self.helper_conversions = self.helper_layouts = 0  # of those, read from the cache
+        self.helper_counts = {"converted": 0, "laid out": 0}  # what the second process converted and laid out
 
 
 _state: _State | None = None
@@ -302,8 +303,9 @@ def _wait_for_helper(signal: str | None = None) -> None:
             time.sleep(0.02)
         if (_state.job / signal).exists():
             return
-    if helper.wait() != 0:
-        _state.helper_failed = True  # its pages miss the cache: mkdocs converts and lays them out
+    if helper.wait() == 0:  # else its pages miss the cache, and mkdocs converts and lays them out
+        with contextlib.suppress(OSError, ValueError):
+            _state.helper_counts = json.loads((_state.job / "counts.json").read_text(encoding="utf-8"))
     _state.helper = None
 
 
@@ -313,6 +315,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any
         return markdown
     key = _conversion_key(page.file, markdown)
     page._conversion_key = key
+    _state.pages += 1
     path = _path("converted", key)
     if page.file.src_uri in _state.helped:
         _wait_for_helper(CONVERTED)
@@ -339,10 +342,6 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any
             logging.getLogger(name).log(level, message)
 
     page.render = restore  # this page only: mkdocs calls page.render(config, files) next
-    if page.file.src_uri in _state.helped:
-        _state.helper_conversions += 1
-    else:
-        _state.reused_conversions += 1
     return markdown
 
 
@@ -433,6 +432,7 @@ class _CachedTemplate:
         key = _digest(key, self._template.name)
         path = _path("laid-out", key)
         page = context.get("page")
+        _state.layouts += 1  # type: ignore[union-attr]
         if page is not None and page.file.src_uri in _state.helped_layouts:  # type: ignore[union-attr]
             _wait_for_helper()
         try:
@@ -441,11 +441,6 @@ class _CachedTemplate:
             text = str(self._template.render(*args, **kwargs))
             _write(path, text.encode("utf-8"))
             _state.laid_out += 1  # type: ignore[union-attr]
-            return text
-        if page is not None and page.file.src_uri in _state.helped_layouts:  # type: ignore[union-attr]
-            _state.helper_layouts += 1  # type: ignore[union-attr]
-        else:
-            _state.reused_layouts += 1  # type: ignore[union-attr]
         return text
 
 
@@ -478,29 +473,17 @@ def on_post_build(config: Any, **_: Any) -> None:
             for entry in os.scandir(folder):
                 if f"{kind}/{entry.name}" not in _state.used:
                     Path(entry.path).unlink(missing_ok=True)
-    logging.getLogger("mkdocs.evidence_map.pagecache").info(
-        "page cache: %d pages converted, %d reused, %d by a second process; %d laid out, %d reused, %d by it",
-        _state.converted,
-        _state.reused_conversions,
-        _state.helper_conversions,
-        _state.laid_out,
-        _state.reused_layouts,
-        _state.helper_layouts,
-    )
-    summary = _state.folder / "last-build.json"
-    _write(
-        summary,
-        json.dumps(
-            {
-                "converted": _state.converted,
-                "conversions reused": _state.reused_conversions,
-                "laid out": _state.laid_out,
-                "layouts reused": _state.reused_layouts,
-                "converted by the second process": _state.helper_conversions,
-                "laid out by the second process": _state.helper_layouts,
-            }
-        ).encode("utf-8"),
-    )
+    helper = _state.helper_counts
+    counts = {
+        "converted": _state.converted,
+        "conversions reused": _state.pages - _state.converted - helper["converted"],
+        "laid out": _state.laid_out,
+        "layouts reused": _state.layouts - _state.laid_out - helper["laid out"],
+        "converted by the second process": helper["converted"],
+        "laid out by the second process": helper["laid out"],
+    }
+    logging.getLogger("mkdocs.evidence_map.pagecache").info("page cache: %s", counts)
+    _write(_state.folder / "last-build.json", json.dumps(counts).encode("utf-8"))
 
 
 def on_build_error(error: Exception, **_: Any) -> None:
@@ -561,6 +544,10 @@ def _help(job_folder: str) -> int:
     for uri, page in pages:
         if uri in layouts:
             _build_page(page, config, doc_files, nav, env)
+    hook = next(p for p in config.plugins.values() if getattr(p, "_help", None) is not None)
+    state = hook._state
+    counts = {"converted": state.converted, "laid out": state.laid_out}
+    (job / "counts.json").write_text(json.dumps(counts), encoding="utf-8")
     return 0
 
 
