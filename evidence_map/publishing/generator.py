@@ -47,7 +47,6 @@ def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
         "mkdocs",
         "build",
         "--clean",
-        "--quiet",
         "--config-file",
         str(config),
         "--site-dir",
@@ -63,14 +62,19 @@ def run_generator(config: Path, site_dir: Path, strict: bool) -> None:
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A message's first line starts with its level; the indented lines after it continue it.
+LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+-\s")
 BOX = re.compile(r"^\s*[│╭╰─]")
 END_OF_LIFE = re.compile(r"Material for MkDocs reaches end of life on ([A-Z][a-z]+ \d{1,2}, \d{4})")
 
 
 def theme_messages(stderr: str) -> list[str]:
-    """The generator's messages, each kept, except the theme's boxed notices: the end-of-life
-    notice becomes one line pointing to MAINTENANCE.md, any other box is printed unboxed."""
+    """The generator's warnings and errors, each kept, except the theme's boxed notices: the
+    end-of-life notice becomes one line pointing to MAINTENANCE.md, any other box is printed
+    unboxed. Its progress messages (INFO) are left out. (It runs at its default level, not quiet:
+    quiet, it does not even log its warnings, and --strict could never fail on one.)"""
     out, box = [], []
+    level = ""
     for raw in stderr.splitlines():
         line = ANSI.sub("", raw).rstrip()
         if BOX.match(line):
@@ -79,6 +83,10 @@ def theme_messages(stderr: str) -> list[str]:
         if box:
             out += _summarise(box)
             box = []
+        if m := LEVEL.match(line):
+            level = m.group(1)
+        if level in ("DEBUG", "INFO") and (m or line.startswith(" ")):
+            continue
         if line.strip() and not line.strip().startswith("To disable this warning"):
             out.append(line)
     return out + (_summarise(box) if box else [])

@@ -256,7 +256,8 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
             continue  # mkdocs reports it when it reads the page
         if not (_state.folder / "converted" / _conversion_key(file, markdown)).exists():
             missing.append((file.src_uri, len(markdown)))
-    if sum(size for _, size in missing) < int(os.environ.get(PARALLEL_SETTING, PARALLEL_BYTES)):
+    threshold = int(os.environ.get(PARALLEL_SETTING, PARALLEL_BYTES))
+    if sum(size for _, size in missing) < threshold:
         return nav
     total = sum(size + PAGE_BYTES for _, size in missing)
     done, half = 0, len(missing)
@@ -266,8 +267,8 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
             half = i + 1
             break
     second = [uri for uri, _ in missing[half:]]
-    if not second:
-        return nav
+    if not second or sum(size + PAGE_BYTES for uri, size in missing[half:]) < threshold / 2:
+        return nav  # one large page to convert (the pooled effects after an edit): nothing to share
     # Layouts cost about the same for every page: the second half of the pages by number.
     pages = [f.src_uri for f in files.documentation_pages()]
     layouts = pages[len(pages) // 2 :]
