@@ -27,7 +27,10 @@ def escape(value: Any) -> Any:
         return ""
     if isinstance(value, Markup):
         return value
-    return Markup(_SPACE.sub(" ", str(value)).translate(_REFERENCES))
+    text = str(value)
+    if text.isalnum():  # letters and digits only, most printed values: nothing to escape or fold
+        return Markup(text)
+    return Markup(_SPACE.sub(" ", text).translate(_REFERENCES))
 
 
 def yaml_string(value: str) -> Markup:
