@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from evidence_map.paths import EVIDENCE
-from evidence_map.publishing import pagecache
+from evidence_map.publishing import pagehelper
 from tests.conftest import base_record, write_record
 from tests.sitebuild import UNSTABLE_SEARCH_FILES, build, search_index_content
 
@@ -32,8 +32,8 @@ def page_cache(work: Path) -> dict[str, int]:
     return counts
 
 
-SERIAL = {**os.environ, pagecache.WORKER: "1"}  # mkdocs alone
-PARALLEL = {**os.environ, pagecache.PARALLEL_SETTING: "0"}  # the second process, however few the pages
+SERIAL = {**os.environ, pagehelper.WORKER: "1"}  # mkdocs alone
+PARALLEL = {**os.environ, pagehelper.PARALLEL_SETTING: "0"}  # the second process, however few the pages
 
 
 def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) -> None:
