@@ -67,6 +67,8 @@ class _State:
             *(f"{k}={stable(config.get(k))}" for k in CONFIG_KEYS),
             f"theme={stable(dict(config.theme.items()) if config.get('theme') else None)}",
             f"theme files={theme_digest(config)}",
+            # And the whole configuration file: the plugins and their settings, the navigation.
+            Path(config.config_file_path).read_bytes(),
         )
         # What a conversion reads of the settings: a preview's own address (mkdocs serve) or a
         # strict build reuses the conversions of a build, not its layouts.
