@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -536,3 +537,36 @@ def test_a_placeholder_split_over_two_lines_is_still_found() -> None:
     text = _as_yaml(base_record(summary="word " * 11 + "FILL IN " + "word " * 11)).replace("FILL IN", "FILL\n  IN")
     assert "FILL IN" in load(text).data["summary"]  # the line break folds into a space
     assert any("placeholder" in rule for _, rule in _issues(text, True))
+
+
+def test_a_kept_check_is_reused_only_while_its_file_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """checkcache.py: a second check of a folder reads each unchanged file's outcome (the same
+    problems, lines and data) without checking it again, and checks again the file that changed."""
+    from evidence_map.records import validate
+
+    folder = tmp_path / "evidence"
+    shutil.copytree(FIXTURES / "bad", folder)
+    write_record(folder, base_record())
+    cache, vocab = tmp_path / "checks", load_vocabularies()
+
+    def outcome(results: list[validate.Checked]) -> list[tuple[str, list[str], str | None]]:
+        """Each file's problems and data (by repr: a NaN never equals itself)."""
+        return [(r.shown_as, [str(p) for p in r.problems], repr(r.loaded.data) if r.loaded else None) for r in results]
+
+    plain = outcome(check_folder(folder, vocab))
+    assert any(problems for _, problems, _ in plain)  # the fixture's errors are among them
+    assert outcome(check_folder(folder, vocab, cache)) == plain
+    checked = []
+    real = validate.check_file
+    monkeypatch.setattr(validate, "check_file", lambda path, *a, **k: checked.append(path.name) or real(path, *a, **k))
+    assert outcome(check_folder(folder, vocab, cache)) == plain
+    assert checked == []
+
+    record = folder / "test-2024.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("year: 2024", "year: 1024"), encoding="utf-8")
+    again = outcome(check_folder(folder, vocab, cache))
+    assert checked == ["test-2024.yaml"]
+    assert again != plain and outcome(check_folder(folder, vocab)) == again
+    assert len(list(cache.iterdir())) == len(again)  # the entry of the file as it was is gone

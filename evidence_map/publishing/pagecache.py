@@ -38,7 +38,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import TableOfContents
 
-from evidence_map.publishing.pagehelper import CONVERTED, Helper, plan
+from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, plan
 from evidence_map.publishing.pagekeys import (
     CONFIG_KEYS,
     CONVERSION_KEYS,
@@ -157,8 +157,8 @@ def _conversion_key(file: Any, markdown: str) -> str:
 def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
     """Before mkdocs converts the pages: if many are not in the cache, start the second process on
     half of them (pagehelper.py)."""
-    if _state is None or not config.config_file_path:
-        return nav
+    if _state is None or not config.config_file_path or os.environ.get(WORKER):
+        return nav  # (the second process itself starts none)
     from mkdocs.utils import meta
 
     missing = []

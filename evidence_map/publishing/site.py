@@ -99,7 +99,7 @@ def prepare(evidence_dir: Path, work: Path) -> Prepared:
 
     The stages in order: the records, the computed map, the screening queue, then the pages."""
     t0 = time.perf_counter()
-    evidence = load_evidence(evidence_dir)
+    evidence = load_evidence(evidence_dir, cache=work / "record-checks")
     timings = {"load + validate": time.perf_counter() - t0}
     t0 = time.perf_counter()
     computed = compute_map(evidence)

@@ -80,15 +80,16 @@ def from_checked(results: list[Checked], vocab: Vocabularies) -> Evidence:
     return Evidence(tuple(records), warnings, vocab)
 
 
-def load_evidence(folder: Path, vocab_dir: Path | None = None) -> Evidence:
-    """Validated records under `folder`; raises InvalidEvidence listing every error."""
+def load_evidence(folder: Path, vocab_dir: Path | None = None, cache: Path | None = None) -> Evidence:
+    """Validated records under `folder`; raises InvalidEvidence listing every error. `cache`: a
+    folder where each file's check is kept for the next load (records/checkcache.py)."""
     vocab = load_vocabularies() if vocab_dir is None else load_vocabularies(vocab_dir)
     # The cyclic garbage collector is paused while thousands of records are built: they hold no
     # cycles, and its passes over the growing heap took a sixth of the time.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return from_checked(check_folder(folder, vocab), vocab)
+        return from_checked(check_folder(folder, vocab, cache), vocab)
     finally:
         if paused:
             gc.enable()

@@ -35,6 +35,7 @@ from evidence_map.records.check_values import (
     quality_numbers_in_range,
     row_i2_ranges_reach_every_estimate_of_the_row,
 )
+from evidence_map.records.checkcache import CheckCache
 from evidence_map.records.issues import FieldPath, Issue, Problem, Rule, acknowledged, dotted, schema_issues, show
 from evidence_map.records.vocab import Vocabularies, load_vocabularies
 from evidence_map.records.yamlsafe import Loaded, LoadError, decode, load
@@ -100,9 +101,10 @@ def check_record(data: Any, vocab: Vocabularies, text: str | None = None) -> lis
     return issues
 
 
-def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
+def check_file(path: Path, shown_as: str, vocab: Vocabularies, data: bytes | None = None) -> Checked:
+    """Check one file (`data`: its bytes, when already read)."""
     try:
-        text = decode(path.read_bytes())
+        text = decode(path.read_bytes() if data is None else data)
         loaded = load(text)
     except LoadError as exc:
         return Checked(path, shown_as, None, [Problem(shown_as, exc.line, exc.field, exc.message)])
@@ -123,6 +125,19 @@ def check_file(path: Path, shown_as: str, vocab: Vocabularies) -> Checked:
             )
     problems.sort(key=lambda p: (p.line, p.field))
     return Checked(path, shown_as, loaded, problems)
+
+
+def _check_cached(path: Path, shown_as: str, vocab: Vocabularies, checks: CheckCache) -> Checked:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return check_file(path, shown_as, vocab)
+    key = checks.key(data, shown_as, str(path))
+    found = checks.get(key)
+    if found is None:
+        found = check_file(path, shown_as, vocab, data)
+        checks.put(key, found)
+    return found
 
 
 def record_files(folder: Path) -> list[Path]:
@@ -168,11 +183,18 @@ def shown_paths(folder: Path, files: list[Path]) -> list[str]:
         return [display_path(f) for f in files]
 
 
-def check_folder(folder: Path, vocab: Vocabularies | None = None) -> list[Checked]:
-    """Check every record under `folder`, including problems that span files (duplicate ids)."""
+def check_folder(folder: Path, vocab: Vocabularies | None = None, cache: Path | None = None) -> list[Checked]:
+    """Check every record under `folder`, including problems that span files (duplicate ids).
+    `cache`: a folder keeping each file's check, reused while the file is unchanged (checkcache.py)."""
     vocab = vocab or load_vocabularies()
     files = record_files(folder)
-    results = [check_file(f, shown, vocab) for f, shown in zip(files, shown_paths(folder, files), strict=True)]
+    shown = shown_paths(folder, files)
+    if cache is None:
+        results = [check_file(f, s, vocab) for f, s in zip(files, shown, strict=True)]
+    else:
+        checks = CheckCache(cache, vocab)
+        results = [_check_cached(f, s, vocab, checks) for f, s in zip(files, shown, strict=True)]
+        checks.prune()
     seen: dict[str, Checked] = {}
     for res in results:
         data = res.loaded.data if res.loaded else None
