@@ -132,7 +132,7 @@ def _check_cached(path: Path, shown_as: str, vocab: Vocabularies, checks: CheckC
         data = path.read_bytes()
     except OSError:
         return check_file(path, shown_as, vocab)
-    key = checks.key(data, shown_as, str(path))
+    key = checks.key(data, f"{shown_as}\0{path}")
     found = checks.get(key)
     if found is None:
         found = check_file(path, shown_as, vocab, data)
@@ -194,7 +194,7 @@ def check_folder(folder: Path, vocab: Vocabularies | None = None, cache: Path | 
     else:
         checks = CheckCache(cache, vocab)
         results = [_check_cached(f, s, vocab, checks) for f, s in zip(files, shown, strict=True)]
-        checks.prune()
+        checks.save()
     seen: dict[str, Checked] = {}
     for res in results:
         data = res.loaded.data if res.loaded else None
