@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -303,9 +304,18 @@ def reviews_apart(
     if len(computed.records) < int(os.environ.get(REVIEWS_APART_SETTING, REVIEWS_APART)):
         yield None
         return
+    # Pickled here, before this process renders on: the pool would pickle the map in a thread of its
+    # own, while rendering fills the map's cached properties ("dictionary changed size").
+    job = pickle.dumps((computed, info, notices), pickle.HIGHEST_PROTOCOL)
     # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool.submit(review_pages, computed, info, notices)
+        yield pool.submit(_review_pages_of, job)
+
+
+def _review_pages_of(job: bytes) -> dict[str, str]:
+    """review_pages, in the second process."""
+    computed, info, notices = pickle.loads(job)
+    return review_pages(computed, info, notices)
 
 
 # A gap-map cell lists at most this many reviews; the rest are one link away in the reviews table.
