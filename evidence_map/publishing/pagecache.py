@@ -38,7 +38,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import TableOfContents
 
-from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, plan
+from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
     CONFIG_KEYS,
     CONVERSION_KEYS,
@@ -64,11 +64,11 @@ class _State:
         self.settings = digest(
             VERSION,
             *(version(p) for p in PACKAGES),
-            *(f"{k}={stable(config.get(k))}" for k in CONFIG_KEYS),
-            f"theme={stable(dict(config.theme.items()) if config.get('theme') else None)}",
-            f"theme files={theme_digest(config)}",
-            # And the whole configuration file: the plugins and their settings, the navigation.
+            # The whole configuration file (the theme, the plugins and their settings, the
+            # navigation), what a command line set over it, and the theme overrides by content.
             Path(config.config_file_path).read_bytes(),
+            *(f"{k}={stable(config.get(k))}" for k in CONFIG_KEYS),
+            f"theme files={theme_digest(config)}",
         )
         # What a conversion reads of the settings: a preview's own address (mkdocs serve) or a
         # strict build reuses the conversions of a build, not its layouts.
@@ -159,17 +159,20 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
     half of them (pagehelper.py)."""
     if _state is None or not config.config_file_path or os.environ.get(WORKER):
         return nav  # (the second process itself starts none)
+    pages = files.documentation_pages()
+    if sum(os.path.getsize(f.abs_src_path) for f in pages) < parallel_bytes():
+        return nav  # too little for it, whatever the cache holds: no page read twice
     from mkdocs.utils import meta
 
     missing = []
-    for file in files.documentation_pages():
+    for file in pages:
         try:
             markdown, _meta = meta.get_data(file.content_string)
         except (OSError, ValueError):
             continue  # mkdocs reports it when it reads the page
         if not (_state.folder / "converted" / _conversion_key(file, markdown)).exists():
             missing.append((file.src_uri, len(markdown)))
-    shares = plan(missing, [f.src_uri for f in files.documentation_pages()])
+    shares = plan(missing, [f.src_uri for f in pages])
     if shares is not None:
         _state.helper = Helper(config, _state.folder, *shares)
     return nav

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,15 @@ CONVERTED = "converted"  # the signal the second process writes when its pages a
 ALL_CONVERTED = "all converted"  # the one mkdocs writes when every page is: the layouts can start
 
 
+def parallel_bytes() -> int:
+    """How much Markdown to convert starts the second process."""
+    return int(os.environ.get(PARALLEL_SETTING, PARALLEL_BYTES))
+
+
 def plan(missing: list[tuple[str, int]], pages: list[str]) -> tuple[list[str], list[str]] | None:
     """The pages for the second process, from the missing ones in mkdocs' order with their sizes:
     (to convert, to lay out), or None when there is too little to share."""
-    threshold = int(os.environ.get(PARALLEL_SETTING, PARALLEL_BYTES))
+    threshold = parallel_bytes()
     if os.environ.get(WORKER) or sum(size for _, size in missing) < threshold:
         return None
     total = sum(size + PAGE_BYTES for _, size in missing)
@@ -96,8 +102,6 @@ class Helper:
             self.process.kill()
             self.process.wait()
             self.process = None
-        import shutil
-
         shutil.rmtree(self.job, ignore_errors=True)
 
 

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mkdocs.structure.toc import AnchorLink
 
+from evidence_map.publishing.generator import tree_files
+
 VERSION = "page-cache 1"
 PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Jinja2", "Pygments")
-CONFIG_KEYS = (
-    "site_name",
-    "site_url",
-    "site_description",
-    "site_author",
-    "copyright",
-    "repo_url",
-    "repo_name",
-    "edit_uri",
-    "use_directory_urls",
-    "extra",
-    "extra_css",
-    "extra_javascript",
-    "markdown_extensions",
-    "mdx_configs",
-    "validation",
-    "strict",
-)
-
-
+# The settings a command line may set over the configuration file, whose bytes are in every layout's
+# key: mkdocs serve its own address, a build --strict.
+CONFIG_KEYS = ("site_url", "strict", "use_directory_urls")
 CONVERSION_KEYS = ("markdown_extensions", "mdx_configs", "validation", "use_directory_urls")
 
 
@@ -75,14 +59,10 @@ def theme_digest(config: Any) -> str:
 
     installed = [Path(material.__file__).parent, Path(mkdocs.__file__).parent]
     h = hashlib.sha256()
-    for folder in getattr(config.theme, "dirs", []):
-        if any(Path(folder).is_relative_to(p) for p in installed):
-            continue
-        for parent, dirs, names in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(names):
-                path = Path(parent) / name
-                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    for folder in map(Path, getattr(config.theme, "dirs", [])):
+        if not any(folder.is_relative_to(p) for p in installed):
+            for path in tree_files(folder):
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

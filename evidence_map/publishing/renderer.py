@@ -156,27 +156,24 @@ def certainty_rank(level: str) -> int:
     return CERTAINTY_LEVELS.index(level) + 1
 
 
-def page_url(base: str, section: str, item_id: str) -> Markup:
-    """A Markdown link target for a generated page; ids are slugs by validation, checked again here."""
-    if not SLUG.match(item_id):
-        raise ValueError(f"refusing to link to a non-slug id: {item_id!r}")
-    return Markup(f"{base}{section}/{item_id}.md")
-
-
 def slug(item_id: str) -> Markup:
-    """A vocabulary id as it is, for an address's query: checked to be a slug, so nothing to escape.
-    (Escaped, its hyphens would become `&#45;`, whose `#` the site generator reads as an anchor.)"""
+    """An id as it is, for an address: ids are slugs by validation, checked again here, so there is
+    nothing to escape. (Escaped, a hyphen would become `&#45;`, whose `#` the site generator reads
+    as an anchor.)"""
     if not SLUG.match(item_id):
         raise ValueError(f"refusing a non-slug id in an address: {item_id!r}")
     return Markup(item_id)
 
 
+def page_url(base: str, section: str, item_id: str) -> Markup:
+    """A Markdown link target for a generated page."""
+    return Markup(f"{base}{section}/{slug(item_id)}.md")
+
+
 def page_href(base: str, section: str, item_id: str) -> Markup:
     """The address of a generated page in the built site, for a link in raw HTML (which the site
     generator leaves as written): `base` leads from the page to the site's root."""
-    if not SLUG.match(item_id):
-        raise ValueError(f"refusing to link to a non-slug id: {item_id!r}")
-    return Markup(f"{base}{section}/{item_id}/")
+    return Markup(f"{base}{section}/{slug(item_id)}/")
 
 
 def html_link(text: str, href: Markup) -> Markup:
@@ -235,6 +232,7 @@ class Renderer:
             route=self.v.routes.get,
             category=self.v.category_name,
             url=page_url,
+            href=page_href,
             p_text=p_text,
             i2_text=i2_text,
             edit_url=self.edit_url,
