@@ -130,7 +130,7 @@ def test_the_reviews_table_has_one_row_per_record_with_its_filter_values(
     found = rows(render_reviews(evidence, grades))
     assert len(found) == len(evidence.records)
     for (attrs, row), r in zip(found, evidence.records, strict=True):
-        assert f"(../reviews/{r.id}.md)" in row
+        assert f'<a href="../reviews/{r.id}/">' in row  # raw HTML, the built address from reviews/
         assert attrs["year"] == [str(r.year)]
         assert attrs["condition"] == list(r.conditions) and attrs["source"] == list(r.sources)
         assert attrs["species"] == list(r.species)

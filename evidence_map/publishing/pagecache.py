@@ -15,6 +15,9 @@ work folder beside the generated configuration, skip that work for the rest:
   and sections, the tags it shows, the whole navigation with every title and metadata in it, the
   configuration, and the theme's templates by content. A hit returns the page laid out before.
 
+A block of raw HTML that a template marks verbatim (the largest tables) is kept out of the
+conversion and its key, and put back after it (verbatim.py): Markdown would only have copied it.
+
 A cold build has every page to convert and lay out, and mkdocs does it on one core: when there is
 much to convert, a second process does half of it beside mkdocs, into the cache (pagehelper.py).
 The keys are made in pagekeys.py.
@@ -38,6 +41,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import TableOfContents
 
+from evidence_map.publishing import verbatim
 from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
     CONFIG_KEYS,
@@ -170,6 +174,7 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
             markdown, _meta = meta.get_data(file.content_string)
         except (OSError, ValueError):
             continue  # mkdocs reports it when it reads the page
+        markdown = verbatim.split(markdown)[0]  # what is converted: the blocks are only copied
         if not (_state.folder / "converted" / _conversion_key(file, markdown)).exists():
             missing.append((file.src_uri, len(markdown)))
     shares = plan(missing, [f.src_uri for f in pages])
@@ -182,6 +187,8 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any) -> str:
     if _state is None:
         return markdown
+    # The raw HTML blocks the page marks are kept out of the conversion and its key (verbatim.py).
+    markdown, page._verbatim = verbatim.split(markdown)
     key = _conversion_key(page.file, markdown)
     page._conversion_key = key
     _state.pages += 1
@@ -217,8 +224,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **_: Any
 @event_priority(100)  # before any other plugin changes the HTML
 def on_page_content(html: str, page: Any, config: Any, files: Any, **_: Any) -> str:
     capture = page.__dict__.pop("_capture", None)
-    if _state is None or capture is None:
-        return html
+    blocks = page.__dict__.pop("_verbatim", [])
+    if _state is not None and capture is not None:
+        _keep_conversion(page, capture)
+    if blocks:
+        page.present_anchor_ids = (page.present_anchor_ids or set()) | verbatim.anchors(blocks)
+    return verbatim.join(html, blocks)
+
+
+def _keep_conversion(page: Any, capture: _Capture) -> None:
+    """What the page's conversion produced, into the cache (its raw HTML blocks still out)."""
+    assert _state is not None
     capture.stop()
     links = page.links_to_anchors
     entry = {
@@ -231,7 +247,6 @@ def on_page_content(html: str, page: Any, config: Any, files: Any, **_: Any) -> 
     }
     _write(_state.folder / "converted" / page._conversion_key, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
     _state.converted += 1
-    return html
 
 
 def _layout_key(context: Any) -> str | None:

@@ -1,0 +1,67 @@
+"""The raw HTML blocks the page cache keeps out of Markdown (publishing/verbatim.py) come out of a
+build exactly as Markdown would have made them, on the real generated pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import markdown
+from mkdocs.config import load_config
+from mkdocs.utils import meta
+
+from evidence_map.publishing import verbatim
+
+PAGE = """# A page
+
+Some text.
+
+<!-- verbatim -->
+<div class="x">
+<table><tr><td id="row-1"><a name="a&amp;b" href="../r/">R</a></td></tr></table>
+
+</div>
+<!-- /verbatim -->
+
+More text.
+"""
+
+
+def test_a_marked_block_is_replaced_by_a_placeholder_and_put_back() -> None:
+    text, blocks = verbatim.split(PAGE)
+    assert len(blocks) == 1 and "<table>" in blocks[0] and "<table>" not in text
+    assert verbatim.PLACEHOLDER.format(0) in text
+    assert verbatim.join(text, blocks) == PAGE
+    assert verbatim.anchors(blocks) == {"row-1", "a&b"}
+
+
+def test_a_block_markdown_would_read_inside_is_left_in_place() -> None:
+    for page in (
+        PAGE.replace('<div class="x">', '<div class="x" markdown>'),
+        PAGE.replace("text.\n\n<!--", "text.\n<!--"),
+    ):
+        text, blocks = verbatim.split(page)
+        assert (text, blocks) == (page, [])
+
+
+def converter(config: Any) -> markdown.Markdown:
+    return markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs)
+
+
+def test_the_generated_pages_convert_as_markdown_converts_them(built: Any) -> None:
+    """Every generated page with a marked block: converted whole, and converted without its blocks
+    and given them back, Markdown (with the site's extensions) makes the same HTML; and the built
+    page holds each block as written."""
+    config = load_config(str(built.work / "mkdocs.yml"))
+    docs = built.work / "docs"
+    marked = {}
+    for path in sorted(docs.rglob("*.md")):
+        body = meta.get_data(path.read_text(encoding="utf-8"))[0]
+        text, blocks = verbatim.split(body)
+        if blocks:
+            marked[path.relative_to(docs).as_posix()] = (body, text, blocks)
+    assert {"effects.md", "reviews/index.md"} <= set(marked)  # the two tables of every row
+    for rel, (body, text, blocks) in marked.items():
+        whole = converter(config).convert(body)
+        assert verbatim.join(converter(config).convert(text), blocks) == whole, rel
+        page = built.html(rel.removesuffix(".md").removesuffix("index").rstrip("/"))
+        assert all(block in page for block in blocks), rel
