@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import pytest
 
@@ -317,27 +316,3 @@ def test_the_conditions_table_ranks_verdict_and_certainty_on_their_scales(
         g, s = computed.grades[term.id], computed.summaries[term.id]
         assert f'data-sort="{VERDICTS.index(g.overall.label) + 1}"' in row
         assert f'data-sort="{levels.index(s.certainty) + 1}"' in row
-
-
-def test_the_review_pages_rendered_in_a_second_process_are_the_same(
-    evidence: Evidence, rendered: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """From REVIEWS_APART reviews on, the review pages are rendered in a second process while the
-    build renders the others: the site's pages come out the same, byte for byte."""
-    from evidence_map.publishing.writer import TreeWriter
-    from evidence_map.surveillance.queue import load_screening
-
-    monkeypatch.setenv(pages.REVIEWS_APART_SETTING, "0")
-    started = []
-    real = pages.ProcessPoolExecutor
-    monkeypatch.setattr(pages, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k))
-    pages.render_site_pages(compute_map(evidence), [], INFO, TreeWriter(tmp_path), load_screening(evidence))
-    assert started == [1]
-    apart = {
-        p.relative_to(tmp_path).as_posix(): html.unescape(p.read_text(encoding="utf-8")) for p in tmp_path.rglob("*.md")
-    }
-    assert sorted(apart) == sorted(rendered)
-    assert [path for path in apart if apart[path] != rendered[path]] == []
-    assert len([path for path in apart if path.startswith("reviews/") and path != "reviews/index.md"]) == len(
-        evidence.records
-    )

@@ -40,22 +40,42 @@ def _files(folder: Path) -> list[Path]:
 def input_digest(evidence_dir: Path, out: Path, strict: bool, data_commit: str) -> str:
     """The digest of what a build of `evidence_dir` into `out` reads."""
     h = hashlib.sha256()
+    add = _adder(h)
+    add("inputs 2", evidence_dir.resolve(), out.resolve(), strict, data_commit, date.today().isoformat())
+    for path in _files(evidence_dir):
+        add(path.relative_to(evidence_dir).as_posix(), path.read_bytes())
+    _add_project(add)
+    return h.hexdigest()
 
+
+def project_digest() -> str:
+    """The digest of what the pages are made with besides the records: the project's folders and
+    files, the installed packages and the settings read from the environment."""
+    h = hashlib.sha256()
+    add = _adder(h)
+    add("project 1")
+    _add_project(add)
+    return h.hexdigest()
+
+
+def _adder(h: Any) -> Any:
     def add(*parts: object) -> None:
         for part in parts:
             h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
             h.update(b"\0")
 
-    add("inputs 1", evidence_dir.resolve(), out.resolve(), strict, data_commit, date.today().isoformat())
+    return add
+
+
+def _add_project(add: Any) -> None:
     add(*(f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT))
     add(*sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()))
-    for root in (evidence_dir, *(ROOT / f for f in FOLDERS)):
+    for root in (ROOT / f for f in FOLDERS):
         for path in _files(root):
-            add(path.relative_to(root).as_posix(), path.read_bytes())
+            add(root.name, path.relative_to(root).as_posix(), path.read_bytes())
     for name in FILES:
         path = ROOT / name
         add(name, path.read_bytes() if path.is_file() else b"absent")
-    return h.hexdigest()
 
 
 def unchanged(evidence_dir: Path, out: Path, strict: bool, work: Path) -> str | None:

@@ -8,13 +8,8 @@ come from one grouping function (`topic_pages`), not two copies.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import pickle
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +23,7 @@ from evidence_map.publishing.feeds import days
 from evidence_map.publishing.gapmap import bubble, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
 from evidence_map.publishing.renderer import FigureMap, Renderer, SiteInfo, figure_map
+from evidence_map.publishing.reviewpages import ReviewCache, ReviewPages, reviews_apart
 from evidence_map.publishing.tablerows import conditions_table, effects_table, gap_map_filters, reviews_table
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
@@ -42,18 +38,6 @@ from evidence_map.surveillance.screening import (
     screening_summary,
 )
 from evidence_map.surveillance.watch import load_notices
-
-
-def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
-    """A few facets a reader browses by, not every term the reviews mention: a review's conditions,
-    their organ systems and its species. (Sources are tagged by their own pages.)"""
-    v = renderer.v
-    tags: list[str] = list(extra)
-    for r in records:
-        tags += [v.conditions.get(c).name for c in r.conditions]
-        tags += [v.category_name(c) for c in r.conditions]
-        tags += [v.species.get(s).name for s in r.species]
-    return sorted(set(tags))
 
 
 def topic_tags(renderer: Renderer, kind: str, term: Term) -> list[str]:
@@ -199,11 +183,17 @@ def render_site_pages(
     info: SiteInfo,
     writer: TreeWriter,
     screening: Screening = NO_SCREENING,
+    kept: Path | None = None,
 ) -> None:
+    """Every page into `writer`. `kept`: a folder where review pages are kept between builds
+    (reviewcache.py); only those whose inputs changed are rendered again."""
     # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
     notices = load_notices() if screening is not NO_SCREENING else {}
-    with reviews_apart(computed, info, notices) as reviews:
-        _render_pages(computed, figures, info, writer, screening, notices, reviews)
+    cache = ReviewCache(kept, computed, info) if kept is not None else None
+    with reviews_apart(computed, info, notices, cache) as reviews:
+        _render_pages(computed, figures, info, writer, screening, reviews)
+    if cache is not None:
+        cache.save()
 
 
 def _render_pages(
@@ -212,8 +202,7 @@ def _render_pages(
     info: SiteInfo,
     writer: TreeWriter,
     screening: Screening,
-    notices: dict[str, Any],
-    reviews: Future[dict[str, str]] | None,
+    reviews: ReviewPages,
 ) -> None:
     r = Renderer(computed, info)
     evidence = computed.evidence
@@ -266,56 +255,9 @@ def _render_pages(
         pages[kind.path] = r.render(kind.template, **contexts[kind.key])
     pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
     pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
-    pages |= reviews.result() if reviews is not None else review_pages(computed, info, notices)
+    pages |= reviews.result()
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))
-
-
-# The review pages are rendered in a second process from this many reviews on: about 3 ms a page,
-# against about 1.5 s to start the process and hand it the computed map.
-REVIEWS_APART = 500
-REVIEWS_APART_SETTING = "EVIDENCE_MAP_REVIEWS_APART"  # another number (the tests set 0)
-
-
-def review_pages(computed: ComputedMap, info: SiteInfo, notices: dict[str, Any]) -> dict[str, str]:
-    """Every review's page, by its path."""
-    r = Renderer(computed, info)
-    template = str(KINDS["review"].template)
-    return {
-        page_path("review", rec.id): r.render(
-            template,
-            rec=rec,
-            notices=notices.get(rec.id, []),
-            base=Markup("../"),
-            tags=tags_for([rec], r),
-            assessed=computed.assessed_for(rec),
-        )
-        for rec in computed.evidence.records
-    }
-
-
-@contextmanager
-def reviews_apart(
-    computed: ComputedMap, info: SiteInfo, notices: dict[str, Any]
-) -> Iterator[Future[dict[str, str]] | None]:
-    """The review pages being rendered in a second process while this one renders the others, or
-    None when there are too few for it to pay. Nine pages in ten are review pages at 2,000 reviews,
-    and rendering is pure: the same map gives the same pages in either process."""
-    if len(computed.records) < int(os.environ.get(REVIEWS_APART_SETTING, REVIEWS_APART)):
-        yield None
-        return
-    # Pickled here, before this process renders on: the pool would pickle the map in a thread of its
-    # own, while rendering fills the map's cached properties ("dictionary changed size").
-    job = pickle.dumps((computed, info, notices), pickle.HIGHEST_PROTOCOL)
-    # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool.submit(_review_pages_of, job)
-
-
-def _review_pages_of(job: bytes) -> dict[str, str]:
-    """review_pages, in the second process."""
-    computed, info, notices = pickle.loads(job)
-    return review_pages(computed, info, notices)
 
 
 # A gap-map cell lists at most this many reviews; the rest are one link away in the reviews table.

@@ -137,7 +137,7 @@ def prepare_map(
             if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
                 data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
-        render_site_pages(computed, figures, info, writer, screening)
+        render_site_pages(computed, figures, info, writer, screening, kept=work / "review-pages")
         writer.write(SHORTCUTS, shortcuts_json(computed))
         write_downloads(computed, writer, screening)
         write_feeds(evidence, site_url, date, writer, screening)

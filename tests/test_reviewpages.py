@@ -1,0 +1,107 @@
+"""The review pages (publishing/reviewpages.py): rendered in a second process when there are many,
+and kept between builds until something they show changes."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from jinja2 import meta
+
+from evidence_map.judging.computed import ComputedMap, compute_map
+from evidence_map.publishing import pages, reviewpages
+from evidence_map.publishing import renderer as rendering
+from evidence_map.publishing.writer import TreeWriter
+from evidence_map.records.evidence import Evidence
+from evidence_map.surveillance.queue import load_screening
+
+INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
+
+
+def render(computed: ComputedMap, out: Path, kept: Path | None = None) -> dict[str, str]:
+    pages.render_site_pages(computed, [], INFO, TreeWriter(out), load_screening(computed.evidence), kept=kept)
+    return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.md")}
+
+
+def is_review(path: str) -> bool:
+    return path.startswith("reviews/") and path != "reviews/index.md"
+
+
+@pytest.fixture(scope="module")
+def rendered(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return render(compute_map(evidence), tmp_path_factory.mktemp("pages"))
+
+
+def test_the_review_pages_rendered_in_a_second_process_are_the_same(
+    evidence: Evidence, rendered: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From REVIEWS_APART reviews to render on, they are rendered in a second process while the
+    build renders the others: the site's pages come out the same, byte for byte."""
+    monkeypatch.setenv(reviewpages.REVIEWS_APART_SETTING, "0")
+    started = []
+    real = reviewpages.ProcessPoolExecutor
+    monkeypatch.setattr(reviewpages, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k))
+    apart = render(compute_map(evidence), tmp_path)
+    assert started == [1]
+    assert sorted(apart) == sorted(rendered)
+    assert [path for path in apart if apart[path] != rendered[path]] == []
+    assert len([path for path in apart if is_review(path)]) == len(evidence.records)
+
+
+def test_kept_review_pages_are_reused_until_what_they_show_changes(
+    evidence: Evidence, rendered: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second build renders no review page again; after a record's title changes, only its page;
+    after the project changes (here its digest), every one. Each time the pages are those a build
+    without kept pages makes."""
+    calls: list[list[str]] = []
+    real = reviewpages.review_pages
+
+    def spy(computed: ComputedMap, info: Any, notices: Any, ids: Any = None) -> dict[str, str]:
+        calls.append(sorted(ids) if ids is not None else [r.id for r in computed.records])
+        return real(computed, info, notices, ids)
+
+    monkeypatch.setattr(reviewpages, "review_pages", spy)
+    kept = tmp_path / "kept"
+    all_ids = sorted(r.id for r in evidence.records)
+    assert render(compute_map(evidence), tmp_path / "a", kept) == rendered
+    assert calls[-1] == all_ids
+    assert render(compute_map(evidence), tmp_path / "b", kept) == rendered
+    assert calls[-1] == []
+
+    first = evidence.records[0]
+    records = (dataclasses.replace(first, title=f"{first.title or ''} (edited)"), *evidence.records[1:])
+    edited = compute_map(dataclasses.replace(evidence, records=records))
+    cold = render(edited, tmp_path / "cold")
+    assert render(edited, tmp_path / "c", kept) == cold
+    assert calls[-1] == [first.id]
+    assert html.unescape(cold[f"reviews/{first.id}.md"]).count("(edited)") >= 1
+
+    monkeypatch.setattr(reviewpages, "project_digest", lambda: "another project")
+    assert render(edited, tmp_path / "d", kept) == cold
+    assert calls[-1] == all_ids
+
+
+def included(env: jinja2.Environment, name: str) -> set[str]:
+    """The names a template and those it includes read from outside themselves."""
+    ast = env.parse(env.loader.get_source(env, name)[0])  # type: ignore[union-attr]
+    names = set(meta.find_undeclared_variables(ast))
+    for child in meta.find_referenced_templates(ast):
+        if child is not None:
+            names |= included(env, child)
+    return names
+
+
+def test_the_review_page_reads_only_what_its_key_covers(evidence: Evidence) -> None:
+    """A kept review page is keyed by what its template reads (READS) besides globals that only
+    format (FORMATS): a template that starts reading something else fails here, until the key
+    covers it too."""
+    site = rendering.Renderer(compute_map(evidence), INFO).env
+    env = jinja2.Environment(loader=site.loader)  # without the globals, so that every name is reported
+    env.filters.update(site.filters)
+    reads = included(env, "review.md.j2") - {"rows", "with_review", "with_condition"}  # set by the page itself
+    assert reads == reviewpages.READS | reviewpages.FORMATS
