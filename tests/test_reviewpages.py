@@ -13,7 +13,7 @@ import pytest
 from jinja2 import meta
 
 from evidence_map.judging.computed import ComputedMap, compute_map
-from evidence_map.publishing import pages, reviewpages
+from evidence_map.publishing import apart, pages, reviewpages, site
 from evidence_map.publishing import renderer as rendering
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
@@ -36,20 +36,40 @@ def rendered(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> di
     return render(compute_map(evidence), tmp_path_factory.mktemp("pages"))
 
 
-def test_the_review_pages_rendered_in_a_second_process_are_the_same(
-    evidence: Evidence, rendered: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
+    evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """From REVIEWS_APART reviews to render on, they are rendered in a second process while the
-    build renders the others: the site's pages come out the same, byte for byte."""
-    monkeypatch.setenv(reviewpages.REVIEWS_APART_SETTING, "0")
+    """From APART_FROM reviews on, the downloads, the feeds and either the review pages to render or
+    (when they are kept) the condition and source pages are made in a second process while the
+    build renders the others: the site's sources come out the same, byte for byte."""
+    from evidence_map.judging.computed import compute_map as compute
+
+    def prepared(work: Path, apart_from: str) -> dict[str, bytes]:
+        monkeypatch.setenv(apart.APART_SETTING, apart_from)
+        site.prepare_map(compute(evidence), work)
+        docs = work / "docs"
+        return {p.relative_to(docs).as_posix(): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+
     started = []
-    real = reviewpages.ProcessPoolExecutor
-    monkeypatch.setattr(reviewpages, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k))
-    apart = render(compute_map(evidence), tmp_path)
-    assert started == [1]
-    assert sorted(apart) == sorted(rendered)
-    assert [path for path in apart if apart[path] != rendered[path]] == []
-    assert len([path for path in apart if is_review(path)]) == len(evidence.records)
+    real = apart.ProcessPoolExecutor
+    monkeypatch.setattr(apart, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k))
+    alone = prepared(tmp_path / "alone", str(len(evidence.records) + 1))
+    assert started == []
+    shared = prepared(tmp_path / "shared", "0")
+    assert started == [1]  # one process, for the review pages and then the downloads and feeds
+    assert sorted(shared) == sorted(alone)
+    assert [path for path in shared if shared[path] != alone[path]] == []
+    assert {"downloads/effects.csv", "feed.xml"} <= set(shared)
+    assert len([path for path in shared if is_review(path)]) == len(evidence.records)
+
+    # Again, every review page kept: the second process renders the condition and source pages
+    # (this process would fail to; the second one imports its own modules).
+    def not_here(*args: Any) -> dict[str, str]:
+        raise AssertionError("the topic pages were rendered in the build's own process")
+
+    monkeypatch.setattr(pages, "all_topic_pages", not_here)
+    assert prepared(tmp_path / "shared", "0") == alone
+    assert started == [1, 1]
 
 
 def test_kept_review_pages_are_reused_until_what_they_show_changes(

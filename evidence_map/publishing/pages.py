@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ from markupsafe import Markup
 from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
+from evidence_map.publishing.apart import Apart, job
 from evidence_map.publishing.feeds import days
 from evidence_map.publishing.gapmap import bubble, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
 from evidence_map.publishing.renderer import FigureMap, Renderer, SiteInfo, figure_map
-from evidence_map.publishing.reviewpages import ReviewCache, ReviewPages, reviews_apart
+from evidence_map.publishing.reviewpages import ReviewCache, ReviewPages
 from evidence_map.publishing.tablerows import conditions_table, effects_table, gap_map_filters, reviews_table
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
@@ -121,6 +123,19 @@ def topic_pages(
     return pages
 
 
+def all_topic_pages(r: Renderer, figs: FigureMap, screening: Screening) -> dict[str, str]:
+    """Every condition and EV source page."""
+    evidence = r.computed.evidence
+    pages = topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
+    return pages | topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+
+
+def _topics_apart() -> dict[str, str]:
+    """all_topic_pages, in the build's second process (its job: see site.prepare_map)."""
+    computed, info, _notices, screening, _site_url, _date, figures = job()
+    return all_topic_pages(Renderer(computed, info), figure_map(figures, computed.evidence), screening)
+
+
 def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
     """The paper's Table 3 beside the computed verdicts, with the cause of each difference, and the
     verdict the umbrella review's own figures give beside the one the map gives today."""
@@ -184,14 +199,20 @@ def render_site_pages(
     writer: TreeWriter,
     screening: Screening = NO_SCREENING,
     kept: Path | None = None,
+    second: Apart | None = None,
+    notices: dict[str, Any] | None = None,
 ) -> None:
     """Every page into `writer`. `kept`: a folder where review pages are kept between builds
-    (reviewcache.py); only those whose inputs changed are rendered again."""
+    (reviewpages.py), so only those whose inputs changed are rendered again; `second`: the build's
+    second process, which renders them when there are many (apart.py)."""
     # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
-    notices = load_notices() if screening is not NO_SCREENING else {}
+    if notices is None:
+        notices = load_notices() if screening is not NO_SCREENING else {}
     cache = ReviewCache(kept, computed, info) if kept is not None else None
-    with reviews_apart(computed, info, notices, cache) as reviews:
-        _render_pages(computed, figures, info, writer, screening, reviews)
+    reviews = ReviewPages(computed, info, notices, cache, second)
+    # The second process takes the review pages when many are to render, else the topic pages.
+    topics = second.submit(_topics_apart) if second is not None and reviews.future is None else None
+    _render_pages(computed, figures, info, writer, screening, reviews, topics)
     if cache is not None:
         cache.save()
 
@@ -203,6 +224,7 @@ def _render_pages(
     writer: TreeWriter,
     screening: Screening,
     reviews: ReviewPages,
+    topics: Future[dict[str, str]] | None = None,
 ) -> None:
     r = Renderer(computed, info)
     evidence = computed.evidence
@@ -253,8 +275,7 @@ def _render_pages(
         if kind.key not in contexts:
             raise ValueError(f"page kind {kind.key!r} is registered but render_site_pages gives it no context")
         pages[kind.path] = r.render(kind.template, **contexts[kind.key])
-    pages |= topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
-    pages |= topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+    pages |= topics.result() if topics is not None else all_topic_pages(r, figs, screening)
     pages |= reviews.result()
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))

@@ -14,18 +14,17 @@ is never stale. The entries are one file in the work folder holding those the la
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import pickle
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
+from evidence_map.publishing.apart import Apart, job, wanted
 from evidence_map.publishing.inputs import project_digest
 from evidence_map.publishing.pagekinds import KINDS, page_path
 from evidence_map.publishing.renderer import Renderer, SiteInfo
@@ -131,12 +130,6 @@ def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str]
     return sorted(set(tags))
 
 
-# The review pages to render are rendered in a second process from this many on: about 3 ms a
-# page, against about 1.5 s to start the process and hand it the computed map.
-REVIEWS_APART = 500
-REVIEWS_APART_SETTING = "EVIDENCE_MAP_REVIEWS_APART"  # another number (the tests set 0)
-
-
 def review_pages(
     computed: ComputedMap, info: SiteInfo, notices: dict[str, Any], ids: Iterable[str] | None = None
 ) -> dict[str, str]:
@@ -159,9 +152,16 @@ def review_pages(
 
 class ReviewPages:
     """The review pages of a build: those kept from the last one, and the others being rendered,
-    in a second process when there are many (the map is the same there, so are the pages)."""
+    in the build's second process when there are many (apart.py)."""
 
-    def __init__(self, computed: ComputedMap, info: SiteInfo, notices: dict[str, Any], cache: ReviewCache | None):
+    def __init__(
+        self,
+        computed: ComputedMap,
+        info: SiteInfo,
+        notices: dict[str, Any],
+        cache: ReviewCache | None = None,
+        second: Apart | None = None,
+    ) -> None:
         self.computed, self.info, self.notices, self.cache = computed, info, notices, cache
         self.keys: dict[str, str] = {}
         self.pages: dict[str, str] = {}
@@ -175,7 +175,8 @@ class ReviewPages:
                 self.missing.append(rec.id)
             else:
                 self.pages[page_path("review", rec.id)] = text
-        self.future: Future[dict[str, str]] | None = None
+        apart = second is not None and wanted(len(self.missing))
+        self.future: Future[dict[str, str]] | None = second.submit(_apart, self.missing) if apart else None  # type: ignore[union-attr]
 
     def result(self) -> dict[str, str]:
         """Every review page by its path, the rendered ones kept for the next build."""
@@ -190,27 +191,7 @@ class ReviewPages:
         return self.pages | rendered
 
 
-@contextmanager
-def reviews_apart(
-    computed: ComputedMap, info: SiteInfo, notices: dict[str, Any], cache: ReviewCache | None = None
-) -> Iterator[ReviewPages]:
-    """The review pages, those to render being rendered in a second process while this one renders
-    the others when there are enough of them to pay. Nine pages in ten are review pages at 2,000
-    reviews, and rendering is pure: the same map gives the same pages in either process."""
-    reviews = ReviewPages(computed, info, notices, cache)
-    if len(reviews.missing) < int(os.environ.get(REVIEWS_APART_SETTING, REVIEWS_APART)) or not reviews.missing:
-        yield reviews
-        return
-    # Pickled here, before this process renders on: the pool would pickle the map in a thread of its
-    # own, while rendering fills the map's cached properties ("dictionary changed size").
-    job = pickle.dumps((computed, info, notices, reviews.missing), pickle.HIGHEST_PROTOCOL)
-    # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        reviews.future = pool.submit(_review_pages_of, job)
-        yield reviews
-
-
-def _review_pages_of(job: bytes) -> dict[str, str]:
+def _apart(ids: list[str]) -> dict[str, str]:
     """review_pages, in the second process."""
-    computed, info, notices, ids = pickle.loads(job)
+    computed, info, notices = job()[:3]
     return review_pages(computed, info, notices, ids)

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
 from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
 from evidence_map.publishing import inputs
+from evidence_map.publishing.apart import job, second_process, wanted
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure, unchecked
 from evidence_map.publishing.citations import bibtex, ris
@@ -40,6 +41,7 @@ from evidence_map.records.evidence import Evidence, load_evidence
 from evidence_map.records.umbrella import umbrella
 from evidence_map.surveillance.queue import NO_SCREENING, Screening, load_screening
 from evidence_map.surveillance.screening import prisma_flow
+from evidence_map.surveillance.watch import load_notices
 
 BUNDLE = "msc-ev-evidence-map.zip"
 PAGE_CACHE_HOOK = Path(__file__).resolve().with_name("pagecache.py")
@@ -137,10 +139,19 @@ def prepare_map(
             if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
                 data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
-        render_site_pages(computed, figures, info, writer, screening, kept=work / "review-pages")
-        writer.write(SHORTCUTS, shortcuts_json(computed))
-        write_downloads(computed, writer, screening)
-        write_feeds(evidence, site_url, date, writer, screening)
+        # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
+        notices = load_notices() if screening is not NO_SCREENING else {}
+        job = (computed, info, notices, screening, site_url, date)
+        # The figures as the pages show them: their words and numbers, not their charts.
+        light = [replace(f, chart=None) for f in figures]
+        with second_process(wanted(len(evidence.records)), *job, light) as second:
+            # The downloads and feeds, made in the second process (if any) while this one renders.
+            files = second.submit(_downloads_and_feeds) if second is not None else None
+            render_site_pages(computed, figures, info, writer, screening, work / "review-pages", second, notices)
+            writer.write(SHORTCUTS, shortcuts_json(computed))
+            made = files.result() if files is not None else downloads_and_feeds(*job)
+        for rel, data in sorted(made.items()):
+            writer.write(rel, data)
         timings["pages"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -177,7 +188,24 @@ def all_figures(computed: ComputedMap, sources: list[str]) -> Iterator[Figure]:
             yield f
 
 
-def write_downloads(computed: ComputedMap, writer: TreeWriter, screening: Screening = NO_SCREENING) -> None:
+def downloads_and_feeds(
+    computed: ComputedMap,
+    info: SiteInfo,
+    notices: dict[str, Any],
+    screening: Screening,
+    site_url: str,
+    date: str,
+) -> dict[str, bytes]:
+    """Every download and feed of the site, by its path in it."""
+    return download_files(computed, screening) | feed_files(computed.evidence, site_url, date, screening)
+
+
+def _downloads_and_feeds() -> dict[str, bytes]:
+    """downloads_and_feeds, in the build's second process."""
+    return downloads_and_feeds(*job()[:6])
+
+
+def download_files(computed: ComputedMap, screening: Screening = NO_SCREENING) -> dict[str, bytes]:
     """The data downloads, the references, a Frictionless data package describing them, and one zip."""
     evidence = computed.evidence
     files = {name: text.encode("utf-8") for name, text in export_files(computed).items()}
@@ -187,55 +215,47 @@ def write_downloads(computed: ComputedMap, writer: TreeWriter, screening: Screen
     files["references.ris"] = ris(evidence).encode("utf-8")
     files["record.schema.json"] = SCHEMA.read_bytes()
     files["datapackage.json"] = datapackage_json(evidence, files=files).encode("utf-8")
-    for name, data in sorted(files.items()):
-        writer.write(f"downloads/{name}", data)
-    writer.write(f"downloads/{BUNDLE}", zip_bundle(files))
+    out = {f"downloads/{name}": data for name, data in files.items()}
+    out[f"downloads/{BUNDLE}"] = zip_bundle(files)
+    return out
 
 
-def write_feeds(
-    evidence: Evidence, site_url: str, date: str, writer: TreeWriter, screening: Screening = NO_SCREENING
-) -> None:
-    """A site-wide Atom feed of additions and updates, and one per condition."""
+def feed_files(evidence: Evidence, site_url: str, date: str, screening: Screening = NO_SCREENING) -> dict[str, bytes]:
+    """A site-wide Atom feed of additions and updates, one per condition, and one of the screening queue."""
     changes = changes_from_records(evidence)
     title = "MSC-EV Living Evidence Map"
-    writer.write(
-        "feed.xml",
-        atom_feed(
+    feeds = {
+        "feed.xml": atom_feed(
             whats_new(evidence, changes, limit=100),
             site_url,
             f"{title}: what's new",
             site_url,
             date,
             self_link=site_url + "feed.xml",
-        ),
-    )
+        )
+    }
     for term in evidence.vocab.conditions.terms:
         on = {r.id for r in evidence.for_condition(term.id)}
         entries = whats_new(evidence, [c for c in changes if c.record_id in on], limit=100)
         updated = last_update(evidence, condition=term.id) or date
-        writer.write(
-            f"feeds/{term.id}.xml",
-            atom_feed(
-                entries,
-                f"{site_url}conditions/{term.id}/",
-                f"{title}: {term.name}",
-                site_url,
-                updated,
-                self_link=f"{site_url}feeds/{term.id}.xml",
-            ),
+        feeds[f"feeds/{term.id}.xml"] = atom_feed(
+            entries,
+            f"{site_url}conditions/{term.id}/",
+            f"{title}: {term.name}",
+            site_url,
+            updated,
+            self_link=f"{site_url}feeds/{term.id}.xml",
         )
     pending = screening_entries(screening.queue)
-    writer.write(
-        "feeds/screening.xml",
-        atom_feed(
-            pending,
-            f"{site_url}screening/",
-            f"{title}: found, to screen",
-            site_url,
-            max((e.updated for e in pending), default=date),
-            self_link=f"{site_url}feeds/screening.xml",
-        ),
+    feeds["feeds/screening.xml"] = atom_feed(
+        pending,
+        f"{site_url}screening/",
+        f"{title}: found, to screen",
+        site_url,
+        max((e.updated for e in pending), default=date),
+        self_link=f"{site_url}feeds/screening.xml",
     )
+    return {path: text.encode("utf-8") for path, text in feeds.items()}
 
 
 def build_site(

@@ -1,0 +1,75 @@
+"""The build's second process: while this one renders most pages, another renders the review pages
+to render and makes the downloads and feeds, from the same computed map.
+
+Rendering is pure, so the same map gives the same files in either process. The map is pickled once,
+when the process is asked for, before this process renders on (rendering fills the map's cached
+properties), and handed to the process as it starts; each job then names only what it makes. A map
+too small to pay for the start (about 1.5 s at 2,000 reviews) never starts one: `wanted` says so.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+APART_FROM = 500  # reviews in the map (or review pages to render) from which the second process pays
+APART_SETTING = "EVIDENCE_MAP_APART_FROM"  # another number (the tests set 0)
+
+_job: tuple[Any, ...] | None = None  # in the second process: what `Apart` was given
+
+
+def wanted(n: int) -> bool:
+    """Whether work for `n` reviews is worth a second process."""
+    return n > 0 and n >= int(os.environ.get(APART_SETTING, APART_FROM))
+
+
+class Apart:
+    """The second process, started on first use with `job` (the computed map and what goes with it)."""
+
+    def __init__(self, *job: Any) -> None:
+        self._job: bytes = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run `fn(*args)` there; `fn` reads the job with `job()`."""
+        if self._pool is None:
+            # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_receive, initargs=(self._job,)
+            )
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+@contextmanager
+def second_process(use: bool, *job: Any) -> Iterator[Apart | None]:
+    """An `Apart` with `job` when `use`, else None; shut down on leaving."""
+    if not use:
+        yield None
+        return
+    apart = Apart(*job)
+    try:
+        yield apart
+    finally:
+        apart.close()
+
+
+def _receive(job: bytes) -> None:
+    global _job
+    _job = pickle.loads(job)
+
+
+def job() -> tuple[Any, ...]:
+    """In the second process: the job it was started with."""
+    if _job is None:
+        raise RuntimeError("not in the build's second process")
+    return _job
