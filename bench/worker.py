@@ -177,6 +177,7 @@ def run(evidence: Path, work: Path, out: Path) -> dict[str, Any]:
         "charts_rendered": prepared.charts_rendered,
         "charts_reused": prepared.charts_reused,
         "pages_written": prepared.pages_written,
+        "reviews_rendered": prepared.reviews_rendered,
         "pages_unchanged": prepared.pages_unchanged,
         "files_written": written,
         "files_removed": removed,

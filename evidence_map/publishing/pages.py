@@ -201,10 +201,10 @@ def render_site_pages(
     kept: Path | None = None,
     second: Apart | None = None,
     notices: dict[str, Any] | None = None,
-) -> None:
-    """Every page into `writer`. `kept`: a folder where review pages are kept between builds
-    (reviewpages.py), so only those whose inputs changed are rendered again; `second`: the build's
-    second process, which renders them when there are many (apart.py)."""
+) -> int:
+    """Every page into `writer`; returns how many review pages were rendered. `kept`: a folder where
+    review pages are kept between builds (reviewpages.py), so only those whose inputs changed are
+    rendered again; `second`: the build's second process, which takes a share (apart.py)."""
     # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
     if notices is None:
         notices = load_notices() if screening is not NO_SCREENING else {}
@@ -215,6 +215,7 @@ def render_site_pages(
     _render_pages(computed, figures, info, writer, screening, reviews, topics)
     if cache is not None:
         cache.save()
+    return len(reviews.missing)
 
 
 def _render_pages(
