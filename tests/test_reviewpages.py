@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,9 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     """From APART_FROM reviews on, the downloads, the feeds and either the review pages to render or
     (when they are kept) the condition and source pages are made in a second process while the
     build renders the others: the site's sources come out the same, byte for byte."""
-    from evidence_map.judging.computed import compute_map as compute
 
     def prepared(work: Path, apart_from: str) -> dict[str, bytes]:
-        monkeypatch.setenv(apart.APART_SETTING, apart_from)
-        site.prepare_map(compute(evidence), work)
-        docs = work / "docs"
-        return {p.relative_to(docs).as_posix(): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+        return prepare(evidence, work, apart_from, monkeypatch)
 
     started = []
     real = apart.ProcessPoolExecutor
@@ -70,6 +67,29 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     monkeypatch.setattr(pages, "all_topic_pages", not_here)
     assert prepared(tmp_path / "shared", "0") == alone
     assert started == [1, 1]
+
+
+def prepare(evidence: Evidence, work: Path, apart_from: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """The site's sources as prepare_map writes them, with the second process from `apart_from` reviews."""
+    monkeypatch.setenv(apart.APART_SETTING, apart_from)
+    site.prepare_map(compute_map(evidence), work)
+    docs = work / "docs"
+    return {p.relative_to(docs).as_posix(): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+
+
+def die() -> None:
+    os._exit(3)  # as a process killed for lack of memory would
+
+
+def test_the_build_does_the_work_of_a_second_process_that_fails(
+    evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = prepare(evidence, tmp_path / "alone", str(len(evidence.records) + 1), monkeypatch)
+    real = apart.Apart.submit
+    jobs = []
+    monkeypatch.setattr(apart.Apart, "submit", lambda self, fn, *args: jobs.append(fn) or real(self, die))
+    assert prepare(evidence, tmp_path / "failed", "0", monkeypatch) == alone
+    assert len(jobs) == 2  # the downloads and feeds, and the review pages
 
 
 def test_kept_review_pages_are_reused_until_what_they_show_changes(

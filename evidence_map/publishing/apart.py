@@ -13,13 +13,14 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 APART_FROM = 500  # reviews in the map (or review pages to render) from which the second process pays
 APART_SETTING = "EVIDENCE_MAP_APART_FROM"  # another number (the tests set 0)
 
+T = TypeVar("T")
 _job: tuple[Any, ...] | None = None  # in the second process: what `Apart` was given
 
 
@@ -35,14 +36,18 @@ class Apart:
         self._job: bytes = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run `fn(*args)` there; `fn` reads the job with `job()`."""
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """Run `fn(*args)` there (`fn` reads the job with `job()`); None when the process has
+        already failed, so that this one does the work (see `outcome`)."""
         if self._pool is None:
             # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
             self._pool = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=_receive, initargs=(self._job,)
             )
-        return self._pool.submit(fn, *args)
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenExecutor:
+            return None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -61,6 +66,18 @@ def second_process(use: bool, *job: Any) -> Iterator[Apart | None]:
         yield apart
     finally:
         apart.close()
+
+
+def outcome(future: Future[T] | None, here: Callable[[], T]) -> T:
+    """What the second process made, or `here()` made in this process when there was no second
+    process or it failed (killed, out of memory): the work is the same either way, and an error in
+    the work itself is raised again here, where the build reports it."""
+    if future is None:
+        return here()
+    try:
+        return future.result()
+    except Exception:
+        return here()
 
 
 def _receive(job: bytes) -> None:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
-from evidence_map.publishing.apart import Apart, job
+from evidence_map.publishing.apart import Apart, job, outcome
 from evidence_map.publishing.feeds import days
 from evidence_map.publishing.gapmap import bubble, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta
@@ -276,7 +276,8 @@ def _render_pages(
         if kind.key not in contexts:
             raise ValueError(f"page kind {kind.key!r} is registered but render_site_pages gives it no context")
         pages[kind.path] = r.render(kind.template, **contexts[kind.key])
-    pages |= topics.result() if topics is not None else all_topic_pages(r, figs, screening)
+    topic: dict[str, str] = outcome(topics, lambda: all_topic_pages(r, figs, screening))
+    pages |= topic
     pages |= reviews.result()
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))

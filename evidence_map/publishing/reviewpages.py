@@ -24,7 +24,7 @@ from typing import Any
 from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
-from evidence_map.publishing.apart import Apart, job, wanted
+from evidence_map.publishing.apart import Apart, job, outcome, wanted
 from evidence_map.publishing.inputs import project_digest
 from evidence_map.publishing.pagekinds import KINDS, page_path
 from evidence_map.publishing.renderer import Renderer, SiteInfo
@@ -180,11 +180,7 @@ class ReviewPages:
 
     def result(self) -> dict[str, str]:
         """Every review page by its path, the rendered ones kept for the next build."""
-        rendered = (
-            self.future.result()
-            if self.future is not None
-            else review_pages(self.computed, self.info, self.notices, self.missing)
-        )
+        rendered = outcome(self.future, lambda: review_pages(self.computed, self.info, self.notices, self.missing))
         if self.cache is not None:
             for rid in self.missing:
                 self.cache.put(self.keys[rid], rendered[page_path("review", rid)])

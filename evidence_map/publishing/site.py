@@ -22,7 +22,7 @@ from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
 from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
 from evidence_map.publishing import inputs
-from evidence_map.publishing.apart import job, second_process, wanted
+from evidence_map.publishing.apart import job, outcome, second_process, wanted
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure, unchecked
 from evidence_map.publishing.citations import bibtex, ris
@@ -152,7 +152,7 @@ def prepare_map(
                 computed, figures, info, writer, screening, work / "review-pages", second, notices
             )
             writer.write(SHORTCUTS, shortcuts_json(computed))
-            made = files.result() if files is not None else downloads_and_feeds(*job)
+            made = outcome(files, lambda: downloads_and_feeds(*job))
         for rel, data in sorted(made.items()):
             writer.write(rel, data)
         timings["pages"] = time.perf_counter() - t0
