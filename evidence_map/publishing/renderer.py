@@ -6,6 +6,7 @@ only; numbers are printed with a real minus sign."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -246,11 +247,13 @@ class Renderer:
                 self.v.conditions.get(c).name, page_href(base, "conditions", c)
             ),
             source_link=self.source_link,
+            source_html_link=self.source_html_link,
             suggest_url=self.suggest_url,
             last_update=lambda **kw: last_update(evidence, **kw),
             umbrella=umbrella(),
             search_terms=SearchTerms(computed),
             out_link=self.out_link,
+            out_html_link=self.out_html_link,
             cite_block=self.cite_block,
             # Links built only from validated identifiers (surveillance/screening.py refuses anything else).
             doi_url=lambda doi: doi_url(doi) if doi else None,
@@ -264,6 +267,13 @@ class Renderer:
         if not self.ev.for_source(source_id):
             return escape(name)  # type: ignore[no-any-return]
         return link(name, page_url(base, "sources", source_id))
+
+    def source_html_link(self, source_id: str, href: Markup) -> Markup:
+        """source_link in raw HTML, `href` leading from the built page to the site's root."""
+        name = self.v.sources.get(source_id).name
+        if not self.ev.for_source(source_id):
+            return escape(name)  # type: ignore[no-any-return]
+        return html_link(name, page_href(href, "sources", source_id))
 
     def suggest_url(self, condition: str = "", source: str = "") -> Markup:
         """A new-issue link that pre-fills the suggest-a-review form."""
@@ -281,6 +291,13 @@ class Renderer:
         if not url:
             return Markup("not found")
         return Markup(f"[{escape(text)}]({quote(url, safe=SAFE_URL)})")
+
+    @staticmethod
+    def out_html_link(text: str, url: str | None) -> Markup:
+        """out_link in raw HTML: the address percent-encoded as there, then escaped for the attribute."""
+        if not url:
+            return Markup("not found")
+        return Markup(f'<a href="{html.escape(quote(url, safe=SAFE_URL))}">{escape(text)}</a>')
 
     @staticmethod
     def cite_block(record: Record) -> Markup:

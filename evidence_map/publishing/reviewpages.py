@@ -41,7 +41,7 @@ READS = frozenset(
         "notices",  # retractions and errata linked to it
         "tags",  # from the record and the vocabularies
         "search_terms",  # the record, the synonyms, its conditions' verdicts
-        "source_link",  # which EV sources have a page
+        "source_html_link",  # which EV sources have a page
         "edit_url",  # the repository's address
         "umbrella",  # the umbrella review's data (audit/)
         "base",  # the same for every review page
@@ -51,16 +51,17 @@ READS = frozenset(
 FORMATS = frozenset(
     {
         "cite_block",
-        "condition_link",
+        "condition_html_link",
         "doi_url",
         "field_label",
         "i2_text",
         "kind_label",
         "out_link",
+        "out_html_link",
         "p_text",
         "pmc_url",
         "pubmed_url",
-        "review_link",
+        "review_html_link",
         "route",
         "species",
     }
