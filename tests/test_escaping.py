@@ -182,6 +182,12 @@ def test_the_hostile_text_is_shown_as_text_in_search_results(hostile_site: Path,
             v.page.keyboard.type("onerror")
             v.page.locator("pagefind-modal .pf-result-excerpt").first.wait_for()
             v.page.wait_for_load_state("networkidle")
+            # The dialog searches as each letter is typed and redraws its results for the last query:
+            # wait for that query's excerpt rather than read the list while it is being replaced.
+            v.page.wait_for_function(
+                """() => (document.querySelector('pagefind-modal pagefind-results')?.innerText || '')
+                    .includes('onerror=alert')"""
+            )
             results = v.page.locator("pagefind-modal pagefind-results")
             text = results.inner_text()
             assert 'src=x onerror=alert("x2")' in text and '<script>alert("x1")</script>' in text
