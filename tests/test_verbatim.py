@@ -57,9 +57,10 @@ def test_the_generated_pages_convert_as_markdown_converts_them(built: Any) -> No
     for path in sorted(docs.rglob("*.md")):
         body = meta.get_data(path.read_text(encoding="utf-8"))[0]
         text, blocks = verbatim.split(body)
+        assert len(blocks) == body.count(verbatim.START), path  # every marked block is kept out
         if blocks:
             marked[path.relative_to(docs).as_posix()] = (body, text, blocks)
-    assert {"effects.md", "reviews/index.md"} <= set(marked)  # the two tables of every row
+    assert {"effects.md", "reviews/index.md", "dosing.md", "quality.md"} <= set(marked)  # tables of every review
     for rel, (body, text, blocks) in marked.items():
         whole = converter(config).convert(body)
         assert verbatim.join(converter(config).convert(text), blocks) == whole, rel
