@@ -23,6 +23,7 @@ import pytest
 import yaml
 from markupsafe import Markup
 
+from evidence_map import files
 from evidence_map.judging.computed import compute_map
 from evidence_map.paths import ROOT
 from evidence_map.publishing import feeds
@@ -504,7 +505,7 @@ def test_the_files_are_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch:
     def fail(*_: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(surveil.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError):
         surveil.write_atomic(target, "new\n")
     assert target.read_text(encoding="utf-8") == "old\n"

@@ -17,7 +17,6 @@ import json
 import multiprocessing
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -26,6 +25,7 @@ from xml.sax.saxutils import escape
 
 import vl_convert as vlc
 
+from evidence_map.files import replace_file
 from evidence_map.publishing.chartlinks import LINK_BASE
 
 if TYPE_CHECKING:  # not imported at run time: drawing processes need vl-convert only, not Altair
@@ -175,15 +175,7 @@ class ChartRenderer:
 
     def _write(self, path: Path, text: str) -> None:
         """Write atomically: a reader (or a parallel build) sees the old file or the whole new one."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=f".{path.stem[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(path, text)
 
 
 class Drawing:

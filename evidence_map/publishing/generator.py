@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from evidence_map.files import replace_file
 from evidence_map.publishing.inputs import folder_identity
 
 if TYPE_CHECKING:
@@ -156,9 +157,7 @@ def publish(prepared: Prepared, out: Path, strict: bool) -> bool:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     swap_in(tmp, out)
-    tmp_stamp = stamp.with_name(f".{stamp.name}.tmp")
-    tmp_stamp.write_text(json.dumps({"digest": digest, "site": folder_identity(out)}), encoding="utf-8")
-    os.replace(tmp_stamp, stamp)
+    replace_file(stamp, json.dumps({"digest": digest, "site": folder_identity(out)}))
     return True
 
 

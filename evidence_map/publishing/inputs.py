@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from evidence_map.files import replace_file
 from evidence_map.paths import ROOT
 
 FOLDERS = ("vocab", "schema", "templates", "docs", "audit", "rules", "screening", "overrides", "evidence_map")
@@ -95,10 +96,7 @@ def unchanged(evidence_dir: Path, out: Path, strict: bool, work: Path) -> str | 
 
 def published(work: Path, digest: str, out: Path) -> None:
     """Remember that `out`, as it is now, was built from inputs with this digest."""
-    stamp = work / STAMP
-    tmp = stamp.with_name(f".{stamp.name}.tmp")
-    tmp.write_text(json.dumps({"inputs": digest, "site": folder_identity(out.resolve())}), encoding="utf-8")
-    os.replace(tmp, stamp)
+    replace_file(work / STAMP, json.dumps({"inputs": digest, "site": folder_identity(out.resolve())}))
 
 
 def _read(stamp: Path) -> Any:

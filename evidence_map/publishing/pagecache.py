@@ -41,6 +41,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.toc import TableOfContents
 
+from evidence_map.files import replace_file
 from evidence_map.publishing import verbatim
 from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
@@ -99,10 +100,7 @@ def _path(kind: str, key: str) -> Path:
 
 
 def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    replace_file(path, data)
 
 
 class _Capture(logging.Handler):

@@ -14,7 +14,6 @@ is never stale. The entries are one file in the work folder holding those the la
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -23,6 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from evidence_map.files import replace_file
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.publishing.apart import Apart, job, outcome, wanted
 from evidence_map.publishing.inputs import project_digest
@@ -105,10 +105,7 @@ class ReviewCache:
         """Keep the pages this build used, and only those."""
         if self._used.keys() == self._kept.keys():
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{FILE}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(self._used, pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, self.path)
+        replace_file(self.path, pickle.dumps(self._used, pickle.HIGHEST_PROTOCOL))
 
 
 def _digest(*parts: str) -> str:

@@ -6,8 +6,9 @@ later step see only real changes, and a rebuild with nothing changed rewrites no
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from evidence_map.files import replace_file
 
 
 class TreeWriter:
@@ -27,10 +28,7 @@ class TreeWriter:
                 return path
         except OSError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        replace_file(path, data)
         self.written += 1
         return path
 

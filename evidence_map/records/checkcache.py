@@ -13,12 +13,12 @@ only the entries the last check of the folder used.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evidence_map.files import replace_file
 from evidence_map.paths import SCHEMA
 
 if TYPE_CHECKING:
@@ -72,7 +72,4 @@ class CheckCache:
         """Keep the entries this check used, and only those."""
         if self._used.keys() == self._kept.keys():
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{FILE}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(self._used, pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, self.path)
+        replace_file(self.path, pickle.dumps(self._used, pickle.HIGHEST_PROTOCOL))

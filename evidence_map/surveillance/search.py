@@ -12,14 +12,13 @@ finds those articles already queued.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from evidence_map.files import replace_file
 from evidence_map.records.issues import FIRST_YEAR
 from evidence_map.records.model import Record
 from evidence_map.records.yamlsafe import LoadError, load
@@ -174,16 +173,5 @@ def queue_text_with(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` whole: a temporary file beside it, flushed to disk, then renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace `path` whole, flushed to disk and with its permissions kept: people edit these files."""
+    replace_file(path, text, durable=True, keep_mode=True)
