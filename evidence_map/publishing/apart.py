@@ -15,7 +15,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 # Reviews in the map (or review pages to render) from which the second process pays: measured, at 500
 # a cold build's pages took 6.4 s without it and 7.6 to 8.7 s with it (the chart drawing processes
@@ -24,7 +24,21 @@ APART_FROM = 1000
 APART_SETTING = "EVIDENCE_MAP_APART_FROM"  # another number (the tests set 0)
 
 T = TypeVar("T")
-_job: tuple[Any, ...] | None = None  # in the second process: what `Apart` was given
+
+
+class Shared(NamedTuple):
+    """What the second process is given: the computed map and what the pages are made with."""
+
+    computed: Any  # ComputedMap
+    info: Any  # SiteInfo
+    notices: dict[str, Any]
+    screening: Any  # Screening
+    site_url: str
+    date: str
+    figures: list[Any]  # the figures without their charts: their words and numbers
+
+
+_job: Shared | None = None  # in the second process: what `Apart` was given
 
 
 def wanted(n: int) -> bool:
@@ -33,10 +47,10 @@ def wanted(n: int) -> bool:
 
 
 class Apart:
-    """The second process, started on first use with `job` (the computed map and what goes with it)."""
+    """The second process, started on first use with `shared`."""
 
-    def __init__(self, *job: Any) -> None:
-        self._job: bytes = pickle.dumps(job, pickle.HIGHEST_PROTOCOL)
+    def __init__(self, shared: Shared) -> None:
+        self._job: bytes = pickle.dumps(shared, pickle.HIGHEST_PROTOCOL)
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
@@ -59,12 +73,12 @@ class Apart:
 
 
 @contextmanager
-def second_process(use: bool, *job: Any) -> Iterator[Apart | None]:
-    """An `Apart` with `job` when `use`, else None; shut down on leaving."""
+def second_process(use: bool, shared: Shared) -> Iterator[Apart | None]:
+    """An `Apart` given `shared` when `use`, else None; shut down on leaving."""
     if not use:
         yield None
         return
-    apart = Apart(*job)
+    apart = Apart(shared)
     try:
         yield apart
     finally:
@@ -88,7 +102,7 @@ def _receive(job: bytes) -> None:
     _job = pickle.loads(job)
 
 
-def job() -> tuple[Any, ...]:
+def job() -> Shared:
     """In the second process: the job it was started with."""
     if _job is None:
         raise RuntimeError("not in the build's second process")

@@ -7,7 +7,6 @@ output, neither runs (see `site_digest`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from evidence_map.files import replace_file
-from evidence_map.publishing.inputs import folder_identity
+from evidence_map.publishing.inputs import Digest, folder_identity
 
 if TYPE_CHECKING:
     from evidence_map.publishing.site import Prepared
@@ -167,13 +166,8 @@ def site_digest(config: Path, out: Path, strict: bool) -> str:
     The generated configuration; the versions of the tools; the theme overrides, by content; and
     every generated page, chart and download by path, size and modification time: the page
     writer leaves an unchanged file untouched, so its time only changes when its content does."""
-    h = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for part in parts:
-            h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
-            h.update(b"\0")
-
+    h = Digest()
+    add = h.add
     add("site-digest 1", out, strict, *PAGEFIND_ARGS, os.environ.get(PAGEFIND_BINARY, ""))
     for package in STAMPED_PACKAGES:
         try:

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -38,10 +39,31 @@ def _files(folder: Path) -> list[Path]:
     return found
 
 
+class Digest:
+    """A SHA-256 of parts, each text (as UTF-8) or bytes and each ended by a zero byte, so that two
+    lists of parts never run together into the same bytes. Every digest of the build is one."""
+
+    def __init__(self, *parts: object) -> None:
+        self._h = hashlib.sha256()
+        self.add(*parts)
+
+    def add(self, *parts: object) -> None:
+        for part in parts:
+            self._h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
+            self._h.update(b"\0")
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def digest(*parts: object) -> str:
+    return Digest(*parts).hexdigest()
+
+
 def input_digest(evidence_dir: Path, out: Path, strict: bool, data_commit: str) -> str:
     """The digest of what a build of `evidence_dir` into `out` reads."""
-    h = hashlib.sha256()
-    add = _adder(h)
+    h = Digest()
+    add = h.add
     add("inputs 2", evidence_dir.resolve(), out.resolve(), strict, data_commit, date.today().isoformat())
     for path in _files(evidence_dir):
         add(path.relative_to(evidence_dir).as_posix(), path.read_bytes())
@@ -52,23 +74,12 @@ def input_digest(evidence_dir: Path, out: Path, strict: bool, data_commit: str) 
 def project_digest() -> str:
     """The digest of what the pages are made with besides the records: the project's folders and
     files, the installed packages and the settings read from the environment."""
-    h = hashlib.sha256()
-    add = _adder(h)
-    add("project 1")
-    _add_project(add)
+    h = Digest("project 1")
+    _add_project(h.add)
     return h.hexdigest()
 
 
-def _adder(h: Any) -> Any:
-    def add(*parts: object) -> None:
-        for part in parts:
-            h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
-            h.update(b"\0")
-
-    return add
-
-
-def _add_project(add: Any) -> None:
+def _add_project(add: Callable[..., None]) -> None:
     add(*(f"{name}={os.environ.get(name, '')}" for name in ENVIRONMENT))
     add(*sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()))
     for root in (ROOT / f for f in FOLDERS):

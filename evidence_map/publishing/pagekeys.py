@@ -3,7 +3,6 @@ is the same in every process, and a table of contents to store and restore."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from mkdocs.structure.toc import AnchorLink
 
 from evidence_map.publishing.generator import tree_files
+from evidence_map.publishing.inputs import Digest, digest
 
 VERSION = "page-cache 1"
 PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Jinja2", "Pygments")
@@ -26,14 +26,6 @@ def version(package: str) -> str:
         return f"{package}=={metadata.version(package)}"
     except metadata.PackageNotFoundError:
         return f"{package} absent"
-
-
-def digest(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def stable(value: Any) -> str:
@@ -58,11 +50,11 @@ def theme_digest(config: Any) -> str:
     import mkdocs
 
     installed = [Path(material.__file__).parent, Path(mkdocs.__file__).parent]
-    h = hashlib.sha256()
+    h = Digest()
     for folder in map(Path, getattr(config.theme, "dirs", [])):
         if not any(folder.is_relative_to(p) for p in installed):
             for path in tree_files(folder):
-                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+                h.add(path.relative_to(folder).as_posix(), path.read_bytes())
     return h.hexdigest()
 
 

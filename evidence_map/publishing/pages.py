@@ -132,8 +132,8 @@ def all_topic_pages(r: Renderer, figs: FigureMap, screening: Screening) -> dict[
 
 def _topics_apart() -> dict[str, str]:
     """all_topic_pages, in the build's second process (its job: see site.prepare_map)."""
-    computed, info, _notices, screening, _site_url, _date, figures = job()
-    return all_topic_pages(Renderer(computed, info), figure_map(figures, computed.evidence), screening)
+    s = job()
+    return all_topic_pages(Renderer(s.computed, s.info), figure_map(s.figures, s.computed.evidence), s.screening)
 
 
 def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
@@ -205,9 +205,8 @@ def render_site_pages(
     """Every page into `writer`; returns how many review pages were rendered. `kept`: a folder where
     review pages are kept between builds (reviewpages.py), so only those whose inputs changed are
     rendered again; `second`: the build's second process, which takes a share (apart.py)."""
-    # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
     if notices is None:
-        notices = load_notices() if screening is not NO_SCREENING else {}
+        notices = notices_for(screening)
     cache = ReviewCache(kept, computed, info) if kept is not None else None
     reviews = ReviewPages(computed, info, notices, cache, second)
     # The second process takes the review pages when many are to render, else the topic pages.
@@ -216,6 +215,12 @@ def render_site_pages(
     if cache is not None:
         cache.save()
     return len(reviews.missing)
+
+
+def notices_for(screening: Screening) -> dict[str, Any]:
+    """Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil
+    --watch), by review; none for a map built without the repository's screening files."""
+    return load_notices() if screening is not NO_SCREENING else {}
 
 
 def _render_pages(

@@ -13,7 +13,6 @@ is never stale. The entries are one file in the work folder holding those the la
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -25,7 +24,7 @@ from markupsafe import Markup
 from evidence_map.files import replace_file
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.publishing.apart import Apart, job, outcome, wanted
-from evidence_map.publishing.inputs import project_digest
+from evidence_map.publishing.inputs import digest, project_digest
 from evidence_map.publishing.pagekinds import KINDS, page_path
 from evidence_map.publishing.renderer import Renderer, SiteInfo
 from evidence_map.records.model import Record
@@ -76,7 +75,7 @@ class ReviewCache:
         evidence = computed.evidence
         with_page = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
         self._computed = computed
-        self._base = _digest(VERSION, project_digest(), info.repo_url, " ".join(with_page))
+        self._base = digest(VERSION, project_digest(), info.repo_url, " ".join(with_page))
         try:
             self._kept: dict[str, str] = pickle.loads(self.path.read_bytes())
         except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError):
@@ -90,7 +89,7 @@ class ReviewCache:
             for a in computed.assessed_for(rec)
         ]
         verdicts = [computed.grades[c].overall.label for c in rec.conditions]
-        return _digest(self._base, repr(rec), repr(assessed), repr(verdicts), repr(notices))
+        return digest(self._base, repr(rec), repr(assessed), repr(verdicts), repr(notices))
 
     def get(self, key: str) -> str | None:
         text = self._kept.get(key)
@@ -106,14 +105,6 @@ class ReviewCache:
         if self._used.keys() == self._kept.keys():
             return
         replace_file(self.path, pickle.dumps(self._used, pickle.HIGHEST_PROTOCOL))
-
-
-def _digest(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def tags_for(records: Iterable[Record], renderer: Renderer, extra: Iterable[str] = ()) -> list[str]:
@@ -173,8 +164,9 @@ class ReviewPages:
                 self.missing.append(rec.id)
             else:
                 self.pages[page_path("review", rec.id)] = text
-        apart = second is not None and wanted(len(self.missing))
-        self.future: Future[dict[str, str]] | None = second.submit(_apart, self.missing) if apart else None  # type: ignore[union-attr]
+        self.future: Future[dict[str, str]] | None = None
+        if second is not None and wanted(len(self.missing)):
+            self.future = second.submit(_apart, self.missing)
 
     def result(self) -> dict[str, str]:
         """Every review page by its path, the rendered ones kept for the next build."""
@@ -187,5 +179,5 @@ class ReviewPages:
 
 def _apart(ids: list[str]) -> dict[str, str]:
     """review_pages, in the second process."""
-    computed, info, notices = job()[:3]
-    return review_pages(computed, info, notices, ids)
+    shared = job()
+    return review_pages(shared.computed, shared.info, shared.notices, ids)

@@ -22,7 +22,7 @@ from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
 from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
 from evidence_map.publishing import inputs
-from evidence_map.publishing.apart import job, outcome, second_process, wanted
+from evidence_map.publishing.apart import Shared, job, outcome, second_process, wanted
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure, unchecked
 from evidence_map.publishing.citations import bibtex, ris
@@ -32,7 +32,7 @@ from evidence_map.publishing.feeds import atom_feed, changes_from_records, scree
 from evidence_map.publishing.generator import publish
 from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
-from evidence_map.publishing.pages import render_site_pages, static_files
+from evidence_map.publishing.pages import notices_for, render_site_pages, static_files
 from evidence_map.publishing.renderer import SiteInfo
 from evidence_map.publishing.shortcuts import PATH as SHORTCUTS
 from evidence_map.publishing.shortcuts import shortcuts_json
@@ -41,7 +41,6 @@ from evidence_map.records.evidence import Evidence, load_evidence
 from evidence_map.records.umbrella import umbrella
 from evidence_map.surveillance.queue import NO_SCREENING, Screening, load_screening
 from evidence_map.surveillance.screening import prisma_flow
-from evidence_map.surveillance.watch import load_notices
 
 BUNDLE = "msc-ev-evidence-map.zip"
 PAGE_CACHE_HOOK = Path(__file__).resolve().with_name("pagecache.py")
@@ -140,19 +139,19 @@ def prepare_map(
             if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
                 data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
             writer.write(rel, data)
-        # Retractions, errata and updates PubMed links to the map's own reviews (build.py surveil --watch).
-        notices = load_notices() if screening is not NO_SCREENING else {}
-        job = (computed, info, notices, screening, site_url, date)
-        # The figures as the pages show them: their words and numbers, not their charts.
-        light = [replace(f, chart=None) for f in figures]
-        with second_process(wanted(len(evidence.records)), *job, light) as second:
+        notices = notices_for(screening)
+        use = wanted(len(evidence.records))
+        # The figures as the pages show them (their words and numbers, not their charts) if they go.
+        light = [replace(f, chart=None) for f in figures] if use else []
+        shared = Shared(computed, info, notices, screening, site_url, date, light)
+        with second_process(use, shared) as second:
             # The downloads and feeds, made in the second process (if any) while this one renders.
             files = second.submit(_downloads_and_feeds) if second is not None else None
             reviews = render_site_pages(
                 computed, figures, info, writer, screening, work / "review-pages", second, notices
             )
             writer.write(SHORTCUTS, shortcuts_json(computed))
-            made = outcome(files, lambda: downloads_and_feeds(*job))
+            made = outcome(files, lambda: downloads_and_feeds(computed, screening, site_url, date))
         for rel, data in sorted(made.items()):
             writer.write(rel, data)
         timings["pages"] = time.perf_counter() - t0
@@ -193,21 +192,15 @@ def all_figures(computed: ComputedMap, sources: list[str]) -> Iterator[Figure]:
             yield f
 
 
-def downloads_and_feeds(
-    computed: ComputedMap,
-    info: SiteInfo,
-    notices: dict[str, Any],
-    screening: Screening,
-    site_url: str,
-    date: str,
-) -> dict[str, bytes]:
+def downloads_and_feeds(computed: ComputedMap, screening: Screening, site_url: str, date: str) -> dict[str, bytes]:
     """Every download and feed of the site, by its path in it."""
     return download_files(computed, screening) | feed_files(computed.evidence, site_url, date, screening)
 
 
 def _downloads_and_feeds() -> dict[str, bytes]:
     """downloads_and_feeds, in the build's second process."""
-    return downloads_and_feeds(*job()[:6])
+    s = job()
+    return downloads_and_feeds(s.computed, s.screening, s.site_url, s.date)
 
 
 def download_files(computed: ComputedMap, screening: Screening = NO_SCREENING) -> dict[str, bytes]:
