@@ -525,7 +525,10 @@ def test_a_shortcut_misses_nothing_the_rule_finds(change: dict[str, Any]) -> Non
     assert _issues(text, True) == _issues(text, False)
 
 
-@pytest.mark.parametrize("number", [".inf", "-.inf", ".NaN", "1.0e+999", "1" + "0" * 400 + ".0"])
+@pytest.mark.parametrize(
+    "number",
+    [".inf", "-.inf", ".NaN", "1.0e+999", "1" + "0" * 400 + ".0", "1_0.5e+999", "!!float inf", '!!float "1e999"'],
+)
 def test_a_number_that_is_not_finite_is_found_with_the_shortcut(number: str) -> None:
     text = _as_yaml(base_record()).replace("n_studies: ", "n_studies_was: ", 1) + f"extra_number: {number}\n"
     with_text, without = _issues(text, True), _issues(text, False)

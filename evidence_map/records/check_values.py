@@ -15,15 +15,22 @@ from evidence_map.records.vocab import Vocabularies
 RATIO_MEASURES = frozenset({"HR", "OR", "RR"})
 
 
-# What a YAML number that is not finite is written as: .inf or .nan, an exponent of three digits or
-# more, or three hundred digits and more (float("1" + 400 * "0" + ".0") is inf).
-NOT_FINITE_IN_FILE = re.compile(r"\.(?:inf|nan)|[eE][-+]?[0-9_]{3}|[0-9_]{300}", re.IGNORECASE)
+# What a YAML number that is not finite is written as, without a tag: .inf or .nan, or a decimal
+# with an exponent of three digits or more (the resolver wants its sign and a point before it), or
+# three hundred digits and more (float("1" + 400 * "0" + ".0") is inf). The first digit is matched on
+# its own, which lets the regex engine skip ahead to it (twice as fast as [0-9_]{300}).
+BIG_EXPONENT = re.compile(r"[0-9._][eE][-+][0-9]{3}")
+LONG_DIGITS = re.compile(r"[0-9_][0-9_]{299}")
 
 
 def file_numbers_finite(text: str) -> bool:
     """Whether every number of a record read from `text` is finite, seen from the file alone (no
-    escape can write a number). A file that passes skips the walk through every value."""
-    return not NOT_FINITE_IN_FILE.search(text)
+    escape can write a number). A file that passes skips the walk through every value. A tag
+    (!!float inf) makes a number of any text: a file with one is always walked."""
+    if "!" in text:
+        return False
+    low = text.lower()
+    return not (".inf" in low or ".nan" in low or BIG_EXPONENT.search(text) or LONG_DIGITS.search(text))
 
 
 def numbers_are_finite(rec: dict[str, Any], _: Vocabularies) -> Iterator[Issue]:
