@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any
 
 import yaml
@@ -127,6 +128,35 @@ def test_any_bytes_load_or_fail_cleanly(raw: bytes) -> None:
         assert exc.message
         return
     outcome(loaded.data)
+
+
+number_like = st.from_regex(r"\A[-+]?[0-9_]{0,4}\.?[0-9_]{0,4}(?:[eE][-+]?[0-9]{1,4})?\Z") | st.text(
+    "-+.0123456789_eE:xXob", max_size=12
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=number_like | st.text(max_size=20), plain=st.booleans())
+def test_every_value_loads_as_the_safe_loader_reads_it(value: str, plain: bool) -> None:
+    """The strict loader takes plain decimals and text without PyYAML's constructor: what it makes
+    of any value, written plain or quoted, is what yaml.safe_load makes of it."""
+    text = f"k: {value}\n" if plain else "k: " + yaml.safe_dump(value, default_style='"').strip() + "\n"
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    if not isinstance(expected, dict) or set(expected) != {"k"} or isinstance(expected["k"], (dict, list)):
+        return
+    try:
+        got = load(text).data["k"]
+    except LoadError:
+        return  # refused cleanly (a tag, an anchor): the strict loader's own rule
+    want = expected["k"]
+    if isinstance(want, datetime.date):
+        assert isinstance(got, str)  # dates stay text: the schema checks their form
+        return
+    assert type(got) is type(want)
+    assert repr(got) == repr(want)
 
 
 @settings(max_examples=100, deadline=None)

@@ -108,21 +108,28 @@ def load(text: str) -> Loaded:
 
 
 class _CachedCLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """libyaml's loader, remembering the tag each short plain value resolves to. libyaml asks the
-    Python resolver for every scalar, keys included, and the same keys recur in every record; a
-    safe loader's tag depends on the value and its style alone (it has no path resolvers)."""
+    """libyaml's loader, remembering the tag each short value resolves to. libyaml asks the Python
+    resolver for every node, keys included, and the same keys recur in every record; a safe
+    loader's tag depends on the value and its style alone, as it has no path resolvers (so the
+    resolver's bookkeeping of the path, called around every node, is skipped too)."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or len(value) > 40:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
+        key = (kind, value, implicit)
         tag = _RESOLVED.get(key)
         if tag is None:
-            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)
+            if value is None or len(value) <= 40:
+                _RESOLVED[key] = tag
         return tag
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
 
-_RESOLVED: dict[tuple[str, Any], str] = {}
+    def ascend_resolver(self) -> None:
+        pass
+
+
+_RESOLVED: dict[tuple[Any, str | None, Any], str] = {}
 
 
 def _fast_node(text: str) -> Node | None:
@@ -163,6 +170,11 @@ def _no_anchors(text: str) -> bool:
 
 
 STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+# Numbers that Python reads as YAML 1.1 does (no underscores, octals, sexagesimals or infinities).
+DECIMAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+DECIMAL_FLOAT = re.compile(r"-?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?")
 PLAIN_TAGS = frozenset(
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 )
@@ -170,6 +182,12 @@ PLAIN_TAGS = frozenset(
 
 def _build(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    return _value(node, path, lines, ctor)
+
+
+def _value(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader) -> Any:
+    """The data of `node` at `path` (whose line is recorded), recording the lines below it. A plain
+    text value is taken where it stands, without a call: most values of a record are one."""
     if node.tag not in PLAIN_TAGS:
         raise LoadError(node.start_mark.line + 1, f"YAML tags are not allowed; got {node.tag!r}")
     if isinstance(node, MappingNode):
@@ -178,23 +196,36 @@ def _build(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader
             if not isinstance(key_node, ScalarNode):
                 raise LoadError(key_node.start_mark.line + 1, "mapping keys must be plain words")
             key = key_node.value
+            at = (*path, key)
             if key in out:
-                first = lines.get((*path, key), 0)
                 raise LoadError(
                     key_node.start_mark.line + 1,
-                    f"duplicate key (first given on line {first}); keep only one",
-                    ".".join(str(p) for p in (*path, key)),
+                    f"duplicate key (first given on line {lines.get(at, 0)}); keep only one",
+                    ".".join(str(p) for p in at),
                 )
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, (*path, key), lines, ctor)
+            lines[at] = key_node.start_mark.line + 1
+            if value_node.tag == STR and type(value_node) is ScalarNode:
+                out[key] = value_node.value
+            else:
+                out[key] = _value(value_node, at, lines, ctor)
         return out
     if isinstance(node, SequenceNode):
-        return [_build(item, (*path, i), lines, ctor) for i, item in enumerate(node.value)]
+        items = []
+        for i, item in enumerate(node.value):
+            at = (*path, i)
+            lines.setdefault(at, item.start_mark.line + 1)
+            items.append(item.value if item.tag == STR and type(item) is ScalarNode else _value(item, at, lines, ctor))
+        return items
     assert isinstance(node, ScalarNode)
     if node.tag == STR:
         return node.value  # what the constructor would return, without its machinery
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value  # dates stay text: the schema checks their form
+    # Plain decimals, as most numbers of a record are written: what the constructor makes of them.
+    if node.tag == FLOAT and DECIMAL_FLOAT.fullmatch(node.value):
+        return float(node.value)
+    if node.tag == INT and DECIMAL_INT.fullmatch(node.value):
+        return int(node.value)
     try:
         return ctor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
