@@ -576,3 +576,63 @@ def test_a_kept_check_is_reused_only_while_its_file_is_unchanged(
 
     kept = pickle.loads((cache / "checks.pickle").read_bytes())
     assert len(kept) == len(again)  # the entry of the file as it was is gone
+
+
+def _outcome(results: list[Any]) -> list[tuple[str, list[str], str | None]]:
+    """Each file's problems and data (by repr: a NaN never equals itself), in order."""
+    return [(r.shown_as, [str(p) for p in r.problems], repr(r.loaded.data) if r.loaded else None) for r in results]
+
+
+def _all_records_and_bad_fixtures(tmp_path: Path) -> Path:
+    folder = tmp_path / "evidence"
+    shutil.copytree(FIXTURES / "bad", folder)
+    for path in EVIDENCE.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_checks_made_in_a_second_process_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """checkpool.py: every real record and broken fixture, checked on two processes, has the outcome
+    it has when checked in one, in the same order; kept checks made there read back the same."""
+    from evidence_map.records import checkpool
+
+    folder, vocab, cache = _all_records_and_bad_fixtures(tmp_path), load_vocabularies(), tmp_path / "checks"
+    monkeypatch.setenv(checkpool.SPLIT_SETTING, str(10**9))
+    alone = _outcome(check_folder(folder, vocab))
+    assert any(problems for _, problems, _ in alone) and any(not problems for _, problems, _ in alone)
+
+    from evidence_map.records import validate
+
+    made: list[int] = []  # how many checks each call had from the second process
+
+    def spy(*args: Any) -> list[checkpool.Outcome]:
+        outcomes = checkpool.check_items(*args)
+        made.append(sum(o.pickled is not None for o in outcomes))
+        return outcomes
+
+    monkeypatch.setattr(validate, "check_items", spy)
+    monkeypatch.setenv(checkpool.SPLIT_SETTING, "2")
+    assert _outcome(check_folder(folder, vocab)) == alone
+    assert _outcome(check_folder(folder, vocab, cache)) == alone
+    assert made[0] >= len(alone) * checkpool.SHARE - 1 and made[1] == made[0]  # the second process's share
+    assert _outcome(check_folder(folder, vocab, cache)) == alone  # read back from the kept checks
+    assert made[2] == 0  # nothing left to check
+
+
+def _die(*_: Any) -> None:
+    import os
+
+    os._exit(3)  # as a process killed for lack of memory would
+
+
+def test_the_checks_of_a_second_process_that_fails_are_made_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evidence_map.records import checkpool
+
+    folder, vocab = _all_records_and_bad_fixtures(tmp_path), load_vocabularies()
+    monkeypatch.setenv(checkpool.SPLIT_SETTING, str(10**9))
+    alone = _outcome(check_folder(folder, vocab))
+    monkeypatch.setenv(checkpool.SPLIT_SETTING, "2")
+    monkeypatch.setattr(checkpool, "_check_pickled", _die)
+    assert _outcome(check_folder(folder, vocab)) == alone

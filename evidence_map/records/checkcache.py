@@ -65,8 +65,9 @@ class CheckCache:
         self._used[key] = entry
         return checked
 
-    def put(self, key: str, checked: Checked) -> None:
-        self._used[key] = pickle.dumps(checked, pickle.HIGHEST_PROTOCOL)
+    def put(self, key: str, checked: Checked, pickled: bytes | None = None) -> None:
+        """Keep `checked` (`pickled`: the same, already pickled)."""
+        self._used[key] = pickled if pickled is not None else pickle.dumps(checked, pickle.HIGHEST_PROTOCOL)
 
     def save(self) -> None:
         """Keep the entries this check used, and only those."""

@@ -36,6 +36,7 @@ from evidence_map.records.check_values import (
     row_i2_ranges_reach_every_estimate_of_the_row,
 )
 from evidence_map.records.checkcache import CheckCache
+from evidence_map.records.checkpool import Item, check_items
 from evidence_map.records.issues import FieldPath, Issue, Problem, Rule, acknowledged, dotted, schema_issues, show
 from evidence_map.records.vocab import Vocabularies, load_vocabularies
 from evidence_map.records.yamlsafe import Loaded, LoadError, decode, load
@@ -127,17 +128,28 @@ def check_file(path: Path, shown_as: str, vocab: Vocabularies, data: bytes | Non
     return Checked(path, shown_as, loaded, problems)
 
 
-def _check_cached(path: Path, shown_as: str, vocab: Vocabularies, checks: CheckCache) -> Checked:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return check_file(path, shown_as, vocab)
-    key = checks.key(data, f"{shown_as}\0{path}")
-    found = checks.get(key)
-    if found is None:
-        found = check_file(path, shown_as, vocab, data)
-        checks.put(key, found)
-    return found
+def _check_all(files: list[Path], shown: list[str], vocab: Vocabularies, checks: CheckCache | None) -> list[Checked]:
+    """Each file's check, in order: kept (when `checks` has it) or made, on two processes when
+    there are many to make (checkpool.py)."""
+    results: list[Checked | None] = []
+    todo: list[tuple[int, Item, str]] = []
+    for path, shown_as in zip(files, shown, strict=True):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            results.append(check_file(path, shown_as, vocab))
+            continue
+        key = checks.key(data, f"{shown_as}\0{path}") if checks is not None else ""
+        found = checks.get(key) if checks is not None else None
+        if found is None:
+            todo.append((len(results), Item(path, shown_as, data), key))
+        results.append(found)
+    made = check_items([item for _, item, _ in todo], vocab, check_file)
+    for (at, _, key), outcome in zip(todo, made, strict=True):
+        results[at] = outcome.checked
+        if checks is not None:
+            checks.put(key, outcome.checked, outcome.pickled)
+    return [r for r in results if r is not None]
 
 
 def record_files(folder: Path) -> list[Path]:
@@ -189,11 +201,9 @@ def check_folder(folder: Path, vocab: Vocabularies | None = None, cache: Path | 
     vocab = vocab or load_vocabularies()
     files = record_files(folder)
     shown = shown_paths(folder, files)
-    if cache is None:
-        results = [check_file(f, s, vocab) for f, s in zip(files, shown, strict=True)]
-    else:
-        checks = CheckCache(cache, vocab)
-        results = [_check_cached(f, s, vocab, checks) for f, s in zip(files, shown, strict=True)]
+    checks = CheckCache(cache, vocab) if cache is not None else None
+    results = _check_all(files, shown, vocab, checks)
+    if checks is not None:
         checks.save()
     seen: dict[str, Checked] = {}
     for res in results:
