@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 
@@ -318,3 +319,32 @@ def test_the_conditions_table_ranks_verdict_and_certainty_on_their_scales(
         g, s = computed.grades[term.id], computed.summaries[term.id]
         assert f'data-sort="{VERDICTS.index(g.overall.label) + 1}"' in row
         assert f'data-sort="{levels.index(s.certainty) + 1}"' in row
+
+
+def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(
+    evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build keeps its compiled templates in the work folder; a later build reads them, unless the
+    template changed since."""
+    import shutil
+
+    from evidence_map.paths import TEMPLATES
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    monkeypatch.setattr(rendering, "TEMPLATES", templates)
+    monkeypatch.setattr(rendering, "_compiled", None)  # restored after the test
+    kept = tmp_path / "work" / "compiled-templates"
+    rendering.keep_compiled_templates(kept)
+    computed = compute_map(evidence)
+    first = rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
+    assert list(kept.iterdir())
+    compiled = []
+    real = rendering.jinja2.Environment.compile
+    monkeypatch.setattr(rendering.jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or real(*a, **k))
+    assert rendering.Renderer(computed, INFO).render("downloads.md.j2", base="") == first
+    assert compiled == []
+    page = templates / "downloads.md.j2"
+    page.write_text(page.read_text(encoding="utf-8").replace("# Downloads", "# Downloads, edited"), encoding="utf-8")
+    assert "# Downloads, edited" in rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
+    assert compiled == [1]

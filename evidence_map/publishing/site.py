@@ -33,7 +33,7 @@ from evidence_map.publishing.generator import publish
 from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
 from evidence_map.publishing.pages import notices_for, render_site_pages, static_files
-from evidence_map.publishing.renderer import SiteInfo
+from evidence_map.publishing.renderer import SiteInfo, keep_compiled_templates
 from evidence_map.publishing.shortcuts import PATH as SHORTCUTS
 from evidence_map.publishing.shortcuts import shortcuts_json
 from evidence_map.publishing.writer import TreeWriter
@@ -123,6 +123,7 @@ def prepare_map(
     writer = TreeWriter(docs)
     t0 = time.perf_counter()
     renderer = ChartRenderer(work / "chart-cache")
+    keep_compiled_templates(work / "compiled-templates")
     sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
     # Charts missing from the cache are drawn in other processes while this one renders the pages.
     with renderer.start(all_figures(computed, sources)) as drawing:
