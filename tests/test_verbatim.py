@@ -3,9 +3,12 @@ build exactly as Markdown would have made them, on the real generated pages."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import markdown
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mkdocs.config import load_config
 from mkdocs.utils import meta
 
@@ -34,6 +37,30 @@ def test_a_marked_block_is_replaced_by_a_placeholder_and_put_back() -> None:
     assert verbatim.anchors(blocks) == {"row-1", "a&b"}
 
 
+def _split_by_pattern(text: str) -> tuple[str, list[str]]:
+    """What split makes, by the definition of a marked block: verbatim.REGION's matches."""
+    blocks: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        if verbatim.MARKDOWN_INSIDE.search(m.group(0)):
+            return m.group(0)
+        blocks.append(m.group(0))
+        return verbatim.PLACEHOLDER.format(len(blocks) - 1)
+
+    return verbatim.REGION.sub(keep, text), blocks
+
+
+START, END = verbatim.START, verbatim.END
+PIECES = ["\n", "\n\n", START, END, f"\n\n{START}\n", f"\n{END}\n", f"{START}\n{END}", "x", "<div markdown>", " "]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_split_finds_what_the_pattern_of_a_block_matches(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert verbatim.split(text) == _split_by_pattern(text)
+
+
 def test_a_block_markdown_would_read_inside_is_left_in_place() -> None:
     for page in (
         PAGE.replace('<div class="x">', '<div class="x" markdown>'),
@@ -57,6 +84,7 @@ def test_the_generated_pages_convert_as_markdown_converts_them(built: Any) -> No
     for path in sorted(docs.rglob("*.md")):
         body = meta.get_data(path.read_text(encoding="utf-8"))[0]
         text, blocks = verbatim.split(body)
+        assert (text, blocks) == _split_by_pattern(body), path
         assert len(blocks) == body.count(verbatim.START), path  # every marked block is kept out
         if blocks:
             marked[path.relative_to(docs).as_posix()] = (body, text, blocks)

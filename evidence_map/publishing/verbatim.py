@@ -27,18 +27,35 @@ A_NAME = re.compile(r"<a\s[^>]*?\bname=\"([^\"]*)\"")
 
 
 def split(markdown: str) -> tuple[str, list[str]]:
-    """The Markdown with each marked block replaced by a placeholder, and the blocks in order."""
+    """The Markdown with each marked block replaced by a placeholder, and the blocks in order.
+
+    What REGION matches, found with str.find: the pattern's lazy match over blocks of a megabyte
+    took half a second a build at 2,000 reviews."""
     blocks: list[str] = []
-
-    def keep(m: re.Match[str]) -> str:
-        if MARKDOWN_INSIDE.search(m.group(0)):
-            return m.group(0)
-        blocks.append(m.group(0))
-        return PLACEHOLDER.format(len(blocks) - 1)
-
     if START not in markdown:
         return markdown, blocks
-    return REGION.sub(keep, markdown), blocks
+    opener, closer = f"\n\n{START}\n", f"\n{END}"
+    out: list[str] = []
+    done = 0  # the text before this is in `out`
+    at = markdown.find(opener)
+    while at >= 0:
+        start = at + 2
+        end = markdown.find(closer, start + len(START) + 1)  # after the newline that ends the start line
+        while end >= 0 and not markdown.startswith("\n", end + len(closer)):
+            end = markdown.find(closer, end + 1)  # an end marker not alone on its line
+        if end < 0:
+            break  # no block opens here, nor after: every later start would find no end either
+        end += len(closer)
+        block = markdown[start:end]
+        if "markdown" in block and MARKDOWN_INSIDE.search(block):
+            at = markdown.find(opener, end)  # left in place
+            continue
+        out += (markdown[done:start], PLACEHOLDER.format(len(blocks)))
+        blocks.append(block)
+        done = end
+        at = markdown.find(opener, end)
+    out.append(markdown[done:])
+    return "".join(out), blocks
 
 
 def join(converted: str, blocks: list[str]) -> str:
