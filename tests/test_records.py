@@ -105,3 +105,27 @@ def test_schema_documents_every_field() -> None:
                 walk(sub["items"], f"{path}{name}[].")
 
     walk(schema, "")
+
+
+def test_the_vocabularies_read_by_libyaml_are_those_the_python_loader_reads() -> None:
+    import yaml
+
+    from evidence_map.paths import VOCAB
+    from evidence_map.records import vocab
+
+    for path in sorted(VOCAB.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=vocab.SAFE_LOADER) == yaml.load(text, Loader=yaml.SafeLoader), path.name
+
+
+def test_a_records_repository_path_is_the_same_with_its_folder_resolved_once(tmp_path: Path) -> None:
+    from evidence_map.paths import EVIDENCE
+    from evidence_map.records.evidence import repo_path
+
+    link = tmp_path / "linked.yaml"
+    first = sorted(EVIDENCE.glob("*.yaml"))[0]
+    link.symlink_to(first)
+    folders: dict[Path, Path] = {}
+    for path in [*sorted(EVIDENCE.glob("*.yaml")), link, tmp_path / "elsewhere.yaml"]:
+        assert repo_path(path, folders) == repo_path(path)
+    assert repo_path(link, folders) == f"evidence/{first.name}"

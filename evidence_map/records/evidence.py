@@ -59,10 +59,18 @@ def _index(records: Iterable[Record], keys: Callable[[Record], Iterable[str]]) -
     return index
 
 
-def repo_path(path: Path) -> str:
-    """The path a record has in the repository (for edit links), else its plain name."""
+def repo_path(path: Path, folders: dict[Path, Path] | None = None) -> str:
+    """The path a record has in the repository (for edit links), else its plain name. `folders`:
+    folders already resolved, by their path as given (a resolve is several system calls)."""
     try:
-        return path.resolve().relative_to(ROOT).as_posix()
+        if folders is None or path.is_symlink():
+            resolved = path.resolve()
+        else:
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            resolved = folder / path.name
+        return resolved.relative_to(ROOT).as_posix()
     except ValueError:
         return f"evidence/{path.name}"
 
@@ -72,9 +80,10 @@ def from_checked(results: list[Checked], vocab: Vocabularies) -> Evidence:
     if errors:
         raise InvalidEvidence(errors)
     records = []
+    folders: dict[Path, Path] = {}
     for res in results:
         assert res.loaded is not None
-        records.append(record_from_data(res.loaded.data, repo_path(res.file)))
+        records.append(record_from_data(res.loaded.data, repo_path(res.file, folders)))
     records.sort(key=lambda r: (r.first_author.lower(), r.label.lower(), r.id))
     warnings = tuple(p for r in results for p in r.problems if p.warning)
     return Evidence(tuple(records), warnings, vocab)

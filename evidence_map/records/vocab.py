@@ -86,11 +86,15 @@ def _terms(entries: list[dict[str, Any]], category_key: str) -> tuple[Term, ...]
     )
 
 
+# libyaml's safe loader where PyYAML has it: the same data, read ten times faster.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_vocabularies(folder: Path = VOCAB) -> Vocabularies:
     def read(name: str) -> dict[str, object]:
         with open(folder / f"{name}.yaml", encoding="utf-8") as fh:
-            return yaml.safe_load(fh)  # type: ignore[no-any-return]
+            return yaml.load(fh, Loader=SAFE_LOADER)  # type: ignore[no-any-return]
 
     cond = read("conditions")
     return Vocabularies(
