@@ -187,3 +187,15 @@ def test_record_text_reaches_the_page_as_text(evidence: Evidence) -> None:
     (row,) = [a for tag, a in audit.tags if tag == "tr" and "data-facet-condition" in a]
     assert row["data-facet-condition"] == " ".join(hostile.conditions)
     assert row["data-facet-source"] == " ".join(hostile.sources)
+
+
+def test_a_table_is_built_once_per_map(evidence: Evidence) -> None:
+    """The pages and the search shortcuts share the table of one map; another map gets its own."""
+    from evidence_map.publishing import tablerows
+
+    first, second = compute_map(evidence), compute_map(evidence)
+    table = tablerows.effects_table(first)
+    assert tablerows.effects_table(first) is table
+    again = tablerows.effects_table(second)
+    assert again is not table and again == tablerows.effects_table.__wrapped__(second)  # type: ignore[attr-defined]
+    assert tablerows.reviews_table(first.evidence) is tablerows.reviews_table(first.evidence)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
@@ -56,6 +57,25 @@ class Spec:
     label: str
     choices: Sequence[tuple[str, str]]  # every possible (value, shown text), in order
     values: Callable[[Any], Iterable[str]]
+
+
+A = TypeVar("A")
+
+
+def last_call(fn: Callable[[A], Table]) -> Callable[[A], Table]:
+    """`fn`, remembering its last result by the identity of its argument: the pages and the search
+    shortcuts build the same (immutable) tables from the same map, each 0.3 s at 2,000 reviews."""
+    memo: list[tuple[A, Table]] = []
+
+    @wraps(fn)
+    def remembered(arg: A) -> Table:
+        if memo and memo[0][0] is arg:
+            return memo[0][1]
+        result = fn(arg)
+        memo[:] = [(arg, result)]
+        return result
+
+    return remembered
 
 
 def slug(label: str) -> str:
@@ -108,6 +128,7 @@ def _quality(record: Callable[[Any], Record]) -> list[Spec]:
     ]
 
 
+@last_call
 def reviews_table(evidence: Evidence) -> Table:
     """One row per record; filters by year, condition, EV source, species and quality."""
     v = evidence.vocab
@@ -127,6 +148,7 @@ def effect_conditions(a: Assessed) -> tuple[str, ...]:
     return (a.effect.condition,) if a.effect.condition else a.record.conditions
 
 
+@last_call
 def effects_table(computed: ComputedMap) -> Table:
     """One row per pooled effect of every record, in the records' order; filters by condition, EV
     source, species, route, measure, the condition's computed verdict and quality."""
