@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from evidence_map.records.validate import Checked
     from evidence_map.records.vocab import Vocabularies
 
-# Files from which the second process pays for its start (about 0.3 s): measured on two cores, 2,000
-# files took 1.8 to 2.2 s in one process and 1.2 to 1.4 s in two.
+# Files from which the second process pays for its start (about 0.3 s). Measured on two cores, each
+# load in a fresh process: 2,000 files took 2.3 to 2.6 s in one process, 1.9 to 2.1 s in two; 500
+# files 0.54 to 0.58 s in one, 0.59 to 0.62 s in two.
 SPLIT_FROM = 1000
 SPLIT_SETTING = "EVIDENCE_MAP_SPLIT_CHECKS_FROM"  # another number (the tests set a small one)
 # The second process's share of the files: it starts later, and this one reads its results.
