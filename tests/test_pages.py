@@ -333,18 +333,21 @@ def test_compiled_templates_are_kept_and_an_edited_template_is_compiled_again(
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     monkeypatch.setattr(rendering, "TEMPLATES", templates)
-    monkeypatch.setattr(rendering, "_compiled", None)  # restored after the test
     kept = tmp_path / "work" / "compiled-templates"
-    rendering.keep_compiled_templates(kept)
     computed = compute_map(evidence)
-    first = rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
+    with rendering.compiled_templates_kept(kept):
+        first = rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
     assert list(kept.iterdir())
     compiled = []
     real = rendering.jinja2.Environment.compile
     monkeypatch.setattr(rendering.jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or real(*a, **k))
-    assert rendering.Renderer(computed, INFO).render("downloads.md.j2", base="") == first
-    assert compiled == []
-    page = templates / "downloads.md.j2"
-    page.write_text(page.read_text(encoding="utf-8").replace("# Downloads", "# Downloads, edited"), encoding="utf-8")
-    assert "# Downloads, edited" in rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
-    assert compiled == [1]
+    with rendering.compiled_templates_kept(kept):
+        assert rendering.Renderer(computed, INFO).render("downloads.md.j2", base="") == first
+        assert compiled == []
+        page = templates / "downloads.md.j2"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("# Downloads", "# Downloads, edited"), encoding="utf-8"
+        )
+        assert "# Downloads, edited" in rendering.Renderer(computed, INFO).render("downloads.md.j2", base="")
+        assert compiled == [1]
+    assert rendering._compiled is None  # after the build, renderers compile their own

@@ -48,8 +48,8 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
         return prepare(evidence, work, apart_from, monkeypatch)
 
     started = []
-    real = apart.ProcessPoolExecutor
-    monkeypatch.setattr(apart, "ProcessPoolExecutor", lambda *a, **k: started.append(1) or real(*a, **k))
+    real = apart.one_process
+    monkeypatch.setattr(apart, "one_process", lambda *a, **k: started.append(1) or real(*a, **k))
     alone = prepared(tmp_path / "alone", str(len(evidence.records) + 1))
     assert started == []
     shared = prepared(tmp_path / "shared", "0")

@@ -634,5 +634,5 @@ def test_the_checks_of_a_second_process_that_fails_are_made_here(
     monkeypatch.setenv(checkpool.SPLIT_SETTING, str(10**9))
     alone = _outcome(check_folder(folder, vocab))
     monkeypatch.setenv(checkpool.SPLIT_SETTING, "2")
-    monkeypatch.setattr(checkpool, "_check_pickled", _die)
+    monkeypatch.setattr(checkpool, "_second_share", _die)
     assert _outcome(check_folder(folder, vocab)) == alone

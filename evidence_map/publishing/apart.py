@@ -9,21 +9,20 @@ too small to pay for the start (about 1.5 s at 2,000 reviews) never starts one: 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
+
+from evidence_map.processes import one_process
 
 # Reviews in the map (or review pages to render) from which the second process pays: measured, at 500
 # a cold build's pages took 6.4 s without it and 7.6 to 8.7 s with it (the chart drawing processes
 # hold the other core), an edit's the same either way; at 2,000 it saves 1.3 to 2 s of each.
 APART_FROM = 1000
 APART_SETTING = "EVIDENCE_MAP_APART_FROM"  # another number (the tests set 0)
-
-T = TypeVar("T")
 
 
 class Shared(NamedTuple):
@@ -57,10 +56,7 @@ class Apart:
         """Run `fn(*args)` there (`fn` reads the job with `job()`); None when the process has
         already failed, so that this one does the work (see `outcome`)."""
         if self._pool is None:
-            # "spawn", as for the charts: the build may have threads running (the chart drawing pool's).
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"), initializer=_receive, initargs=(self._job,)
-            )
+            self._pool = one_process(_receive, (self._job,))
         try:
             return self._pool.submit(fn, *args)
         except BrokenExecutor:
@@ -74,7 +70,8 @@ class Apart:
 
 @contextmanager
 def second_process(use: bool, shared: Shared) -> Iterator[Apart | None]:
-    """An `Apart` given `shared` when `use`, else None; shut down on leaving."""
+    """An `Apart` given `shared` when `use`, else None; shut down on leaving. Its results are read
+    with `outcome` (processes.py)."""
     if not use:
         yield None
         return
@@ -83,18 +80,6 @@ def second_process(use: bool, shared: Shared) -> Iterator[Apart | None]:
         yield apart
     finally:
         apart.close()
-
-
-def outcome(future: Future[T] | None, here: Callable[[], T]) -> T:
-    """What the second process made, or `here()` made in this process when there was no second
-    process or it failed (killed, out of memory): the work is the same either way, and an error in
-    the work itself is raised again here, where the build reports it."""
-    if future is None:
-        return here()
-    try:
-        return future.result()
-    except Exception:
-        return here()
 
 
 def _receive(job: bytes) -> None:

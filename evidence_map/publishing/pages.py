@@ -20,7 +20,8 @@ from markupsafe import Markup
 from evidence_map.judging.certainty import scale as certainty_scale
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.paper import paper_notes, paper_table3
-from evidence_map.publishing.apart import Apart, job, outcome
+from evidence_map.processes import outcome
+from evidence_map.publishing.apart import Apart, job
 from evidence_map.publishing.feeds import days
 from evidence_map.publishing.gapmap import bubble, gap_map_views, used_levels
 from evidence_map.publishing.pagekinds import KINDS, PAGE_KINDS, page_path, with_search_meta

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,16 +187,23 @@ def link(text: str, target: Markup) -> Markup:
     return Markup(f"[{escape(text)}]({target})")
 
 
-# Compiled templates, kept in the build's work folder once it says where (keep_compiled_templates):
-# compiling the templates took about 0.4 s of every build. Jinja checks each kept one against its
+# Compiled templates, kept in the build's work folder while a build renders (compiled_templates_kept):
+# compiling the templates took about 0.3 s of every renderer. Jinja checks each kept one against its
 # template's source, so an edited template is compiled again.
 _compiled: jinja2.BytecodeCache | None = None
 
 
-def keep_compiled_templates(folder: Path) -> None:
+@contextmanager
+def compiled_templates_kept(folder: Path) -> Iterator[None]:
+    """Renderers made inside keep their compiled templates in `folder`; those made after it ends
+    compile their own, so no renderer writes to a work folder that may be gone."""
     global _compiled
     folder.mkdir(parents=True, exist_ok=True)
     _compiled = jinja2.FileSystemBytecodeCache(str(folder))
+    try:
+        yield
+    finally:
+        _compiled = None
 
 
 class Renderer:

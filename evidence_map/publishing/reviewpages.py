@@ -23,7 +23,8 @@ from markupsafe import Markup
 
 from evidence_map.files import replace_file
 from evidence_map.judging.computed import ComputedMap
-from evidence_map.publishing.apart import Apart, job, outcome, wanted
+from evidence_map.processes import outcome
+from evidence_map.publishing.apart import Apart, job, wanted
 from evidence_map.publishing.inputs import digest, project_digest
 from evidence_map.publishing.pagekinds import KINDS, page_path
 from evidence_map.publishing.renderer import Renderer, SiteInfo

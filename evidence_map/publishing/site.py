@@ -21,8 +21,9 @@ import yaml
 from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
 from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
+from evidence_map.processes import outcome
 from evidence_map.publishing import inputs
-from evidence_map.publishing.apart import Shared, job, outcome, second_process, wanted
+from evidence_map.publishing.apart import Shared, job, second_process, wanted
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.publishing.charts import Figure, forest_figure, overview_figures, source_figure, unchecked
 from evidence_map.publishing.citations import bibtex, ris
@@ -33,7 +34,7 @@ from evidence_map.publishing.generator import publish
 from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
 from evidence_map.publishing.pages import notices_for, render_site_pages, static_files
-from evidence_map.publishing.renderer import SiteInfo, keep_compiled_templates
+from evidence_map.publishing.renderer import SiteInfo, compiled_templates_kept
 from evidence_map.publishing.shortcuts import PATH as SHORTCUTS
 from evidence_map.publishing.shortcuts import shortcuts_json
 from evidence_map.publishing.writer import TreeWriter
@@ -123,10 +124,10 @@ def prepare_map(
     writer = TreeWriter(docs)
     t0 = time.perf_counter()
     renderer = ChartRenderer(work / "chart-cache")
-    keep_compiled_templates(work / "compiled-templates")
     sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
     # Charts missing from the cache are drawn in other processes while this one renders the pages.
-    with renderer.start(all_figures(computed, sources)) as drawing:
+    kept_templates = compiled_templates_kept(work / "compiled-templates")
+    with renderer.start(all_figures(computed, sources)) as drawing, kept_templates:
         figures = drawing.figures
         timings["charts"] = time.perf_counter() - t0
 

@@ -11,6 +11,7 @@ gathers the values; the templates print them.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import wraps
@@ -63,16 +64,17 @@ A = TypeVar("A")
 
 
 def last_call(fn: Callable[[A], Table]) -> Callable[[A], Table]:
-    """`fn`, remembering its last result by the identity of its argument: the pages and the search
-    shortcuts build the same (immutable) tables from the same map, each 0.3 s at 2,000 reviews."""
-    memo: list[tuple[A, Table]] = []
+    """`fn`, remembering its last result while its argument lives, by the argument's identity: the
+    pages and the search shortcuts build the same (immutable) tables from the same map, each 0.3 s
+    at 2,000 reviews. A weak reference, so that the last map is not kept once a build is over."""
+    memo: list[tuple[weakref.ref[Any], Table]] = []
 
     @wraps(fn)
     def remembered(arg: A) -> Table:
-        if memo and memo[0][0] is arg:
+        if memo and memo[0][0]() is arg:
             return memo[0][1]
         result = fn(arg)
-        memo[:] = [(arg, result)]
+        memo[:] = [(weakref.ref(arg), result)]
         return result
 
     return remembered

@@ -1,23 +1,23 @@
 """Checking many record files on both cores: a cold load of 2,000 records is mostly parsing YAML,
 one core's work, while the other core has nothing to do until the charts are drawn.
 
-From `SPLIT_FROM` files, a second process (spawned: the build may have threads running) checks the
-last share of them while this one checks the rest. It returns each outcome pickled, which is also
-how the kept checks store it (checkcache.py), so nothing is pickled twice. The outcome of a file is
-the same in either process; if the second process fails (killed, out of memory), this one checks
-its share too, and an error in the checking itself is raised here, as it would have been.
+From `SPLIT_FROM` files, a second process (processes.py) checks the last share of them while this
+one checks the rest. It returns each outcome pickled, which is also how the kept checks store it
+(checkcache.py), so nothing is pickled twice. The outcome of a file is the same in either process;
+if the second process fails (killed, out of memory), this one checks its share too.
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
+
+from evidence_map.processes import one_process, outcome
 
 if TYPE_CHECKING:
     from evidence_map.records.validate import Checked
@@ -60,24 +60,23 @@ def check_items(items: Sequence[Item], vocab: Vocabularies, check: CheckFile) ->
     if n < 2 or n < split_from():
         return [Outcome(check(i.path, i.shown_as, vocab, i.data), None) for i in items]
     cut = n - max(1, int(n * SHARE))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
+    rest = list(items[cut:])
+    with one_process(gc.disable) as pool:  # its collector paused, as in the build's own load
+        future: Future[list[bytes]] | None
         try:
-            future = pool.submit(_check_pickled, list(items[cut:]), vocab, check)
+            future = pool.submit(_second_share, rest, vocab, check)
         except RuntimeError:  # the pool could not start a process
             future = None
         here = [Outcome(check(i.path, i.shown_as, vocab, i.data), None) for i in items[:cut]]
-        try:
-            pickled: list[bytes] | None = future.result() if future is not None else None
-        except Exception:
-            pickled = None
-    if pickled is None:
-        return here + [Outcome(check(i.path, i.shown_as, vocab, i.data), None) for i in items[cut:]]
+        pickled = outcome(future, lambda: _check_pickled(rest, vocab, check))
     return here + [Outcome(pickle.loads(p), p) for p in pickled]
 
 
+def _second_share(items: list[Item], vocab: Vocabularies, check: CheckFile) -> list[bytes]:
+    """What the second process runs."""
+    return _check_pickled(items, vocab, check)
+
+
 def _check_pickled(items: list[Item], vocab: Vocabularies, check: CheckFile) -> list[bytes]:
-    """In the second process: each item's check, pickled. The collector is paused, as in the
-    build's own load (records hold no cycles)."""
-    gc.disable()
+    """Each item's check, pickled: in the second process, or here if it failed."""
     return [pickle.dumps(check(i.path, i.shown_as, vocab, i.data), pickle.HIGHEST_PROTOCOL) for i in items]
