@@ -414,6 +414,36 @@ def test_acknowledged_discrepancy_turns_error_into_warning(tmp_path: Path) -> No
     assert str(warning).startswith("warning: ")
 
 
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("conditions.ids", {"conditions": {"reported": ["Sepsis"], "ids": ["sepsiss"]}}),  # an unknown id
+        ("n_studies", {"n_studies": "ten"}),  # the schema: a word for a number
+        ("summary", {"summary": "Left to FILL IN by the author, " + "word " * 20}),  # a placeholder
+    ],
+)
+def test_a_discrepancy_cannot_acknowledge_what_the_build_relies_on(
+    tmp_path: Path, field: str, change: dict[str, Any]
+) -> None:
+    """Only the plausibility rules a source's own printed values can break are acknowledged: a
+    record whose discrepancy names a field with an unknown id, a wrong type or a placeholder stays
+    invalid, and the validator says so instead of failing later, in the build."""
+    data = base_record(**change)
+    data["discrepancies"] = [{"kind": "disagreement", "field": field, "description": "as published"}]
+    write_record(tmp_path, data)
+    [checked] = check_folder(tmp_path, VOCAB)
+    assert not checked.ok
+    assert any(p.field.startswith(field) and not p.warning for p in checked.problems), checked.problems
+    proc = subprocess.run(
+        [sys.executable, "build.py", "validate", "--evidence", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
 def test_duplicate_ids_and_file_names(tmp_path: Path) -> None:
     data = base_record()
     write_record(tmp_path, data, "test-2024")

@@ -1,9 +1,10 @@
 """Check records against the schema and the plausibility rules, reporting every problem at once.
 
 One problem is one line, `evidence/x.yaml:LINE: field.path: rule; got VALUE`, so a contributor
-fixes everything in one pass. Rules are small functions phrased as the rule they enforce. A rule
-broken by a value the source really publishes can be acknowledged in the record's `discrepancies`
-list (naming the field path); it is then reported as a warning, never silently fixed.
+fixes everything in one pass. Rules are small functions phrased as the rule they enforce. A
+plausibility rule broken by a value the source really publishes can be acknowledged in the record's
+`discrepancies` list (naming the field path); it is then reported as a warning, never silently fixed.
+The schema and the rules the build relies on cannot be acknowledged (ACKNOWLEDGEABLE).
 """
 
 from __future__ import annotations
@@ -87,18 +88,42 @@ FILE_SHORTCUTS: dict[Rule, Callable[[str], bool]] = {
 }
 
 
+# The rules a discrepancy can acknowledge: those a value the source really prints can break. The
+# schema and the other rules guard what the build and the pages rely on (types, known vocabulary
+# ids, finite numbers, plain text, real dates, discrepancies that name fields), so breaking one of
+# them is an error whatever the record says.
+ACKNOWLEDGEABLE: frozenset[Rule] = frozenset(
+    {
+        effects_are_plausible,
+        row_i2_ranges_reach_every_estimate_of_the_row,
+        a_replaced_copy_passes_on_its_heterogeneity,
+        appraisal_is_stated,
+        quality_numbers_in_range,
+        citation_is_consistent,
+        identifiers_name_where_they_were_confirmed,
+        authors_start_with_the_first_author,
+        effects_from_originals_name_their_page,
+    }
+)
+
+
 def check_record(data: Any, vocab: Vocabularies, text: str | None = None) -> list[Issue]:
     """Every rule broken by one record's data (schema first, then plausibility). Given the file's
     `text`, a rule the text shows cannot be broken is skipped (FILE_SHORTCUTS)."""
+    return [issue for issue, _ in _issues(data, vocab, text)]
+
+
+def _issues(data: Any, vocab: Vocabularies, text: str | None) -> list[tuple[Issue, bool]]:
+    """check_record's issues, each with whether a discrepancy can acknowledge it (ACKNOWLEDGEABLE)."""
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
-        return [Issue((), f"a record must be a YAML mapping of fields, not {kind}")]
-    issues = schema_issues(data)
+        return [(Issue((), f"a record must be a YAML mapping of fields, not {kind}"), False)]
+    issues = [(issue, False) for issue in schema_issues(data)]
     for fn in RULES:
         shortcut = FILE_SHORTCUTS.get(fn)
         if text is not None and shortcut is not None and shortcut(text):
             continue
-        issues.extend(fn(data, vocab))
+        issues.extend((issue, fn in ACKNOWLEDGEABLE) for issue in fn(data, vocab))
     return issues
 
 
@@ -112,8 +137,8 @@ def check_file(path: Path, shown_as: str, vocab: Vocabularies, data: bytes | Non
     except OSError as exc:
         return Checked(path, shown_as, None, [Problem(shown_as, 0, "", f"cannot read file: {exc.strerror}")])
     problems = []
-    for issue in check_record(loaded.data, vocab, text):
-        kind = acknowledged(loaded.data, issue.path) if isinstance(loaded.data, dict) else None
+    for issue, can_acknowledge in _issues(loaded.data, vocab, text):
+        kind = acknowledged(loaded.data, issue.path) if can_acknowledge else None
         rule_text = issue.rule + (f" (acknowledged {kind} in discrepancies)" if kind else "")
         problems.append(
             Problem(shown_as, loaded.line_of(issue.path), dotted(issue.path), rule_text, issue.shown(), bool(kind))
