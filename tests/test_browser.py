@@ -322,7 +322,8 @@ def wait_for_server(url: str, server: subprocess.Popen[bytes], log: Path, second
 def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, built: Built, tmp_path: Path) -> None:
     """`build.py serve` has no search index: the search button says so instead of failing silently.
     It rebuilds through the page cache: started on the session's work folder, it converts almost no
-    page again, and after a record is edited, only the pages that show it."""
+    page again, and after a record is edited, only the pages that show it. It builds once per edit,
+    when the pages are regenerated, never on a page written while they are."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -359,6 +360,12 @@ def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, bui
         finally:
             v.close()
 
+        # A generated page written, as a regeneration writes them one by one: no build starts.
+        home = work / "docs" / "index.md"
+        home.write_bytes(home.read_bytes())
+        time.sleep(2)
+        assert "Building documentation" not in log.read_text(encoding="utf-8").split("Serving on", 1)[1]
+
         record = sorted(evidence.glob("*.yaml"))[0]
         data = yaml.safe_load(record.read_text(encoding="utf-8"))
         data["summary"] = data["summary"].rstrip() + " Zebrafinch sentence added by the test."
@@ -372,6 +379,11 @@ def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, bui
         edited = page_cache()
         total = edited["converted"] + edited["conversions reused"]
         assert 0 < edited["converted"] < total / 4, edited
+        # One build per edit, started once the pages were regenerated, not while they were written.
+        time.sleep(2)  # time enough for a second build to have started
+        after_start = log.read_text(encoding="utf-8").split("Serving on", 1)[1]
+        steps = re.findall(r"Building documentation|pages regenerated", after_start)
+        assert steps == ["pages regenerated", "Building documentation"], steps
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # build.py and the mkdocs server it started
         server.wait(timeout=30)

@@ -1,5 +1,9 @@
 """`build.py serve`: the live preview, which regenerates the pages when a record, template, page,
-vocabulary or screening file changes, and keeps the last good pages when a change is invalid."""
+vocabulary or screening file changes, and keeps the last good pages when a change is invalid.
+
+The site generator's server rebuilds when this module signals that a regeneration changed what it
+reads (previewhook.py), not while the pages are being written: one build per edit, of whole pages.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
+from evidence_map.files import replace_file
 from evidence_map.paths import DOCS, ROOT
+from evidence_map.publishing.generator import site_digest
+from evidence_map.publishing.previewhook import SIGNAL_FILE, signal_folder
 from evidence_map.publishing.site import prepare
 from evidence_map.surveillance.queue import InvalidQueue
 
@@ -20,10 +27,24 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
 
     from evidence_map.records.evidence import InvalidEvidence
 
+    signal = signal_folder(work)
+    last: list[str] = []  # the digest of what the site generator read at its last build
+    one_at_a_time = threading.Lock()  # an edit saved during a regeneration waits for it
+
     def regenerate() -> None:
+        with one_at_a_time:
+            _regenerate()
+
+    def _regenerate() -> None:
         try:
-            prepare(evidence_dir, work)
+            prepared = prepare(evidence_dir, work)
+            now = site_digest(prepared.config, signal, strict=False)
+            if last and now == last[0]:
+                print("pages regenerated: nothing the site shows changed", file=sys.stderr)
+                return
+            last[:] = [now]
             print("pages regenerated", file=sys.stderr)
+            replace_file(signal / SIGNAL_FILE, now)  # the server rebuilds once, now (previewhook.py)
         except (InvalidEvidence, InvalidQueue) as exc:
             for p in exc.problems:
                 print(p, file=sys.stderr)
@@ -44,7 +65,7 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
             pending[:] = [threading.Timer(0.3, regenerate)]
             pending[0].start()
 
-    work.mkdir(parents=True, exist_ok=True)
+    signal.mkdir(parents=True, exist_ok=True)
     regenerate()
     print("live preview: no search here; search works in the site `build.py build` makes", file=sys.stderr)
     observer = Observer()

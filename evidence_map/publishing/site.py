@@ -45,6 +45,7 @@ from evidence_map.surveillance.screening import prisma_flow
 
 BUNDLE = "msc-ev-evidence-map.zip"
 PAGE_CACHE_HOOK = Path(__file__).resolve().with_name("pagecache.py")
+PREVIEW_HOOK = Path(__file__).resolve().with_name("previewhook.py")
 
 
 @dataclass
@@ -84,9 +85,10 @@ def site_config(evidence: Evidence, docs_dir: Path, info: SiteInfo, sources: lis
         theme["custom_dir"] = str((MKDOCS_YML.parent / theme["custom_dir"]).resolve())
     config["nav"] = navigation(evidence, sources)
     config["not_in_nav"] = not_in_nav()  # reached from tables and pages, not the sidebar
-    # The page cache: unchanged pages are not converted or laid out again (pagecache.py).
-    # By path, without importing it here: only the site generator's process needs mkdocs.
-    config["hooks"] = [*config.get("hooks", []), str(PAGE_CACHE_HOOK)]
+    # The page cache: unchanged pages are not converted or laid out again (pagecache.py); the live
+    # preview rebuilds once per regeneration (previewhook.py). By path, without importing them
+    # here: only the site generator's process needs mkdocs.
+    config["hooks"] = [*config.get("hooks", []), str(PAGE_CACHE_HOOK), str(PREVIEW_HOOK)]
     u = umbrella()
     config["copyright"] = (
         f"Data version {info.data_date} ({info.data_commit}) · {len(evidence.records)} meta-analyses, the first "
