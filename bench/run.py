@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.preview import preview_timing
 from bench.synth import write_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,8 @@ STAGE_NAMES = {
 PRE = STAGES[:4]
 # Cold build times, in seconds, when the goals of fast rebuilds were set (47 real records; 2,000 synthetic).
 COLD_BEFORE = {47: 5.4, 2000: 65.7}
+# "Within seconds": what a contributor waits between saving a record and seeing it in the preview.
+PREVIEW_GOAL = 10.0
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -324,7 +327,7 @@ def biggest_condition(site: Path) -> str:
 # --- one size ------------------------------------------------------------------------------------
 
 
-def run_size(n: int, seed: int, browser: bool) -> dict[str, Any]:
+def run_size(n: int, seed: int, browser: bool, preview: bool = True) -> dict[str, Any]:
     base = OUT / f"n{n}"
     if base.exists():
         shutil.rmtree(base)
@@ -360,6 +363,9 @@ def run_size(n: int, seed: int, browser: bool) -> dict[str, Any]:
     if browser:  # on the site as it is now, after the edit: one effect differs from the full build
         print(f"[{n}] browser ...", flush=True)
         result["browser"] = browser_metrics(site, biggest_condition(site))
+    if preview:  # last: the preview lays the pages out at its own address, and edits a record
+        print(f"[{n}] live preview ...", flush=True)
+        result["preview"] = preview_timing(evidence, work, base / "preview.log")
     return result
 
 
@@ -491,6 +497,14 @@ def size_table(r: dict[str, Any]) -> list[str]:
             f"{_kb(b['condition']['charts'])}."
         )
         lines.append("")
+    if "preview" in r:
+        pv = r["preview"]
+        lines += [
+            f"Live preview (`build.py serve`, on this work folder after the builds): serving after "
+            f"{_s(pv['start'])} s; a summary of `{pv['record']}` edited, its page shown "
+            f"{_s(pv['edit_shown'])} s after saving, with {pv['builds_per_edit']} build(s) of the site.",
+            "",
+        ]
     return lines
 
 
@@ -648,6 +662,23 @@ def goals(results: dict[int, dict[str, Any]]) -> list[str]:
             ),
         )
     )
+    shown = [n for n in ns if "preview" in results[n]]
+    if shown:
+        rows.append(
+            (
+                "live preview (`build.py serve`): an edit shown within seconds, with one build per edit "
+                f"(under {PREVIEW_GOAL:.0f} s at 2,000 records)",
+                ", ".join(
+                    f"{n:,}: {_s(results[n]['preview']['edit_shown'])} s, "
+                    f"{results[n]['preview']['builds_per_edit']} build(s)"
+                    for n in shown
+                ),
+                all(results[n]["preview"]["builds_per_edit"] == 1 for n in shown)
+                and results[2000]["preview"]["edit_shown"] < PREVIEW_GOAL
+                if 2000 in shown
+                else None,
+            )
+        )
     peak = build_peak(big["full"])
     rows.append((f"peak memory < 2 GB at {max(ns):,}", f"{_mb(peak)} MB", peak < 2 * 1024 * MB))
     if "browser" in big:
@@ -710,6 +741,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="real,500,2000,5000", help="comma-separated record counts; real = the real ones")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-browser", action="store_true", help="skip the page-weight and search checks")
+    ap.add_argument("--no-preview", action="store_true", help="skip timing the live preview (build.py serve)")
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from bench/out/results.json")
     args = ap.parse_args()
@@ -724,7 +756,7 @@ def main() -> int:
     results: dict[int, dict[str, Any]] = {}
     info = machine()
     for n in sizes:
-        results[n] = run_size(n, args.seed, not args.no_browser)
+        results[n] = run_size(n, args.seed, not args.no_browser, not args.no_preview)
         (OUT / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))
         print("\n".join(size_table(results[n])), flush=True)
     text = report(results, info)

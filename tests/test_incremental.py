@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from evidence_map.paths import EVIDENCE
-from evidence_map.publishing import pagehelper
+from evidence_map.publishing import pagecache, pagehelper
 from tests.conftest import base_record, write_record
 from tests.sitebuild import UNSTABLE_SEARCH_FILES, build, search_index_content
 
@@ -85,3 +85,41 @@ def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) ->
     added.unlink()
     same_as_cold("remove", cold=tmp_path / "site-edit")
     assert not (site / "reviews" / "zebrafinch-2024").exists()
+
+
+def test_a_build_at_another_address_does_not_cost_the_next_build_its_layouts(tmp_path: Path) -> None:
+    """The live preview serves at its own address, so its pages are laid out apart from a build's.
+    A build at one address, then at another, then at the first again: the third lays out no page
+    again, and writes the site the first wrote."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
+        shutil.copy(path, evidence / path.name)
+    work = tmp_path / "work"
+    first, other = {**SERIAL, "SITE_URL": "https://a.example.org/map/"}, {**SERIAL, "SITE_URL": "https://b.example.org/"}
+    for out, env in ((tmp_path / "a", first), (tmp_path / "b", other), (tmp_path / "a2", first)):
+        proc = build(out, work, evidence=evidence, env=env)
+        assert proc.returncode == 0, proc.stderr
+        if out.name == "b":  # another address: every page laid out for it
+            assert page_cache(work)["layouts reused"] == 0 < page_cache(work)["laid out"], page_cache(work)
+    counts = page_cache(work)
+    assert counts["laid out"] == 0 and counts["layouts reused"] > 0, counts
+    assert site_files(tmp_path / "a2") == site_files(tmp_path / "a")
+    assert "b.example.org" in (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_layouts_of_the_addresses_built_last_are_kept(tmp_path: Path) -> None:
+    """Each address's layouts are a folder; the folders of all but the most recent are deleted, and
+    so are layouts kept before they were grouped by address."""
+    laid_out = tmp_path / pagecache.LAID_OUT
+    laid_out.mkdir()
+    (laid_out / "an-ungrouped-layout").write_text("x", encoding="utf-8")
+    groups = [laid_out / f"address-{i}" for i in range(pagecache.ADDRESSES_KEPT + 2)]
+    for age, group in enumerate(reversed(groups)):  # address-0 is the newest
+        (group / "entry").parent.mkdir()
+        (group / "entry").write_text("x", encoding="utf-8")
+        os.utime(group, ns=(age * 10**9 + 10**9, age * 10**9 + 10**9))
+    mine = laid_out / "address-last"
+    pagecache._forget_other_addresses(mine)
+    kept = sorted(p.name for p in laid_out.iterdir())
+    assert kept == sorted(["address-last", *(f"address-{i}" for i in range(pagecache.ADDRESSES_KEPT - 1))])

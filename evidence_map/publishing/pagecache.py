@@ -14,6 +14,8 @@ work folder beside the generated configuration, skip that work for the rest:
   plugin fills its listing in late), its title, address, metadata, table of contents, neighbours
   and sections, the tags it shows, the whole navigation with every title and metadata in it, the
   configuration, and the theme's templates by content. A hit returns the page laid out before.
+  Layouts are kept by the site's address, for the three addresses built last: the live preview
+  (`build.py serve`) has its own, and neither it nor a build lays every page out after the other.
 
 A block of raw HTML that a template marks verbatim (the largest tables) is kept out of the
 conversion and its key, and put back after it (verbatim.py): Markdown would only have copied it.
@@ -35,6 +37,7 @@ import json
 import logging
 import os
 import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,8 @@ from evidence_map.publishing.pagekeys import (
 )
 
 FOLDER = "page-cache"
+LAID_OUT = "laid-out"
+ADDRESSES_KEPT = 3  # the layouts of this many site addresses, the most recently built
 
 
 class _State:
@@ -82,6 +87,9 @@ class _State:
             *(version(p) for p in PACKAGES),
             *(f"{k}={stable(config.get(k))}" for k in CONVERSION_KEYS),
         )
+        # Layouts by the site's address: a preview (mkdocs serve, at its own address) and a build
+        # each keep theirs, so that neither lays every page out again after the other.
+        self.laid_out_kind = f"{LAID_OUT}/{digest(str(config.site_url))[:16]}"
         self.files = ""  # the site's file list, set when the files are known
         self.navigation: str | None = None  # set at the first layout, when every page is converted
         self.used: set[str] = set()
@@ -298,7 +306,7 @@ class _CachedTemplate:
         if key is None:
             return str(self._template.render(*args, **kwargs))
         key = digest(key, self._template.name)
-        path = _path("laid-out", key)
+        path = _path(_state.laid_out_kind, key)  # type: ignore[union-attr]
         page = context.get("page")
         _state.layouts += 1  # type: ignore[union-attr]
         helper = _state.helper  # type: ignore[union-attr]
@@ -338,12 +346,13 @@ def on_post_build(config: Any, **_: Any) -> None:
         _state.helper.wait()
         helped = _state.helper.counts
         _state.helper.stop()
-    for kind in ("converted", "laid-out"):
+    for kind in ("converted", _state.laid_out_kind):
         folder = _state.folder / kind
         if folder.is_dir():
             for entry in os.scandir(folder):
                 if f"{kind}/{entry.name}" not in _state.used:
                     Path(entry.path).unlink(missing_ok=True)
+    _forget_other_addresses(_state.folder / _state.laid_out_kind)
     counts = {
         "converted": _state.converted,
         "conversions reused": _state.pages - _state.converted - helped["converted"],
@@ -354,6 +363,21 @@ def on_post_build(config: Any, **_: Any) -> None:
     }
     logging.getLogger("mkdocs.evidence_map.pagecache").info("page cache: %s", counts)
     _write(_state.folder / "last-build.json", json.dumps(counts).encode("utf-8"))
+
+
+def _forget_other_addresses(mine: Path) -> None:
+    """Keep the layouts of the addresses built most recently, this one first; delete the rest."""
+    mine.mkdir(parents=True, exist_ok=True)
+    os.utime(mine)
+    groups = []
+    for entry in mine.parent.iterdir():
+        if entry.is_dir():
+            groups.append(entry)
+        else:
+            entry.unlink(missing_ok=True)  # a layout kept before they were grouped by address
+    groups.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in [p for p in groups if p != mine][ADDRESSES_KEPT - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def on_build_error(error: Exception, **_: Any) -> None:
