@@ -96,7 +96,10 @@ def test_a_build_at_another_address_does_not_cost_the_next_build_its_layouts(tmp
     for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
         shutil.copy(path, evidence / path.name)
     work = tmp_path / "work"
-    first, other = {**SERIAL, "SITE_URL": "https://a.example.org/map/"}, {**SERIAL, "SITE_URL": "https://b.example.org/"}
+    first, other = (
+        {**SERIAL, "SITE_URL": "https://a.example.org/map/"},
+        {**SERIAL, "SITE_URL": "https://b.example.org/"},
+    )
     for out, env in ((tmp_path / "a", first), (tmp_path / "b", other), (tmp_path / "a2", first)):
         proc = build(out, work, evidence=evidence, env=env)
         assert proc.returncode == 0, proc.stderr
