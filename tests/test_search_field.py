@@ -272,6 +272,16 @@ def test_tags_and_whats_new_stay_out_of_the_index(built: Built) -> None:
     assert "/conditions/spinal-cord-injury/" in pages and "/" in pages
 
 
+def test_every_part_kept_out_of_the_index_says_how_in_words_pagefind_reads(built: Built) -> None:
+    """data-pagefind-ignore takes no value, `index` or `all`. A bare attribute in a block Markdown
+    processes comes out as `data-pagefind-ignore="data-pagefind-ignore"`, which Pagefind reads as
+    `all` (dropping any filter inside) with a warning, so the templates name the value there."""
+    values: set[str] = set()
+    for page in built.site.rglob("*.html"):
+        values |= set(re.findall(r"data-pagefind-ignore(?:=\"([^\"]*)\")?", page.read_text(encoding="utf-8")))
+    assert values and values <= {"", "index", "all"}, values
+
+
 # Through Pagefind, with the site's ranking ---------------------------------------------------------------
 
 SEARCH = """async ([bundle, queries]) => {
