@@ -63,8 +63,10 @@ class Apart:
             return None
 
     def close(self) -> None:
+        """Stop the process without waiting for it to exit: its results are in, and freeing the
+        map it holds takes it about 0.4 s at 2,000 reviews, time the build goes on during."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
 
