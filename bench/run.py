@@ -536,7 +536,7 @@ def _weight_text(n: int, w: dict[str, Any]) -> str:
 
 
 def goals(results: dict[int, dict[str, Any]]) -> list[str]:
-    """The issue's goals, each checked against the figures of this run."""
+    """The build's speed and size goals, each checked against the figures of this run."""
     ns = sorted(results)
     big = results[max(ns)]
     rows: list[tuple[str, str, bool | None]] = []
