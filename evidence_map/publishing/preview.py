@@ -7,6 +7,7 @@ reads (previewhook.py), not while the pages are being written: one build per edi
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 from evidence_map.files import replace_file
 from evidence_map.paths import DOCS, ROOT
 from evidence_map.publishing.generator import site_digest
-from evidence_map.publishing.previewhook import SIGNAL_FILE, signal_folder
+from evidence_map.publishing.previewhook import PREVIEW_PROCESS, SIGNAL_FILE, signal_folder
 from evidence_map.publishing.site import prepare
 from evidence_map.surveillance.queue import InvalidQueue
 
@@ -66,6 +67,7 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
             pending[0].start()
 
     signal.mkdir(parents=True, exist_ok=True)
+    replace_file(signal / PREVIEW_PROCESS, str(os.getpid()))  # the server it starts watches the signal
     regenerate()
     print("live preview: no search here; search works in the site `build.py build` makes", file=sys.stderr)
     observer = Observer()
