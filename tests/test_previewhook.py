@@ -39,7 +39,9 @@ def test_the_server_the_preview_starts_watches_its_signal(tmp_path: Path) -> Non
 
 
 def test_another_server_watches_the_pages_as_mkdocs_does(tmp_path: Path) -> None:
-    mkdocs_own = {str(tmp_path / "docs"), str(tmp_path / "mkdocs.yml")}
-    assert serve(tmp_path, None) == mkdocs_own  # never previewed
-    assert serve(tmp_path / "b", str(os.getpid() + 10**6)) == mkdocs_own  # previewed by a process since gone
-    assert serve(tmp_path / "c", "not a number") == mkdocs_own
+    for work, pid in (
+        (tmp_path / "never-previewed", None),
+        (tmp_path / "previewed-by-a-process-since-gone", str(os.getpid() + 10**6)),
+        (tmp_path / "unreadable", "not a number"),
+    ):
+        assert serve(work, pid) == {str(work / "docs"), str(work / "mkdocs.yml")}, work.name
