@@ -384,6 +384,19 @@ def test_the_live_preview_says_search_needs_the_built_site(browser: Browser, bui
         after_start = log.read_text(encoding="utf-8").split("Serving on", 1)[1]
         steps = re.findall(r"Building documentation|pages regenerated", after_start)
         assert steps == ["pages regenerated", "Building documentation"], steps
+
+        # An invalid edit: the problem is reported, and the preview keeps the last good pages.
+        record.write_text(record.read_text(encoding="utf-8").replace("n_studies:", "n_studies: many #", 1))
+        deadline = time.monotonic() + 60
+        while "preview keeps the last good pages" not in log.read_text(encoding="utf-8"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the preview did not report the invalid record:\n{log.read_text(encoding='utf-8')}")
+            time.sleep(0.2)
+        time.sleep(1)
+        after_start = log.read_text(encoding="utf-8").split("Serving on", 1)[1]
+        assert f"{record.name}:" in after_start and "n_studies" in after_start
+        assert after_start.count("Building documentation") == 1
+        assert "Zebrafinch sentence" in urllib.request.urlopen(review, timeout=10).read().decode("utf-8")
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # build.py and the mkdocs server it started
         server.wait(timeout=30)
