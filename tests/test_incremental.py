@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import yaml
 
 from evidence_map.paths import EVIDENCE
-from evidence_map.publishing import pagecache, pagehelper
+from evidence_map.publishing import footer, pagecache, pagehelper
 from tests.conftest import base_record, write_record
 from tests.sitebuild import UNSTABLE_SEARCH_FILES, build, search_index_content
 
@@ -39,9 +40,16 @@ PARALLEL = {**os.environ, pagehelper.PARALLEL_SETTING: "0"}  # the second proces
 def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) -> None:
     evidence = tmp_path / "evidence"
     evidence.mkdir()
-    records = sorted(EVIDENCE.glob("*.yaml"))[:6]  # a part of the map: the builds stay quick
+    # A part of the map, so that the builds stay quick: the six reviews added first, each last
+    # updated when it was added, so that the edit below moves the data version in every footer.
+    by_added = {p: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(EVIDENCE.glob("*.yaml"))}
+    records = sorted(by_added, key=lambda p: str(by_added[p]["added"]))[:6]
     for path in records:
-        shutil.copy(path, evidence / path.name)
+        data = by_added[path]
+        data["updated"] = str(data["added"])  # a copy: a shared object would be dumped as an alias
+        write_record(evidence, data, name=path.stem)
+    today = date.today()
+    assert max(str(by_added[p]["added"]) for p in records) < today.isoformat()
     work, site = tmp_path / "work", tmp_path / "site"
     proc = build(site, work, evidence=evidence, env=SERIAL)
     assert proc.returncode == 0, proc.stderr
@@ -62,18 +70,23 @@ def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) ->
             assert counts["conversions reused"] == counts["layouts reused"] == 0
             assert counts["converted by the second process"] > 0 and counts["laid out by the second process"] > 0
         mine, theirs = site_files(site), site_files(cold)
+        assert not [rel for rel, data in mine.items() if footer.PLACEHOLDER.encode() in data], step
         assert sorted(mine) == sorted(theirs), step
         assert [rel for rel in mine if mine[rel] != theirs[rel]] == [], step
         assert search_index_content(site) == search_index_content(cold), step
         return page_cache(work)
 
-    # An edited summary: only the pages that show it are converted and laid out again.
+    # An edited summary, dated today as a contributor dates an edit: only the pages that show it are
+    # converted and laid out again, though every page's footer now names a newer data version.
     edited = evidence / records[0].name
     data = yaml.safe_load(edited.read_text(encoding="utf-8"))
     data["summary"] = data["summary"].rstrip() + " Zebrafinch sentence added by the test."
+    data["updated"] = today
     write_record(evidence, data, name=edited.stem)
     counts = same_as_cold("edit")
     assert "Zebrafinch sentence" in (site / "reviews" / data["id"] / "index.html").read_text(encoding="utf-8")
+    other = site / "reviews" / records[1].stem / "index.html"
+    assert f"Data version {today.isoformat()} " in other.read_text(encoding="utf-8")
     assert 0 < counts["converted"] < total / 2 and counts["conversions reused"] > total / 2
     assert 0 < counts["laid out"] < total / 2 and counts["layouts reused"] > total / 2
 

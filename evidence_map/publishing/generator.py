@@ -163,17 +163,23 @@ def publish(prepared: Prepared, out: Path, strict: bool) -> bool:
 def site_digest(config: Path, out: Path, strict: bool) -> str:
     """A digest of everything the site generator and Pagefind read, and of how they are run.
 
-    The generated configuration; the versions of the tools; the theme overrides, by content; and
+    The generated configuration; the versions of the tools; the code of the hooks (the package's
+    modules, by content); the theme overrides, by content; and
     every generated page, chart and download by path, size and modification time: the page
     writer leaves an unchanged file untouched, so its time only changes when its content does."""
     h = Digest()
     add = h.add
-    add("site-digest 1", out, strict, *PAGEFIND_ARGS, os.environ.get(PAGEFIND_BINARY, ""))
+    add("site-digest 2", out, strict, *PAGEFIND_ARGS, os.environ.get(PAGEFIND_BINARY, ""))
     for package in STAMPED_PACKAGES:
         try:
             add(package, metadata.version(package))
         except metadata.PackageNotFoundError:
             add(package, "not installed")
+    # The hooks mkdocs runs (the page cache, the preview's signal) and what they import: this package's code.
+    code = Path(__file__).resolve().parents[1]
+    for path in tree_files(code):
+        if path.suffix == ".py":
+            add(path.relative_to(code).as_posix(), path.read_bytes())
     text = config.read_bytes()
     add(text)
     settings = yaml.safe_load(text)

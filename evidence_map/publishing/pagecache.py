@@ -46,6 +46,7 @@ from mkdocs.structure.toc import TableOfContents
 
 from evidence_map.files import replace_file
 from evidence_map.publishing import verbatim
+from evidence_map.publishing.footer import WithFooter, configuration_without_footer, keep_out
 from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
     CONFIG_KEYS,
@@ -75,8 +76,9 @@ class _State:
             VERSION,
             *(version(p) for p in PACKAGES),
             # The whole configuration file (the theme, the plugins and their settings, the
-            # navigation), what a command line set over it, and the theme overrides by content.
-            Path(config.config_file_path).read_bytes(),
+            # navigation) but the footer's data version (footer.py), what a command line set over
+            # it, and the theme overrides by content.
+            configuration_without_footer(Path(config.config_file_path)),
             *(f"{k}={stable(config.get(k))}" for k in CONFIG_KEYS),
             f"theme files={theme_digest(config)}",
         )
@@ -90,6 +92,7 @@ class _State:
         # Layouts by the site's address: a preview (mkdocs serve, at its own address) and a build
         # each keep theirs, so that neither lays every page out again after the other.
         self.laid_out_kind = f"{LAID_OUT}/{digest(str(config.site_url))[:16]}"
+        self.footer = ""  # the footer's text, kept out of the layouts (footer.py)
         self.files = ""  # the site's file list, set when the files are known
         self.navigation: str | None = None  # set at the first layout, when every page is converted
         self.used: set[str] = set()
@@ -150,6 +153,8 @@ def on_config(config: Any, **_: Any) -> None:
     global _state
     folder = Path(config.config_file_path).parent / FOLDER if config.config_file_path else None
     _state = _State(folder, config) if folder else None
+    if _state is not None:
+        _state.footer = keep_out(config)  # laid out with a placeholder, put back on every use
 
 
 def on_files(files: Any, config: Any, **_: Any) -> None:
@@ -329,9 +334,13 @@ def on_env(env: Any, config: Any, files: Any, **_: Any) -> Any:
         _state.helper.signal_all_converted()
     get_template = env.get_template
 
+    footer = _state.footer
+
     def cached(name: Any, *args: Any, **kwargs: Any) -> Any:
         template = get_template(name, *args, **kwargs)
-        return _CachedTemplate(template) if name == "main.html" else template  # the pages' layout
+        if name == "main.html":  # the pages' layout
+            template = _CachedTemplate(template)
+        return WithFooter(template, footer)
 
     env.get_template = cached
     return env
