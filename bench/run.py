@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,9 @@ def site_metrics(site: Path) -> dict[str, Any]:
 
 
 def edit_one_record(evidence: Path) -> dict[str, Any]:
-    """Change the first effect estimate of one record (the middle file that has a CI), keeping it valid."""
+    """Change the first effect estimate of one record (the middle file that has a CI), keeping it
+    valid, and date the change today, as a contributor does: the data version every page's footer
+    names moves with it."""
     files = sorted(evidence.glob("*.yaml"))
     pattern = re.compile(r"^(\s*-?\s*)estimate: (-?[\d.]+)\n\s*ci_low: (-?[\d.]+)\n\s*ci_high: (-?[\d.]+)$", re.M)
     order = files[len(files) // 2 :] + files[: len(files) // 2]
@@ -120,8 +123,10 @@ def edit_one_record(evidence: Path) -> dict[str, Any]:
         est, lo, hi = (float(m.group(i)) for i in (2, 3, 4))
         new = round((est + lo) / 2, 3) if est != lo else round((est + hi) / 2, 3)
         line = m.group(0).replace(f"estimate: {m.group(2)}", f"estimate: {new}", 1)
-        path.write_text(text[: m.start()] + line + text[m.end() :], encoding="utf-8")
-        return {"record": path.stem, "old": est, "new": new}
+        text = text[: m.start()] + line + text[m.end() :]
+        text = re.sub(r"^updated: .*$", f"updated: '{date.today().isoformat()}'", text, count=1, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+        return {"record": path.stem, "old": est, "new": new, "updated": date.today().isoformat()}
     raise SystemExit(f"no record with an effect and a CI under {evidence}")
 
 
@@ -141,8 +146,11 @@ def dependents(evidence: Path, record_id: str) -> set[str]:
     deps |= {"gapmap.md", "methods.md", "about.md", "whatsnew.md"}  # the gap map; counts of records and changes
     deps |= {"assets/charts/effectiveness-heatmap.svg"}
     # Every download is an export of all records, except the record schema.
-    downloads = Path(evidence).parent / "work" / "docs" / "downloads"
-    deps |= {f"downloads/{p.name}" for p in downloads.iterdir() if p.name != "record.schema.json"}
+    docs = Path(evidence).parent / "work" / "docs"
+    deps |= {f"downloads/{p.name}" for p in (docs / "downloads").iterdir() if p.name != "record.schema.json"}
+    # Its date: the data version the downloads page names; the last update of the feeds it is in, and
+    # of the screening feed, dated by the data version.
+    deps |= {"downloads.md", "feed.xml", "feeds/screening.xml"} | {f"feeds/{c}.xml" for c in rec.conditions}
     return deps
 
 
@@ -471,7 +479,13 @@ def size_table(r: dict[str, Any]) -> list[str]:
         f"| {edit['pages_written']} | {_generated(edit)} "
         f"| {len(edit['site_files_changed'])} of {edit['site_files']:,} |",
         "",
-        f"The edit changed one effect estimate of `{e['record']}` ({e['old']} → {e['new']}). Files rewritten: "
+        f"The edit changed one effect estimate of `{e['record']}` ({e['old']} → {e['new']})"
+        + (
+            f" and dated the record {e['updated']}, which moves the data version in every page's footer"
+            if "updated" in e
+            else ""
+        )
+        + ". Files rewritten: "
         + ", ".join(f"`{p}`" for p in edit["files_written"])
         + (
             f". Outside the record's dependents: {', '.join(edit['leaks'])}."
