@@ -130,6 +130,21 @@ def edit_one_record(evidence: Path) -> dict[str, Any]:
     raise SystemExit(f"no record with an effect and a CI under {evidence}")
 
 
+def add_one_record(evidence: Path) -> dict[str, Any]:
+    """A new review, as a contribution adds one: a copy of the record a quarter of the way through,
+    under a new id, added and updated today."""
+    files = sorted(evidence.glob("*.yaml"))
+    source = files[len(files) // 4]
+    rid = f"{source.stem[:50]}-added"
+    today = date.today().isoformat()
+    text = source.read_text(encoding="utf-8")
+    text = re.sub(r"^id: .*$", f"id: {rid}", text, count=1, flags=re.M)
+    for field in ("added", "updated"):
+        text = re.sub(rf"^{field}: .*$", f"{field}: '{today}'", text, count=1, flags=re.M)
+    (evidence / f"{rid}.yaml").write_text(text, encoding="utf-8")
+    return {"record": rid, "copy_of": source.stem}
+
+
 def dependents(evidence: Path, record_id: str) -> set[str]:
     """The generated files that can depend on one record's effects (any other change is a leak)."""
     from evidence_map.records.evidence import load_evidence
@@ -368,7 +383,15 @@ def run_size(n: int, seed: int, browser: bool, preview: bool = True) -> dict[str
     result["edit"]["site_files_changed"] = sorted(p for p in changed if after.get(p) != changed[p])
     result["edit"]["site_files"] = len(changed)
 
-    if browser:  # on the site as it is now, after the edit: one effect differs from the full build
+    print(f"[{n}] rebuild after adding a record ...", flush=True)
+    added = add_one_record(evidence)
+    result["add"] = build(evidence, work, site, log)
+    result["add"]["added"] = added
+    now = tree_hashes(site)
+    result["add"]["site_files_changed"] = sorted(p for p in now if changed.get(p) != now[p])
+    result["add"]["site_files"] = len(now)
+
+    if browser:  # on the site as it is now: one effect edited and one review added since the full build
         print(f"[{n}] browser ...", flush=True)
         result["browser"] = browser_metrics(site, biggest_condition(site))
     if preview:  # last: the preview lays the pages out at its own address, and edits a record
@@ -478,6 +501,15 @@ def size_table(r: dict[str, Any]) -> list[str]:
         f"| one record edited | {_s(edit['total'])} | {edit['total'] / total:.2f} | {edit['charts_rendered']} "
         f"| {edit['pages_written']} | {_generated(edit)} "
         f"| {len(edit['site_files_changed'])} of {edit['site_files']:,} |",
+        *(
+            [
+                f"| one record added | {_s(add['total'])} | {add['total'] / total:.2f} | {add['charts_rendered']} "
+                f"| {add['pages_written']} | {_generated(add)} "
+                f"| {len(add['site_files_changed'])} of {add['site_files']:,} |"
+            ]
+            if (add := r.get("add"))
+            else []
+        ),
         "",
         f"The edit changed one effect estimate of `{e['record']}` ({e['old']} → {e['new']})"
         + (
@@ -494,6 +526,16 @@ def size_table(r: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+    if add := r.get("add"):
+        c = add.get("page_cache", {})
+        converted = int(c.get("converted", 0)) + int(c.get("converted by the second process", 0))
+        laid_out = int(c.get("laid out", 0)) + int(c.get("laid out by the second process", 0))
+        lines += [
+            f"The review added was a copy of `{add['added']['copy_of']}` as `{add['added']['record']}`, dated "
+            f"today: mkdocs converted {converted:,} pages and laid out {laid_out:,} "
+            f"(the site's list of files is in every conversion's key), in {_s(add['timings']['site generator'])} s.",
+            "",
+        ]
     if "browser" in r:
         b = r["browser"]
         q, api = b["search"], b["search_api"]
