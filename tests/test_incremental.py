@@ -92,12 +92,15 @@ def test_an_incremental_build_writes_what_a_cold_build_writes(tmp_path: Path) ->
 
     # A review added, then removed again: every page's navigation and links may change, and the
     # site must come back to what the cold build of the edited records wrote.
+    # Only the pages whose Markdown can link to the review's page are converted again.
     added = write_record(evidence, base_record(id="zebrafinch-2024"))
-    same_as_cold("add")
+    counts = same_as_cold("add")
     assert (site / "reviews" / "zebrafinch-2024" / "index.html").is_file()
+    assert 0 < counts["converted"] < total / 2 and counts["conversions reused"] > total / 2, counts
     added.unlink()
-    same_as_cold("remove", cold=tmp_path / "site-edit")
+    counts = same_as_cold("remove", cold=tmp_path / "site-edit")
     assert not (site / "reviews" / "zebrafinch-2024").exists()
+    assert 0 < counts["converted"] < total / 2 and counts["conversions reused"] > total / 2, counts
 
 
 def test_a_build_at_another_address_does_not_cost_the_next_build_its_layouts(tmp_path: Path) -> None:
@@ -139,3 +142,25 @@ def test_the_layouts_of_the_addresses_built_last_are_kept(tmp_path: Path) -> Non
     pagecache._forget_other_addresses(mine)
     kept = sorted(p.name for p in laid_out.iterdir())
     assert kept == sorted(["address-last", *(f"address-{i}" for i in range(pagecache.ADDRESSES_KEPT - 1))])
+
+
+def test_a_conversion_depends_on_the_files_its_links_can_name() -> None:
+    """A file counts for a page whose Markdown names it (as written, percent-encoded or
+    HTML-escaped; an index page by its folder); a file whose name is not one word counts for all."""
+    from types import SimpleNamespace
+
+    from evidence_map.publishing.pagekeys import LinkTargets
+
+    def file(src: str) -> SimpleNamespace:
+        return SimpleNamespace(src_uri=src, dest_uri=src, url=src, inclusion="included")
+
+    targets = LinkTargets([file(p) for p in ("reviews/a-2024.md", "conditions/index.md", "odd name.md", "x.svg")])
+
+    def named(markdown: str) -> set[str]:
+        return {entry.split("\0")[0] for entry in targets.of(markdown)}
+
+    assert named("See [a](../reviews/a-2024.md).") == {"reviews/a-2024.md", "odd name.md"}
+    assert named("[all](../conditions/) ![c](x.svg)") == {"conditions/index.md", "x.svg", "odd name.md"}
+    assert named("[a](../reviews/a%2D2024.md)") >= {"reviews/a-2024.md"}
+    assert named('<a href="../reviews/a&#45;2024/">a</a>') >= {"reviews/a-2024.md"}
+    assert named("Nothing linked.") == {"odd name.md"}

@@ -6,10 +6,10 @@ is almost all of a build, though an edited record changes a handful of pages. Tw
 work folder beside the generated configuration, skip that work for the rest:
 
 - **Conversion**, keyed by the page's Markdown (after the other plugins' edits), its path and
-  address, the list of every file of the site (links are checked and rewritten against it), and the
-  Markdown settings. A hit restores what the conversion produced: the HTML, the table of contents,
-  the title, the anchors and the links to anchors (mkdocs checks them after), and replays the
-  warnings it logged, so a strict build fails the same way.
+  address, the site's files its links can name (links are checked and rewritten against them:
+  pagekeys.LinkTargets), and the Markdown settings. A hit restores what the conversion produced:
+  the HTML, the table of contents, the title, the anchors and the links to anchors (mkdocs checks
+  them after), and replays the warnings it logged, so a strict build fails the same way.
 - **Layout**, keyed by what the theme reads: the page's HTML as it is when laid out (the tags
   plugin fills its listing in late), its title, address, metadata, table of contents, neighbours
   and sections, the tags it shows, the whole navigation with every title and metadata in it, the
@@ -24,9 +24,9 @@ A cold build has every page to convert and lay out, and mkdocs does it on one co
 much to convert, a second process does half of it beside mkdocs, into the cache (pagehelper.py).
 The keys are made in pagekeys.py.
 
-Anything that changes the navigation or the configuration (a review added or removed, a new data
-version) misses every layout, and a new or removed file misses every conversion: the cache is
-exact, never stale, and a build that uses it writes the same site as one that does not
+Anything that changes the navigation or the configuration (but the footer: footer.py) misses every
+layout, and a new or removed file misses the conversions of the pages that can link to it: the
+cache is exact, never stale, and a build that uses it writes the same site as one that does not
 (tests/test_incremental.py). Entries not used by a build are deleted when it ends.
 """
 
@@ -53,6 +53,7 @@ from evidence_map.publishing.pagekeys import (
     CONVERSION_KEYS,
     PACKAGES,
     VERSION,
+    LinkTargets,
     digest,
     navigation,
     stable,
@@ -93,7 +94,7 @@ class _State:
         # each keep theirs, so that neither lays every page out again after the other.
         self.laid_out_kind = f"{LAID_OUT}/{digest(str(config.site_url))[:16]}"
         self.footer = ""  # the footer's text, kept out of the layouts (footer.py)
-        self.files = ""  # the site's file list, set when the files are known
+        self.files: LinkTargets | None = None  # the site's files, set when they are known
         self.navigation: str | None = None  # set at the first layout, when every page is converted
         self.used: set[str] = set()
         self.pages = self.layouts = 0  # pages converted or read from the cache, and laid out or read
@@ -159,14 +160,15 @@ def on_config(config: Any, **_: Any) -> None:
 
 def on_files(files: Any, config: Any, **_: Any) -> None:
     if _state is not None:
-        _state.files = digest(*(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}" for f in files))
+        _state.files = LinkTargets(files)
 
 
 def _conversion_key(file: Any, markdown: str) -> str:
     assert _state is not None
     # At the debug level, mkdocs does not record the links to anchors.
     debug = logging.getLogger("mkdocs").getEffectiveLevel() <= logging.DEBUG
-    return digest(_state.conversion, _state.files, debug, file.src_uri, file.url, markdown)
+    linked = _state.files.of(markdown) if _state.files is not None else []
+    return digest(_state.conversion, *linked, debug, file.src_uri, file.url, markdown)
 
 
 def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:

@@ -3,17 +3,20 @@ is the same in every process, and a table of contents to store and restore."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from mkdocs.structure.toc import AnchorLink
 
 from evidence_map.publishing.generator import tree_files
 from evidence_map.publishing.inputs import Digest, digest
 
-VERSION = "page-cache 1"
+VERSION = "page-cache 2"
 PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Jinja2", "Pygments")
 # The settings a command line may set over the configuration file, whose bytes are in every layout's
 # key: mkdocs serve its own address, a build --strict.
@@ -83,3 +86,40 @@ def navigation(nav: Any) -> str:
         return out
 
     return digest(stable(items(nav.items)), stable([p.url for p in nav.pages]))
+
+
+# A word of a page's Markdown: a link names its target's file or folder as one of these.
+_WORD = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
+class LinkTargets:
+    """The site's files that a page's conversion can depend on. mkdocs checks each link of a page
+    against the site's files and rewrites it, so a conversion depends on the files its links name,
+    not on the rest: a review added changes the pages that link to it, not every page. A file counts
+    for a page when its name, its name without the extension, or (for an index page) its folder's
+    name is a word of the page's Markdown, as written, percent-decoded or HTML-unescaped. A file
+    whose name is not such a word counts for every page."""
+
+    def __init__(self, files: Any) -> None:
+        self._by_word: dict[str, list[str]] = {}
+        self._always: list[str] = []
+        for f in files:
+            entry = f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}"
+            parts = f.src_uri.split("/")
+            words = {parts[-1], parts[-1].rsplit(".", 1)[0]}
+            if parts[-1] == "index.md" and len(parts) > 1:
+                words.add(parts[-2])
+            if not all(_WORD.fullmatch(w) for w in words):
+                self._always.append(entry)
+                continue
+            for word in words:
+                self._by_word.setdefault(word, []).append(entry)
+
+    def of(self, markdown: str) -> list[str]:
+        """The entries of the files `markdown` can link to, in a stable order."""
+        words = set(_WORD.findall(markdown))
+        if "%" in markdown:
+            words.update(_WORD.findall(unquote(markdown)))
+        if "&" in markdown:
+            words.update(_WORD.findall(html.unescape(markdown)))
+        return sorted({entry for w in words for entry in self._by_word.get(w, ())}) + self._always
