@@ -387,6 +387,8 @@ def test_the_dialog_ranks_and_filters_as_the_index_does(
 ) -> None:
     """The dialog offers one filter per filter in the index, in searchterms.FILTERS's order; "SCI" puts
     the spinal cord injury page first; ticking a verdict keeps only the pages that carry it."""
+    from playwright.sync_api import expect
+
     expected = expected_filters(evidence, grades)
     with serve(built.site) as base:
         v = Visit.open(browser, base)
@@ -394,8 +396,9 @@ def test_the_dialog_ranks_and_filters_as_the_index_does(
         open_search(page)
         page.keyboard.type("SCI")
         links = page.locator("pagefind-modal .pf-result-link")
-        links.first.wait_for()
-        assert links.first.inner_text() == "Spinal Cord Injury"
+        # The results of "S" and "SC" can show while "SCI" is typed, and each result is drawn when
+        # its data arrives: wait for the list to settle with this page first, not for any first link.
+        expect(links.first).to_have_text("Spinal Cord Injury", timeout=15_000)
         dropdowns = page.locator("pagefind-modal pagefind-filter-dropdown")
         assert (
             [d.get_attribute("filter") for d in dropdowns.all()]
