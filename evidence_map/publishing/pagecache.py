@@ -167,7 +167,7 @@ def _conversion_key(file: Any, markdown: str) -> str:
     assert _state is not None
     # At the debug level, mkdocs does not record the links to anchors.
     debug = logging.getLogger("mkdocs").getEffectiveLevel() <= logging.DEBUG
-    linked = _state.files.of(markdown) if _state.files is not None else []
+    linked = _state.files.of(markdown, file.src_uri) if _state.files is not None else []
     return digest(_state.conversion, *linked, debug, file.src_uri, file.url, markdown)
 
 
