@@ -88,23 +88,14 @@ FILE_SHORTCUTS: dict[Rule, Callable[[str], bool]] = {
 }
 
 
-# The rules a discrepancy can acknowledge: those a value the source really prints can break. The
-# schema and the other rules guard what the build and the pages rely on (types, known vocabulary
-# ids, finite numbers, plain text, real dates, discrepancies that name fields), so breaking one of
-# them is an error whatever the record says.
-ACKNOWLEDGEABLE: frozenset[Rule] = frozenset(
-    {
-        effects_are_plausible,
-        row_i2_ranges_reach_every_estimate_of_the_row,
-        a_replaced_copy_passes_on_its_heterogeneity,
-        appraisal_is_stated,
-        quality_numbers_in_range,
-        citation_is_consistent,
-        identifiers_name_where_they_were_confirmed,
-        authors_start_with_the_first_author,
-        effects_from_originals_name_their_page,
-    }
+# The rules that guard what the build and the pages rely on (finite numbers, plain text, known
+# vocabulary ids, real dates, discrepancies that name fields): breaking one, or the schema, is an
+# error whatever the record says. A discrepancy can acknowledge the others, which a value the
+# source really prints can break.
+RELIED_ON: frozenset[Rule] = frozenset(
+    {numbers_are_finite, text_is_plain, vocabulary_ids_are_known, dates_are_real, discrepancies_name_real_fields}
 )
+ACKNOWLEDGEABLE: frozenset[Rule] = frozenset(RULES) - RELIED_ON
 
 
 def check_record(data: Any, vocab: Vocabularies, text: str | None = None) -> list[Issue]:
