@@ -146,12 +146,19 @@ def test_pagefind_ranks_a_condition_page_first_for_its_name(visit: Opener) -> No
     assert "<mark>" in first["excerpt"]
 
 
-def dialog_results(page: Page, query: str) -> list[str]:
-    """Type a query into the open search dialog; the result links it shows, in order, once they settle."""
-    field = page.locator("pagefind-modal input[type=search]")
-    field.fill(query)
-    page.locator("pagefind-modal .pf-result-link").first.wait_for()
-    page.wait_for_timeout(500)  # the list settles after its first result
+# The dialog lists its results in their ranked order at once, each as a placeholder carrying its rank
+# (data-pf-result-index) that becomes a link when that result's data arrives, in any order.
+FIRST_RESULTS_DRAWN = """n => {
+    const ranked = document.querySelectorAll('pagefind-modal pagefind-results [data-pf-result-index]');
+    return ranked.length > 0 && Array.from(ranked).slice(0, n).every(r => r.querySelector('.pf-result-link'));
+}"""
+
+
+def dialog_results(page: Page, query: str, first: int = 3) -> list[str]:
+    """Type a query into the open search dialog; the result links it shows, in order, once the `first`
+    ranked results are drawn (reading sooner can miss a result whose data came after the next one's)."""
+    page.locator("pagefind-modal input[type=search]").fill(query)
+    page.wait_for_function(FIRST_RESULTS_DRAWN, arg=first)
     hrefs: list[str] = page.locator("pagefind-modal .pf-result-link").evaluate_all(
         "as => as.map(a => a.getAttribute('href'))"
     )
