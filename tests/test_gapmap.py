@@ -3,6 +3,7 @@ colour each cell takes."""
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -107,12 +108,26 @@ def test_the_gap_map_and_the_pooled_effects_are_in_the_top_menu(built: Built) ->
 
 
 def test_the_cells_links_to_the_table_carry_plain_ids(built: Built) -> None:
-    """The links from a cell to the reviews table name the condition and source as they are: an
-    escaped hyphen (`&#45;`) would put a `#` in the address, which the site generator reads as an
-    anchor to check (and a strict build then fails once a cell lists more reviews than it shows)."""
-    source = (built.work / "docs" / "gapmap.md").read_text(encoding="utf-8")
-    targets = re.findall(r"\]\(([^)]*reviews/index\.md\?[^)]*)\)", source)
-    assert targets
+    """The links from a cell to the reviews table name the condition and source as they are, as the
+    table's filters read them from the address (an escaped hyphen, `&#45;`, would be a `#` there)."""
+    page = (built.site / "gapmap" / "index.html").read_text(encoding="utf-8")
+    targets = [html.unescape(t) for t in re.findall(r'href="([^"]*reviews/\?[^"]*)"', page)]
+    assert any("&source=" in t for t in targets) and any("&source=" not in t for t in targets)
     assert [
-        t for t in targets if not re.fullmatch(r"[./]*reviews/index\.md\?condition=[a-z0-9-]+(&source=[a-z0-9-]+)?", t)
+        t for t in targets if not re.fullmatch(r"\.\./reviews/\?condition=[a-z0-9-]+(&source=[a-z0-9-]+)?", t)
     ] == []
+
+
+def test_a_cells_permanent_link_is_the_address_that_opens_it(built: Built) -> None:
+    """Each cell's heading links to the cell's own anchor, which the map opens when an address names
+    it, and each list of cells to itself; no heading of the map links to an anchor that is not there."""
+    page = html.unescape((built.site / "gapmap" / "index.html").read_text(encoding="utf-8"))
+    panels = re.findall(
+        r'<section class="gap-panel" id="([^"]+)">\n<h4>[^<]*<a class="headerlink" href="#([^"]+)"', page
+    )
+    assert panels and all(anchor == target for anchor, target in panels)
+    assert len(panels) == page.count('<section class="gap-panel"')
+    lists = re.findall(r'<div class="gapmap-cells" id="([^"]+)">\n<h3>[^<]*<a class="headerlink" href="#([^"]+)"', page)
+    assert len(lists) == 2 and all(anchor == target for anchor, target in lists)
+    ids = set(re.findall(r'\sid="([^"]+)"', page))
+    assert {t for t in re.findall(r'class="headerlink" href="#([^"]+)"', page)} <= ids

@@ -183,6 +183,12 @@ def html_link(text: str, href: Markup) -> Markup:
     return Markup(f'<a href="{href}">{escape(text)}</a>')
 
 
+def permalink(anchor: str) -> Markup:
+    """The permanent link Markdown's table of contents puts after a heading, for a heading written
+    in raw HTML (which Markdown does not read), to `anchor`."""
+    return Markup(f'<a class="headerlink" href="#{slug(anchor)}" title="Permanent link">&para;</a>')
+
+
 def link(text: str, target: Markup) -> Markup:
     return Markup(f"[{escape(text)}]({target})")
 
@@ -264,6 +270,8 @@ class Renderer:
             condition_link=lambda c, base: link(self.v.conditions.get(c).name, page_url(base, "conditions", c)),
             # The same links in raw HTML, where Markdown is not read: a large table converts in a
             # fraction of the time (the pooled effects table at 2,000 reviews: 13 s against 3.6 s).
+            html_link=html_link,
+            permalink=permalink,
             review_html_link=lambda r, base: html_link(r.label, page_href(base, "reviews", r.id)),
             condition_html_link=lambda c, base: html_link(
                 self.v.conditions.get(c).name, page_href(base, "conditions", c)
