@@ -144,15 +144,23 @@ def indexed_pages(site: Path) -> set[str]:
     return urls
 
 
+def build_py(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python build.py *args` in the repository, as a contributor runs it; its output is captured as
+    text and its exit code left for the test to check."""
+    return subprocess.run(
+        [sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, env=env, check=False
+    )
+
+
 def build(
     out: Path, work: Path, evidence: Path | None = None, strict: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "build.py", "build", "--out", str(out), "--work", str(work)]
+    args = ["build", "--out", str(out), "--work", str(work)]
     if evidence is not None:
-        cmd += ["--evidence", str(evidence)]
+        args += ["--evidence", str(evidence)]
     if strict:
-        cmd.append("--strict")
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
+        args.append("--strict")
+    return build_py(*args, env=env)
 
 
 class Links(HTMLParser):

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.sitebuild import ROOT, UNSTABLE_SEARCH_FILES, Built, build, search_index_content
+from tests.sitebuild import ROOT, UNSTABLE_SEARCH_FILES, Built, build, build_py, search_index_content
 
 CORPUS = FIXTURES / "bad"
 EXPECTED = (FIXTURES / "bad-expected.txt").read_text(encoding="utf-8")
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-
-
 def test_validate_gives_exactly_the_expected_lines() -> None:
-    proc = run("validate", "--evidence", str(CORPUS.relative_to(ROOT)))
+    proc = build_py("validate", "--evidence", str(CORPUS.relative_to(ROOT)))
     assert proc.returncode == 1
     assert proc.stderr == EXPECTED
     assert "Traceback" not in proc.stderr
@@ -42,7 +36,7 @@ def test_every_case_is_reported_on_its_own_file_with_a_line(case: str) -> None:
 
 
 def test_build_stops_with_the_same_lines(tmp_path: Path) -> None:
-    proc = run("build", "--evidence", str(CORPUS), "--out", str(tmp_path / "site"), "--work", str(tmp_path / "w"))
+    proc = build_py("build", "--evidence", str(CORPUS), "--out", str(tmp_path / "site"), "--work", str(tmp_path / "w"))
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     body = proc.stderr.replace(str(CORPUS.relative_to(ROOT)), "tests/fixtures/bad")
@@ -54,7 +48,7 @@ def test_non_utf8_and_oversized_files(tmp_path: Path) -> None:
     (tmp_path / "latin1-2024.yaml").write_bytes("id: latin1-2024\nsummary: caf\xe9\n".encode("latin-1"))
     (tmp_path / "huge-2024.yaml").write_text("id: huge-2024\nnotes: " + "x" * 300_000 + "\n", encoding="utf-8")
     (tmp_path / "nul-2024.yaml").write_bytes(b"id: nul-2024\n\x00\n")
-    proc = run("validate", "--evidence", str(tmp_path))
+    proc = build_py("validate", "--evidence", str(tmp_path))
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert any(ln.endswith("huge-2024.yaml: file is larger than the 256 KiB limit for a record") for ln in lines)

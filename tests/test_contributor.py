@@ -7,8 +7,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser import Visit, pagefind_search, serve
-from tests.sitebuild import ROOT, Built, build, parse, search_pages
+from tests.sitebuild import ROOT, Built, build, build_py, parse, search_pages
 
 FILLED = [
     ("  journal: FILL IN ", "  journal: Test Journal "),
@@ -47,16 +45,12 @@ FILLED = [
 ]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "build.py", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-
-
 @pytest.fixture(scope="module")
 def contributed(tmp_path_factory: pytest.TempPathFactory, built: Built) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("contrib")
     evidence = root / "evidence"
     shutil.copytree(ROOT / "evidence", evidence)
-    proc = run("new", "smithson-2026", "--evidence", str(evidence))
+    proc = build_py("new", "smithson-2026", "--evidence", str(evidence))
     assert proc.returncode == 0, proc.stderr
     path = evidence / "smithson-2026.yaml"
     text = path.read_text(encoding="utf-8")
@@ -64,7 +58,7 @@ def contributed(tmp_path_factory: pytest.TempPathFactory, built: Built) -> tuple
         assert old in text, old
         text = text.replace(old, new, 1)
     path.write_text(text, encoding="utf-8")
-    proc = run("validate", "--evidence", str(evidence))
+    proc = build_py("validate", "--evidence", str(evidence))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"{len(list(evidence.glob('*.yaml')))} records valid")
     work = root / "work"
@@ -131,7 +125,7 @@ def test_broken_contribution_gives_annotations(contributed: tuple[Path, Path], t
     broken.write_text(
         path.read_text(encoding="utf-8").replace("    ci_high: 3.0 ", "    ci_high: 2.0 "), encoding="utf-8"
     )
-    proc = run("validate", "--format", "github", "--evidence", str(tmp_path))
+    proc = build_py("validate", "--format", "github", "--evidence", str(tmp_path))
     assert proc.returncode == 1
     first = proc.stderr.splitlines()[0]
     assert first.startswith("::error file=") and "smithson-2026.yaml,line=" in first

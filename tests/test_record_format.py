@@ -28,7 +28,7 @@ from evidence_map.records.validate import check_record
 from evidence_map.records.vocab import load_vocabularies
 from evidence_map.records.yamlsafe import load
 from tests.conftest import base_record
-from tests.sitebuild import ROOT
+from tests.sitebuild import ROOT, build_py
 
 SCHEMA_DATA: dict[str, Any] = json.loads(SCHEMA.read_text(encoding="utf-8"))
 PROPS = SCHEMA_DATA["properties"]
@@ -116,9 +116,7 @@ def test_csv_columns_and_data_package_fields_follow_the_schema() -> None:
 
 def test_committed_schema_lists_the_vocabulary_ids() -> None:
     assert SCHEMA.read_text(encoding="utf-8") == schema_text(), "run: python build.py schema"
-    proc = subprocess.run(
-        [sys.executable, "build.py", "schema", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    proc = build_py("schema", "--check")
     assert proc.returncode == 0, proc.stderr
     for name, path in ID_LISTS.items():
         node = SCHEMA_DATA
@@ -203,30 +201,16 @@ def test_new_file_link_on_github_carries_the_template() -> None:
     query = parse_qs(urlsplit(links[0]).query)
     assert query["filename"] == ["surname-2026.yaml"]
     assert query["value"][0] == template()
-    proc = subprocess.run(
-        [sys.executable, "build.py", "new", "--link"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    proc = build_py("new", "--link")
     assert proc.stdout.strip() == links[0], "CONTRIBUTING.md's link is out of date: python build.py new --link"
 
 
 def test_template_file_is_the_one_build_py_new_writes(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "build.py", "new", "surname-2026", "--evidence", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("new", "surname-2026", "--evidence", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     written = (tmp_path / "surname-2026.yaml").read_text(encoding="utf-8")
     assert written.splitlines()[:5] == template().splitlines()[:5]
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate", "--evidence", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("validate", "--evidence", str(tmp_path))
     errors = [ln for ln in proc.stderr.splitlines() if ": must be filled in" in ln]
     assert proc.returncode == 1 and len(errors) == proc.stderr.count("\n") - 1
 
@@ -255,8 +239,6 @@ def test_the_console_script_is_the_same_command_line() -> None:
     # The same folder for both: the installed script's package may live in another checkout.
     folder = ["validate", "--evidence", str(ROOT / "evidence")]
     mine = subprocess.run([script, *folder], cwd=ROOT, capture_output=True, text=True, check=False)
-    theirs = subprocess.run(
-        [sys.executable, "build.py", *folder], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    theirs = build_py(*folder)
     assert mine.returncode == theirs.returncode == 0
     assert mine.stdout == theirs.stdout and "records valid" in mine.stdout

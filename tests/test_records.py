@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
@@ -19,6 +17,7 @@ from evidence_map.publishing.exports import reviews_csv, reviews_json
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.vocab import load_vocabularies
 from evidence_map.records.yamlsafe import decode, load
+from tests.sitebuild import build_py
 
 
 def test_every_condition_has_a_record(evidence: Evidence) -> None:
@@ -73,13 +72,7 @@ def test_reviews_csv_has_one_row_per_record(evidence: Evidence) -> None:
 
 
 def test_export_command_writes_the_files(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "build.py", "export", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("export", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "conditions.json",

@@ -47,6 +47,7 @@ from evidence_map.surveillance.strategy import (
     text_after_run,
 )
 from tests.conftest import FIXTURES, base_record, write_record
+from tests.sitebuild import build_py
 
 EUTILS = FIXTURES / "eutils"
 WEEKLY = EUTILS / "weekly"
@@ -1000,9 +1001,7 @@ def test_validate_reports_a_bad_queue_with_file_line_and_field(tmp_path: Path) -
         "    record: nobody-2024\n",
         encoding="utf-8",
     )
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate", "--queue", str(bad)], cwd=ROOT, capture_output=True, text=True
-    )
+    proc = build_py("validate", "--queue", str(bad))
     assert proc.returncode == 1
     assert f"{bad}:6: candidates.0.record: must be the id of a record in evidence/" in proc.stderr
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from evidence_map.records.validate import check_folder, check_record
 from evidence_map.records.vocab import load_vocabularies
 from evidence_map.records.yamlsafe import decode, load
 from tests.conftest import FIXTURES, base_record, write_record
+from tests.sitebuild import build_py
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCAB = load_vocabularies()
@@ -434,13 +433,7 @@ def test_a_discrepancy_cannot_acknowledge_what_the_build_relies_on(
     [checked] = check_folder(tmp_path, VOCAB)
     assert not checked.ok
     assert any(p.field.startswith(field) and not p.warning for p in checked.problems), checked.problems
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate", "--evidence", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("validate", "--evidence", str(tmp_path))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
 
 
@@ -468,22 +461,14 @@ tests/fixtures/broken/broken-2024.yaml:44: added: must be a real calendar date (
 
 
 def test_broken_record_gives_exactly_its_errors() -> None:
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate", "--evidence", str(FIXTURES / "broken")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("validate", "--evidence", str(FIXTURES / "broken"))
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr == BROKEN_EXPECTED
 
 
 def test_real_records_validate() -> None:
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    proc = build_py("validate")
     assert proc.returncode == 0, proc.stderr
     records = sorted(EVIDENCE.glob("*.yaml"))
     conditions = {c for path in records for c in load(decode(path.read_bytes())).data["conditions"]["ids"]}
@@ -493,13 +478,7 @@ def test_real_records_validate() -> None:
 
 
 def test_github_annotations_name_file_and_line() -> None:
-    proc = subprocess.run(
-        [sys.executable, "build.py", "validate", "--format", "github", "--evidence", str(FIXTURES / "broken")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = build_py("validate", "--format", "github", "--evidence", str(FIXTURES / "broken"))
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert lines[0] == (
