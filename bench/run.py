@@ -533,7 +533,8 @@ def size_table(r: dict[str, Any]) -> list[str]:
         lines += [
             f"The review added was a copy of `{add['added']['copy_of']}` as `{add['added']['record']}`, dated "
             f"today: mkdocs converted {converted:,} pages and laid out {laid_out:,} "
-            f"(a conversion depends on the files its page's links can name), in {_s(add['timings']['site generator'])} s.",
+            "(a conversion depends on the files its page's links can name), "
+            f"in {_s(add['timings']['site generator'])} s.",
             "",
         ]
     if "browser" in r:
