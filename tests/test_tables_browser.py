@@ -20,6 +20,13 @@ FILTERS = """() => Array.from(document.querySelectorAll('.table-tools select[dat
     .filter(s => getComputedStyle(s).display !== 'none').map(s => s.dataset.facet)"""
 
 
+# True once the page is scrolled and has not moved between two frames.
+SCROLLED_AND_STILL = """() => new Promise(done => {
+    const y = window.scrollY;
+    requestAnimationFrame(() => requestAnimationFrame(() => done(y > 0 && window.scrollY === y)));
+})"""
+
+
 def columns(v: Visit) -> list[dict[str, Any]]:
     return v.page.evaluate(COLUMNS)  # type: ignore[no-any-return]
 
@@ -36,7 +43,9 @@ def test_the_reviews_table_shows_its_key_columns_and_keeps_its_headings_in_view(
     assert fits
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
     page.mouse.wheel(0, 3000)
-    page.wait_for_timeout(200)
+    # A wheel scroll may be animated: read the header once the page has stopped moving, not after a
+    # set time, which a busy machine can outlast.
+    page.wait_for_function(SCROLLED_AND_STILL)
     head = page.locator(".filterable thead th").first.bounding_box()
     assert head is not None and 0 <= head["y"] <= 120, head
     assert v.problems() == []
