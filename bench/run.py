@@ -457,6 +457,20 @@ def _kb(x: float) -> str:
     return f"{x / 1024:,.0f} KB"
 
 
+def _rebuild_row(label: str, run: dict[str, Any], total: float, files: int) -> str:
+    """One row of a size's table of rebuilds: `run` is a rebuild's result, `total` the cold build's time."""
+    return (
+        f"| {label} | {_s(run['total'])} | {run['total'] / total:.2f} | {run['charts_rendered']} "
+        f"| {run['pages_written']} | {_generated(run)} | {len(run['site_files_changed'])} of {files:,} |"
+    )
+
+
+def _pages(run: dict[str, Any], done: str) -> int:
+    """Pages a build's page cache `done` ("converted" or "laid out"), in this process and the second."""
+    c = run.get("page_cache", {})
+    return int(c.get(done, 0)) + int(c.get(f"{done} by the second process", 0))
+
+
 def size_table(r: dict[str, Any]) -> list[str]:
     full = r["full"]
     t, peak = full["timings"], full["peak_rss"]
@@ -495,21 +509,9 @@ def size_table(r: dict[str, Any]) -> list[str]:
         "| Rebuild | Time (s) | vs full build | Charts rendered | Pages written | mkdocs + Pagefind (s) "
         "| Site files changed |",
         "|---|---:|---:|---:|---:|---:|---:|",
-        f"| nothing changed | {_s(noop['total'])} | {noop['total'] / total:.2f} | {noop['charts_rendered']} "
-        f"| {noop['pages_written']} | {_generated(noop)} "
-        f"| {len(noop['site_files_changed'])} of {s['files']:,} |",
-        f"| one record edited | {_s(edit['total'])} | {edit['total'] / total:.2f} | {edit['charts_rendered']} "
-        f"| {edit['pages_written']} | {_generated(edit)} "
-        f"| {len(edit['site_files_changed'])} of {edit['site_files']:,} |",
-        *(
-            [
-                f"| one record added | {_s(add['total'])} | {add['total'] / total:.2f} | {add['charts_rendered']} "
-                f"| {add['pages_written']} | {_generated(add)} "
-                f"| {len(add['site_files_changed'])} of {add['site_files']:,} |"
-            ]
-            if (add := r.get("add"))
-            else []
-        ),
+        _rebuild_row("nothing changed", noop, total, s["files"]),
+        _rebuild_row("one record edited", edit, total, edit["site_files"]),
+        *([_rebuild_row("one record added", add, total, add["site_files"])] if (add := r.get("add")) else []),
         "",
         f"The edit changed one effect estimate of `{e['record']}` ({e['old']} → {e['new']})"
         + (
@@ -527,12 +529,9 @@ def size_table(r: dict[str, Any]) -> list[str]:
         "",
     ]
     if add := r.get("add"):
-        c = add.get("page_cache", {})
-        converted = int(c.get("converted", 0)) + int(c.get("converted by the second process", 0))
-        laid_out = int(c.get("laid out", 0)) + int(c.get("laid out by the second process", 0))
         lines += [
             f"The review added was a copy of `{add['added']['copy_of']}` as `{add['added']['record']}`, dated "
-            f"today: mkdocs converted {converted:,} pages and laid out {laid_out:,} "
+            f"today: mkdocs converted {_pages(add, 'converted'):,} pages and laid out {_pages(add, 'laid out'):,} "
             "(a conversion depends on the files its page's links can name), "
             f"in {_s(add['timings']['site generator'])} s.",
             "",
@@ -676,12 +675,10 @@ def goals(results: dict[int, dict[str, Any]]) -> list[str]:
     )
 
     def redone(n: int) -> int:
-        c = results[n]["edit"].get("page_cache", {})
-        return int(c.get("converted", 0)) + int(c.get("converted by the second process", 0))
+        return _pages(results[n]["edit"], "converted")
 
     def laid_out(n: int) -> int:
-        c = results[n]["edit"].get("page_cache", {})
-        return int(c.get("laid out", 0)) + int(c.get("laid out by the second process", 0))
+        return _pages(results[n]["edit"], "laid out")
 
     def rewritten(n: int) -> int:
         return sum(p.endswith(".md") for p in results[n]["edit"]["files_written"])
