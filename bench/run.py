@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.generators import comparison, snapshot_sources, zensical_timing
 from bench.preview import preview_timing
 from bench.synth import write_records
 
@@ -350,7 +351,7 @@ def biggest_condition(site: Path) -> str:
 # --- one size ------------------------------------------------------------------------------------
 
 
-def run_size(n: int, seed: int, browser: bool, preview: bool = True) -> dict[str, Any]:
+def run_size(n: int, seed: int, browser: bool, preview: bool = True, other_generator: bool = True) -> dict[str, Any]:
     base = OUT / f"n{n}"
     if base.exists():
         shutil.rmtree(base)
@@ -365,6 +366,8 @@ def run_size(n: int, seed: int, browser: bool, preview: bool = True) -> dict[str
     print(f"[{n}] full build ...", flush=True)
     result["full"] = build(evidence, work, site, log)
     result["site"] = site_metrics(site)
+    if other_generator:  # the sources the cold build generated, for Zensical to build after the edit below
+        snapshot_sources(work, base / "zensical")
 
     print(f"[{n}] rebuild, nothing changed ...", flush=True)
     before = tree_hashes(site)
@@ -382,6 +385,10 @@ def run_size(n: int, seed: int, browser: bool, preview: bool = True) -> dict[str
     changed = tree_hashes(site)
     result["edit"]["site_files_changed"] = sorted(p for p in changed if after.get(p) != changed[p])
     result["edit"]["site_files"] = len(changed)
+
+    if other_generator:
+        print(f"[{n}] Zensical: cold, nothing changed, the same edit ...", flush=True)
+        result["zensical"] = zensical_timing(base / "zensical", work, result["edit"], base / "zensical.log")
 
     print(f"[{n}] rebuild after adding a record ...", flush=True)
     added = add_one_record(evidence)
@@ -418,7 +425,7 @@ def machine() -> dict[str, str]:
     chromium = "not found"
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    packages = ("mkdocs", "mkdocs-material", "pagefind", "altair", "vl-convert-python", "playwright")
+    packages = ("mkdocs", "mkdocs-material", "zensical", "pagefind", "altair", "vl-convert-python", "playwright")
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
     return {
         "nproc": str(len(os.sched_getaffinity(0))),
@@ -733,6 +740,17 @@ def goals(results: dict[int, dict[str, Any]]) -> list[str]:
                 else None,
             )
         )
+    if big.get("zensical"):
+        z, mk = big["zensical"]["edit"], big["edit"]["timings"]["site generator"]
+        rows.append(
+            (
+                f"site generator: the build's (mkdocs with the page cache) is the faster after a one-record edit "
+                f"at {max(ns):,}, Zensical measured beside it",
+                f"mkdocs {_s(mk)} s, Zensical "
+                + (f"{_s(z['seconds'])} s" if z["returncode"] == 0 else f"failed (exit {z['returncode']})"),
+                z["returncode"] != 0 or mk <= z["seconds"],
+            )
+        )
     peak = build_peak(big["full"])
     rows.append((f"peak memory < 2 GB at {max(ns):,}", f"{_mb(peak)} MB", peak < 2 * 1024 * MB))
     if "browser" in big:
@@ -782,6 +800,7 @@ def report(results: dict[int, dict[str, Any]], info: dict[str, str]) -> str:
         "",
         *growth_table(results),
         "",
+        *comparison(results),
         "## Per N",
         "",
     ]
@@ -796,6 +815,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-browser", action="store_true", help="skip the page-weight and search checks")
     ap.add_argument("--no-preview", action="store_true", help="skip timing the live preview (build.py serve)")
+    ap.add_argument("--no-zensical", action="store_true", help="skip building the same pages with Zensical")
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from bench/out/results.json")
     args = ap.parse_args()
@@ -810,7 +830,7 @@ def main() -> int:
     results: dict[int, dict[str, Any]] = {}
     info = machine()
     for n in sizes:
-        results[n] = run_size(n, args.seed, not args.no_browser, not args.no_preview)
+        results[n] = run_size(n, args.seed, not args.no_browser, not args.no_preview, not args.no_zensical)
         (OUT / "results.json").write_text(json.dumps({"machine": info, "results": results}, indent=1))
         print("\n".join(size_table(results[n])), flush=True)
     text = report(results, info)
