@@ -22,7 +22,8 @@ conversion and its key, and put back after it (verbatim.py): Markdown would only
 
 A cold build has every page to convert and lay out, and mkdocs does it on one core: when there is
 much to convert, a second process does half of it beside mkdocs, into the cache (pagehelper.py).
-The keys are made in pagekeys.py.
+To know how much is missing, a large build reads only the pages whose file changed since the last
+one (pagekeys.KnownKeys). The keys are made in pagekeys.py.
 
 Anything that changes the navigation or the configuration (but the footer: footer.py) misses every
 layout, and a new or removed file misses the conversions of the pages that can link to it: the
@@ -53,6 +54,7 @@ from evidence_map.publishing.pagekeys import (
     CONVERSION_KEYS,
     PACKAGES,
     VERSION,
+    KnownKeys,
     LinkTargets,
     digest,
     navigation,
@@ -177,19 +179,13 @@ def on_nav(nav: Any, config: Any, files: Any, **_: Any) -> Any:
     if _state is None or not config.config_file_path or os.environ.get(WORKER):
         return nav  # (the second process itself starts none)
     pages = files.documentation_pages()
-    if sum(os.path.getsize(f.abs_src_path) for f in pages) < parallel_bytes():
+    stats = {f.src_uri: os.stat(f.abs_src_path) for f in pages}
+    if sum(st.st_size for st in stats.values()) < parallel_bytes():
         return nav  # too little for it, whatever the cache holds: no page read twice
-    from mkdocs.utils import meta
-
-    missing = []
-    for file in pages:
-        try:
-            markdown, _meta = meta.get_data(file.content_string)
-        except (OSError, ValueError):
-            continue  # mkdocs reports it when it reads the page
-        markdown = verbatim.split(markdown)[0]  # what is converted: the blocks are only copied
-        if not (_state.folder / "converted" / _conversion_key(file, markdown)).exists():
-            missing.append((file.src_uri, len(markdown)))
+    debug = logging.getLogger("mkdocs").getEffectiveLevel() <= logging.DEBUG
+    scope = _state.files.digest if _state.files is not None else ""
+    known = KnownKeys(_state.folder, digest(_state.conversion, debug, scope))
+    missing = known.missing(pages, stats, _conversion_key, _state.folder / "converted")
     shares = plan(missing, [f.src_uri for f in pages])
     if shares is not None:
         _state.helper = Helper(config, _state.folder, *shares)

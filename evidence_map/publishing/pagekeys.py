@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from urllib.parse import unquote
 
 from mkdocs.structure.toc import AnchorLink
 
+from evidence_map.files import replace_file
+from evidence_map.publishing import verbatim
 from evidence_map.publishing.generator import tree_files
 from evidence_map.publishing.inputs import Digest, digest
 
@@ -111,8 +115,10 @@ class LinkTargets:
     def __init__(self, files: Any) -> None:
         self._by_word: dict[str, list[str]] = {}
         self._always: list[str] = []
+        every = Digest()
         for f in files:
             entry = f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}"
+            every.add(entry)
             parts = f.src_uri.split("/")
             words = {parts[-1], parts[-1].rsplit(".", 1)[0]}
             if parts[-1] == "index.md" and len(parts) > 1:
@@ -123,6 +129,7 @@ class LinkTargets:
             for word in words:
                 self._by_word.setdefault(word, []).append(entry)
         self._last: dict[str, tuple[str, list[str]]] = {}  # by page: a large build asks twice
+        self.digest = every.hexdigest()  # of every file: what any page's links can name
 
     def of(self, markdown: str, page: str = "") -> list[str]:
         """The entries of the files `markdown` (of `page`) can link to, in a stable order."""
@@ -141,3 +148,66 @@ class LinkTargets:
             words.update(_WORD.findall(target))
             words.update(_WORD.findall(unquote(html.unescape(target))))
         return sorted({entry for w in words for entry in self._by_word.get(w, ())}) + self._always
+
+
+class KnownKeys:
+    """The conversion keys of the last large build's pages, by each page's file size and
+    modification time (the page writer leaves an unchanged file untouched), kept under a scope: the
+    conversion settings and the site's files, on which the keys depend too. A large build counts
+    the pages missing from the cache before converting any (pagecache.on_nav); with these it reads
+    and parses only the pages whose file changed, not all of them twice."""
+
+    FILE = "page-keys.json"
+
+    def __init__(self, folder: Path, scope: str) -> None:
+        self.path = folder / self.FILE
+        self.scope = scope
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = None
+        same = isinstance(saved, dict) and saved.get("scope") == scope and isinstance(saved.get("pages"), dict)
+        self._known: dict[str, list[Any]] = saved["pages"] if same else {}  # type: ignore[index]
+        self._now: dict[str, list[Any]] = {}
+
+    def get(self, page: str, st: os.stat_result) -> tuple[str, int] | None:
+        """(key, length of the Markdown converted) of `page` if its file is as it was, else None."""
+        entry = self._known.get(page)
+        if isinstance(entry, list) and len(entry) == 4 and entry[:2] == [st.st_size, st.st_mtime_ns]:
+            self._now[page] = entry
+            return str(entry[2]), int(entry[3])
+        return None
+
+    def put(self, page: str, st: os.stat_result, key: str, length: int) -> None:
+        self._now[page] = [st.st_size, st.st_mtime_ns, key, length]
+
+    def missing(
+        self, pages: list[Any], stats: dict[str, os.stat_result], key_of: Callable[[Any, str], str], cache: Path
+    ) -> list[tuple[str, int]]:
+        """The `pages` (mkdocs files) whose conversion is not in the `cache` folder, in order, each
+        with the length of its Markdown to convert; `key_of(file, markdown)` makes a key. The keys
+        are kept for the next build."""
+        from mkdocs.utils import meta
+
+        missing = []
+        for file in pages:
+            st = stats[file.src_uri]
+            if (recalled := self.get(file.src_uri, st)) is not None:
+                key, length = recalled
+            else:
+                try:
+                    markdown, _meta = meta.get_data(file.content_string)
+                except (OSError, ValueError):
+                    continue  # mkdocs reports it when it reads the page
+                markdown = verbatim.split(markdown)[0]  # what is converted: the blocks are only copied
+                key, length = key_of(file, markdown), len(markdown)
+                self.put(file.src_uri, st, key, length)
+            if not (cache / key).exists():
+                missing.append((file.src_uri, length))
+        self.save()
+        return missing
+
+    def save(self) -> None:
+        """Keep the keys of this build's pages, and only those."""
+        if self._now != self._known:
+            replace_file(self.path, json.dumps({"scope": self.scope, "pages": self._now}))
