@@ -3,6 +3,7 @@ build exactly as Markdown would have made them, on the real generated pages."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -59,6 +60,19 @@ PIECES = ["\n", "\n\n", START, END, f"\n\n{START}\n", f"\n{END}\n", f"{START}\n{
 def test_split_finds_what_the_pattern_of_a_block_matches(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert verbatim.split(text) == _split_by_pattern(text)
+
+
+ANCHOR_PIECES = ["<", ">", "<a", "<b", " ", "\n", "a", "_", "-", 'id="', 'name="', '"', "x", "&amp;", "é"]
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ANCHOR_PIECES), max_size=25).map("".join), max_size=3))
+def test_anchors_are_what_the_patterns_of_an_id_and_a_name_find(blocks: list[str]) -> None:
+    """anchors() finds from each `id="` and `name="` what the patterns find by trying every tag."""
+    by_pattern = {
+        html.unescape(v) for b in blocks for pattern in (verbatim.ID, verbatim.A_NAME) for v in pattern.findall(b)
+    }
+    assert verbatim.anchors(blocks) == by_pattern
 
 
 def test_a_block_markdown_would_read_inside_is_left_in_place() -> None:
