@@ -133,15 +133,15 @@ def test_the_layouts_of_the_addresses_built_last_are_kept(tmp_path: Path) -> Non
     laid_out = tmp_path / pagecache.LAID_OUT
     laid_out.mkdir()
     (laid_out / "an-ungrouped-layout").write_text("x", encoding="utf-8")
-    groups = [laid_out / f"address-{i}" for i in range(pagecache.ADDRESSES_KEPT + 2)]
+    groups = [laid_out / f"address-{i}" for i in range(pagecache.GROUPS_KEPT + 2)]
     for age, group in enumerate(reversed(groups)):  # address-0 is the newest
         (group / "entry").parent.mkdir()
         (group / "entry").write_text("x", encoding="utf-8")
         os.utime(group, ns=(age * 10**9 + 10**9, age * 10**9 + 10**9))
     mine = laid_out / "address-last"
-    pagecache._forget_other_addresses(mine)
+    pagecache._keep_recent_groups(mine)
     kept = sorted(p.name for p in laid_out.iterdir())
-    assert kept == sorted(["address-last", *(f"address-{i}" for i in range(pagecache.ADDRESSES_KEPT - 1))])
+    assert kept == sorted(["address-last", *(f"address-{i}" for i in range(pagecache.GROUPS_KEPT - 1))])
 
 
 def test_a_conversion_depends_on_the_files_its_links_can_name() -> None:

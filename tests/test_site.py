@@ -200,6 +200,13 @@ def test_the_site_generator_runs_only_when_its_inputs_change(tmp_path: Path, bui
         assert proc.returncode == 0, proc.stderr
         return proc.stdout
 
+    def compiled() -> dict[str, int]:
+        """The theme's compiled templates the page cache keeps, by settings and name: modification times."""
+        folder = work / "page-cache" / "compiled-theme"
+        return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+    templates = compiled()  # as the session's build kept them
+    assert templates
     assert current not in run(work)
     first, published = identity(), files(site)
     assert current in run(work)
@@ -209,6 +216,8 @@ def test_the_site_generator_runs_only_when_its_inputs_change(tmp_path: Path, bui
     record.write_text(record.read_text(encoding="utf-8").replace("Front Mol Neurosci", "Zebrafinch Neurosci"), "utf-8")
     assert current not in run(work)
     assert identity() != first
+    # The site generator ran twice here without compiling the theme's templates again.
+    assert compiled() == templates
     assert "Zebrafinch Neurosci" in (site / "reviews" / "ye-2024" / "index.html").read_text(encoding="utf-8")
     assert "Zebrafinch Neurosci" in search_pages(site)["/reviews/ye-2024/"]["content"]
 

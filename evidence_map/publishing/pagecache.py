@@ -16,6 +16,7 @@ work folder beside the generated configuration, skip that work for the rest:
   configuration, and the theme's templates by content. A hit returns the page laid out before.
   Layouts are kept by the site's address, for the three addresses built last: the live preview
   (`build.py serve`) has its own, and neither it nor a build lays every page out after the other.
+  The theme's templates are kept compiled (pagekeys.compiled_theme), for the last three settings.
 
 A block of raw HTML that a template marks verbatim (the largest tables) is kept out of the
 conversion and its key, and put back after it (verbatim.py): Markdown would only have copied it.
@@ -50,12 +51,14 @@ from evidence_map.publishing import verbatim
 from evidence_map.publishing.footer import WithFooter, configuration_without_footer, keep_out
 from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
+    COMPILED_THEME,
     CONFIG_KEYS,
     CONVERSION_KEYS,
     PACKAGES,
     VERSION,
     KnownKeys,
     LinkTargets,
+    compiled_theme,
     digest,
     navigation,
     stable,
@@ -67,7 +70,7 @@ from evidence_map.publishing.pagekeys import (
 
 FOLDER = "page-cache"
 LAID_OUT = "laid-out"
-ADDRESSES_KEPT = 3  # the layouts of this many site addresses, the most recently built
+GROUPS_KEPT = 3  # the layouts of this many site addresses, compiled templates of as many settings
 
 
 class _State:
@@ -111,10 +114,6 @@ def _path(kind: str, key: str) -> Path:
     assert _state is not None
     _state.used.add(f"{kind}/{key}")
     return _state.folder / kind / key
-
-
-def _write(path: Path, data: bytes) -> None:
-    replace_file(path, data)
 
 
 class _Capture(logging.Handler):
@@ -254,7 +253,7 @@ def _keep_conversion(page: Any, capture: _Capture) -> None:
         "links": None if links is None else {f.src_uri: dict(v) for f, v in links.items()},
         "warnings": capture.records,
     }
-    _write(_state.folder / "converted" / page._conversion_key, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+    replace_file(_state.folder / "converted" / page._conversion_key, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
     _state.converted += 1
 
 
@@ -319,7 +318,7 @@ class _CachedTemplate:
             text = path.read_text(encoding="utf-8")
         except OSError:
             text = str(self._template.render(*args, **kwargs))
-            _write(path, text.encode("utf-8"))
+            replace_file(path, text.encode("utf-8"))
             _state.laid_out += 1  # type: ignore[union-attr]
         return text
 
@@ -330,8 +329,8 @@ def on_env(env: Any, config: Any, files: Any, **_: Any) -> Any:
         return env
     if _state.helper is not None:
         _state.helper.signal_all_converted()
+    env.bytecode_cache = compiled_theme(_state.folder, _state.settings)
     get_template = env.get_template
-
     footer = _state.footer
 
     def cached(name: Any, *args: Any, **kwargs: Any) -> Any:
@@ -359,7 +358,8 @@ def on_post_build(config: Any, **_: Any) -> None:
             for entry in os.scandir(folder):
                 if f"{kind}/{entry.name}" not in _state.used:
                     Path(entry.path).unlink(missing_ok=True)
-    _forget_other_addresses(_state.folder / _state.laid_out_kind)
+    for group in (_state.laid_out_kind, f"{COMPILED_THEME}/{_state.settings[:16]}"):
+        _keep_recent_groups(_state.folder / group)
     counts = {
         "converted": _state.converted,
         "conversions reused": _state.pages - _state.converted - helped["converted"],
@@ -369,11 +369,12 @@ def on_post_build(config: Any, **_: Any) -> None:
         "laid out by the second process": helped["laid out"],
     }
     logging.getLogger("mkdocs.evidence_map.pagecache").info("page cache: %s", counts)
-    _write(_state.folder / "last-build.json", json.dumps(counts).encode("utf-8"))
+    replace_file(_state.folder / "last-build.json", json.dumps(counts).encode("utf-8"))
 
 
-def _forget_other_addresses(mine: Path) -> None:
-    """Keep the layouts of the addresses built most recently, this one first; delete the rest."""
+def _keep_recent_groups(mine: Path) -> None:
+    """Keep the groups (layouts by address, compiled templates by settings) built most recently,
+    this one first; delete the rest."""
     mine.mkdir(parents=True, exist_ok=True)
     os.utime(mine)
     groups = []
@@ -383,7 +384,7 @@ def _forget_other_addresses(mine: Path) -> None:
         else:
             entry.unlink(missing_ok=True)  # a layout kept before they were grouped by address
     groups.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in [p for p in groups if p != mine][ADDRESSES_KEPT - 1 :]:
+    for old in [p for p in groups if p != mine][GROUPS_KEPT - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
 
 

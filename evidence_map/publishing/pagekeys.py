@@ -21,6 +21,7 @@ from evidence_map.publishing.generator import tree_files
 from evidence_map.publishing.inputs import Digest, digest
 
 VERSION = "page-cache 2"
+COMPILED_THEME = "compiled-theme"  # the theme's compiled templates, a folder per settings
 PACKAGES = ("mkdocs", "mkdocs-material", "pymdown-extensions", "Markdown", "Jinja2", "Pygments")
 # The settings a command line may set over the configuration file, whose bytes are in every layout's
 # key: mkdocs serve its own address, a build --strict.
@@ -211,3 +212,15 @@ class KnownKeys:
         """Keep the keys of this build's pages, and only those."""
         if self._now != self._known:
             replace_file(self.path, json.dumps({"scope": self.scope, "pages": self._now}))
+
+
+def compiled_theme(cache: Path, settings: str) -> Any:
+    """Where the theme's compiled templates are kept, in the page cache, for the settings digest
+    `settings` (the configuration, the theme's files and the packages' versions, which decide how
+    a template compiles): mkdocs compiles them again on every build otherwise. Jinja checks each
+    against its template's source."""
+    import jinja2
+
+    folder = cache / COMPILED_THEME / settings[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(folder))
