@@ -4,10 +4,11 @@ reads again only the pages whose file changed (pagekeys.KnownKeys)."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-from evidence_map.publishing.pagekeys import KnownKeys
+from evidence_map.publishing.pagekeys import KnownKeys, compiled_theme
 
 
 class Page(SimpleNamespace):
@@ -105,3 +106,23 @@ def test_the_keys_kept_are_those_of_the_pages_of_the_last_build(tmp_path: Path) 
     back = Keys()
     KnownKeys(tmp_path, "s").missing(pages, _stats(pages), back, cache)
     assert back.asked == ["b.md"]
+
+
+def test_compiled_templates_are_kept_and_a_vanished_folder_costs_only_a_compilation(tmp_path: Path) -> None:
+    import jinja2
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "main.html").write_text("<p>{{ x }}</p>", encoding="utf-8")
+
+    def render(store: object) -> str:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path / "templates"), bytecode_cache=store)
+        return env.get_template("main.html").render(x=1)
+
+    store = compiled_theme(tmp_path / "cache", "settings-digest-1")
+    assert render(store) == "<p>1</p>"
+    kept = list((tmp_path / "cache" / "compiled-theme").rglob("*"))
+    assert [p.parent.name for p in kept if p.is_file()] == ["settings-digest-"]  # its first 16 characters
+    shutil.rmtree(tmp_path / "cache")  # as another build pruning it would
+    assert render(compiled_theme(tmp_path / "cache", "settings-digest-1")) == "<p>1</p>"
+    shutil.rmtree(tmp_path / "cache")
+    assert render(store) == "<p>1</p>"  # the store's folder is gone: compiled, not kept, no error

@@ -3,6 +3,7 @@ is the same in every process, and a table of contents to store and restore."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -221,6 +222,13 @@ def compiled_theme(cache: Path, settings: str) -> Any:
     against its template's source."""
     import jinja2
 
+    class Kept(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            """Keep a compiled template if the folder is still there: another build (at a fourth
+            address or setting) may have deleted it, and a template not kept is only compiled again."""
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
     folder = cache / COMPILED_THEME / settings[:16]
     folder.mkdir(parents=True, exist_ok=True)
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return Kept(str(folder))
