@@ -64,8 +64,6 @@ def _build(command: str, folder: Path, log: Path) -> dict[str, Any]:
         subprocess.run(cmd, cwd=folder, stdout=out, stderr=subprocess.STDOUT, check=False)
     run: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
     report.unlink()
-    pages = folder / "site"
-    run["html_pages"] = sum(1 for _ in pages.rglob("*.html")) if pages.is_dir() else 0
     return run
 
 

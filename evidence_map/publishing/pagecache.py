@@ -51,13 +51,13 @@ from evidence_map.publishing import verbatim
 from evidence_map.publishing.footer import WithFooter, configuration_without_footer, keep_out
 from evidence_map.publishing.pagehelper import CONVERTED, WORKER, Helper, parallel_bytes, plan
 from evidence_map.publishing.pagekeys import (
-    COMPILED_THEME,
     CONFIG_KEYS,
     CONVERSION_KEYS,
     PACKAGES,
     VERSION,
     KnownKeys,
     LinkTargets,
+    compiled_group,
     compiled_theme,
     digest,
     navigation,
@@ -358,7 +358,7 @@ def on_post_build(config: Any, **_: Any) -> None:
             for entry in os.scandir(folder):
                 if f"{kind}/{entry.name}" not in _state.used:
                     Path(entry.path).unlink(missing_ok=True)
-    for group in (_state.laid_out_kind, f"{COMPILED_THEME}/{_state.settings[:16]}"):
+    for group in (_state.laid_out_kind, compiled_group(_state.settings)):
         _keep_recent_groups(_state.folder / group)
     counts = {
         "converted": _state.converted,

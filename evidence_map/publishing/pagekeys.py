@@ -215,6 +215,11 @@ class KnownKeys:
             replace_file(self.path, json.dumps({"scope": self.scope, "pages": self._now}))
 
 
+def compiled_group(settings: str) -> str:
+    """The folder, in the page cache, of the theme's templates compiled under the settings digest `settings`."""
+    return f"{COMPILED_THEME}/{settings[:16]}"
+
+
 def compiled_theme(cache: Path, settings: str) -> Any:
     """Where the theme's compiled templates are kept, in the page cache, for the settings digest
     `settings` (the configuration, the theme's files and the packages' versions, which decide how
@@ -229,6 +234,6 @@ def compiled_theme(cache: Path, settings: str) -> Any:
             with contextlib.suppress(OSError):
                 super().dump_bytecode(bucket)
 
-    folder = cache / COMPILED_THEME / settings[:16]
+    folder = cache / compiled_group(settings)
     folder.mkdir(parents=True, exist_ok=True)
     return Kept(str(folder))
