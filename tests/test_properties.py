@@ -17,6 +17,7 @@ from evidence_map.records.model import record_from_data
 from evidence_map.records.validate import check_record
 from evidence_map.records.vocab import load_vocabularies
 from evidence_map.records.yamlsafe import LoadError, decode, load
+from evidence_map.surveillance import queue
 from tests.conftest import FIXTURES, base_record
 
 VOCAB = load_vocabularies()
@@ -204,3 +205,56 @@ def test_the_compiled_schema_check_is_sound_on_every_bad_fixture_and_fast_on_eve
         if path.parent == EVIDENCE:
             assert fast.is_valid(data), path.name
     assert checked > len(list(EVIDENCE.glob("*.yaml")))
+
+
+# A queue of each kind of entry, valid by the queue schema (checked below before anything else).
+QUEUE_BASE: dict[str, Any] = {
+    "candidates": [
+        {"pmid": "99000001", "title": "A review", "found": "2026-12-07", "status": "pending"},
+        {
+            "doi": "10.5555/x(1)",
+            "title": "Found by hand",
+            "found": "2026-12-07",
+            "found_by": "hand-search",
+            "found_at": "https://example.org/list",
+            "status": "included",
+            "record": "someone-2024",
+            "year": 2024,
+        },
+        {
+            "pmid": "99000002",
+            "title": "Out",
+            "found": "2026-12-07",
+            "status": "excluded",
+            "reason": "not-animal",
+            "decisions": [
+                {
+                    "screener": "a-b",
+                    "date": "2026-12-08",
+                    "stage": "title-abstract",
+                    "decision": "exclude",
+                    "reason": "not-animal",
+                },
+                {
+                    "screener": "c",
+                    "date": "2026-12-09",
+                    "stage": "title-abstract",
+                    "decision": "exclude",
+                    "resolves": True,
+                },
+            ],
+        },
+    ]
+}
+QUEUE_PATHS = [p for p in paths(QUEUE_BASE) if p]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(QUEUE_PATHS), value=values)
+def test_the_compiled_queue_check_never_passes_what_jsonschema_rejects(path: tuple[Any, ...], value: Any) -> None:
+    # The queue's schema errors, too, are looked for only when its compiled validator finds one.
+    compiled, validator = queue._validators()
+    assert list(validator.iter_errors(QUEUE_BASE)) == [] and compiled.is_valid(QUEUE_BASE)
+    data = replaced(QUEUE_BASE, path, value)
+    if issues.known_valid(compiled, data):
+        assert list(validator.iter_errors(data)) == []

@@ -168,26 +168,35 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
-@cache
-def _fast_validator() -> Any:
-    """jsonschema-rs, a compiled validator of the same schema, or None where it is not installed."""
+def compiled_validator(of: dict[str, Any]) -> Any:
+    """jsonschema-rs's compiled validator of the schema `of`, or None where it is not installed."""
     try:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.validator_for(schema())
+    return jsonschema_rs.validator_for(of)
+
+
+def known_valid(compiled: Any, data: Any) -> bool:
+    """Whether a compiled validator finds `data` valid. False when it finds errors or cannot say (a
+    value it cannot take, such as NaN): then jsonschema decides, and its errors give the messages."""
+    try:
+        return compiled is not None and bool(compiled.is_valid(data))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+@cache
+def _fast_validator() -> Any:
+    return compiled_validator(schema())
 
 
 def schema_issues(data: Any) -> list[Issue]:
     """The schema's errors as rules. A record the compiled validator finds valid has none; any other
     goes through jsonschema, whose errors the messages are written from. (Most records are valid,
     and jsonschema's walk was half the time validation took.)"""
-    fast = _fast_validator()
-    try:
-        if fast is not None and fast.is_valid(data):
-            return []
-    except (ValueError, TypeError, OverflowError):
-        pass  # a value the compiled validator cannot take (NaN): jsonschema decides
+    if known_valid(_fast_validator(), data):
+        return []
     issues = [_schema_rule(e) for e in _validator().iter_errors(data) if not _reported_elsewhere(e)]
     return sorted(issues, key=lambda i: [str(p) for p in i.path])
 

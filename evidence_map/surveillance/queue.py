@@ -28,13 +28,20 @@ import jsonschema
 
 from evidence_map.paths import ROOT
 from evidence_map.records.evidence import Evidence
-from evidence_map.records.issues import FIRST_YEAR, Issue, Problem, _schema_rule, dotted
+from evidence_map.records.issues import (
+    FIRST_YEAR,
+    Issue,
+    Problem,
+    _schema_rule,
+    compiled_validator,
+    dotted,
+    known_valid,
+)
 from evidence_map.records.model import Record
 from evidence_map.records.validate import load_data_file
-from evidence_map.records.yamlsafe import decode, load
 from evidence_map.surveillance.duplicates import known_records, norm_doi
 from evidence_map.surveillance.recall import Recall, load_recall
-from evidence_map.surveillance.strategy import SCREENING, STRATEGY, Strategy, check_strategy, load_strategy
+from evidence_map.surveillance.strategy import SCREENING, STRATEGY, Strategy, checked_strategy, strategy_from_data
 
 QUEUE = SCREENING / "queue.yaml"
 SCHEMA = ROOT / "schema" / "screening.schema.json"
@@ -154,6 +161,13 @@ def schema() -> dict[str, Any]:
         return json.load(fh)  # type: ignore[no-any-return]
 
 
+@cache
+def _validators() -> tuple[Any, jsonschema.Draft202012Validator]:
+    """The queue schema's compiled validator (None without jsonschema-rs), which says quickly that a
+    valid queue is valid, and jsonschema's, whose errors the messages are written from."""
+    return compiled_validator(schema()), jsonschema.Draft202012Validator(schema())
+
+
 def _schema_issue(err: jsonschema.ValidationError) -> Issue:
     path = tuple(err.absolute_path)
     if err.validator == "anyOf" and len(path) == 2 and path[0] == "candidates":
@@ -254,9 +268,11 @@ def queue_issues(data: Any, records: Iterable[Record]) -> tuple[list[Issue], lis
     """(errors, warnings) of a queue's data: schema first, then the rules across entries and records."""
     if not isinstance(data, dict):
         return [Issue((), "the queue must be a YAML mapping with a `candidates:` list")], []
-    errors = sorted(
-        (_schema_issue(e) for e in jsonschema.Draft202012Validator(schema()).iter_errors(data)),
-        key=lambda issue: [str(p) for p in issue.path],
+    compiled, validator = _validators()
+    errors = (
+        []
+        if known_valid(compiled, data)
+        else sorted((_schema_issue(e) for e in validator.iter_errors(data)), key=lambda i: [str(p) for p in i.path])
     )
     by_id = {r.id: r for r in records}
     in_map = known_records(by_id.values())
@@ -301,16 +317,22 @@ def queue_issues(data: Any, records: Iterable[Record]) -> tuple[list[Issue], lis
 
 def check_queue(path: Path, evidence: Evidence) -> list[Problem]:
     """Every problem of the queue file, as `file:line: field: rule; got value` (warnings flagged)."""
+    return _checked_queue(path, evidence)[0]
+
+
+def _checked_queue(path: Path, evidence: Evidence) -> tuple[list[Problem], Any]:
+    """check_queue's problems and the queue's data (None when the file could not be read), from one
+    reading of the file."""
     shown, loaded, stopped = load_data_file(path)
     if loaded is None:
-        return stopped
+        return stopped, None
     errors, warnings = queue_issues(loaded.data, evidence.records)
     problems = [
         Problem(shown, loaded.line_of(i.path), dotted(i.path), i.rule, i.shown(), warning)
         for issues, warning in ((errors, False), (warnings, True))
         for i in issues
     ]
-    return sorted(problems, key=lambda p: (p.line, p.field, p.warning))
+    return sorted(problems, key=lambda p: (p.line, p.field, p.warning)), loaded.data
 
 
 def queue_from_data(data: dict[str, Any]) -> Queue:
@@ -329,10 +351,11 @@ def queue_from_data(data: dict[str, Any]) -> Queue:
 
 def load_queue(path: Path, evidence: Evidence) -> Queue:
     """The validated queue; raises InvalidQueue listing every error (warnings do not stop it)."""
-    errors = [p for p in check_queue(path, evidence) if not p.warning]
+    problems, data = _checked_queue(path, evidence)
+    errors = [p for p in problems if not p.warning]
     if errors:
         raise InvalidQueue(errors)
-    return queue_from_data(load(decode(path.read_bytes())).data)
+    return queue_from_data(data)
 
 
 @dataclass(frozen=True)
@@ -348,8 +371,11 @@ NO_SCREENING = Screening(Queue(()))  # for a build from another evidence folder 
 
 
 def load_screening(evidence: Evidence, queue: Path = QUEUE, strategy: Path = STRATEGY) -> Screening:
-    """The validated queue and strategy; raises InvalidQueue listing every error of both files."""
-    errors = [p for p in (*check_strategy(strategy), *check_queue(queue, evidence)) if not p.warning]
+    """The validated queue and strategy; raises InvalidQueue listing every error of both files. Each
+    file is read once."""
+    strategy_problems, strategy_data = checked_strategy(strategy)
+    queue_problems, queue_data = _checked_queue(queue, evidence)
+    errors = [p for p in (*strategy_problems, *queue_problems) if not p.warning]
     if errors:
         raise InvalidQueue(errors)
-    return Screening(queue_from_data(load(decode(queue.read_bytes())).data), load_strategy(strategy), load_recall())
+    return Screening(queue_from_data(queue_data), strategy_from_data(strategy_data), load_recall())

@@ -20,7 +20,7 @@ from typing import Any
 from evidence_map.paths import ROOT
 from evidence_map.records.issues import Problem
 from evidence_map.records.validate import display_path, load_data_file, placed
-from evidence_map.records.yamlsafe import LoadError, decode, load
+from evidence_map.records.yamlsafe import LoadError, load
 
 SCREENING = ROOT / "screening"
 STRATEGY = SCREENING / "strategy.yaml"
@@ -144,10 +144,16 @@ def _issues(data: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
 
 def check_strategy(path: Path = STRATEGY) -> list[Problem]:
     """Every problem of the strategy file, as `file:line: field: rule; got value` problems."""
+    return checked_strategy(path)[0]
+
+
+def checked_strategy(path: Path = STRATEGY) -> tuple[list[Problem], Any]:
+    """check_strategy's problems and the strategy's data (None when the file could not be read),
+    from one reading of the file."""
     shown, loaded, stopped = load_data_file(path)
     if loaded is None:
-        return stopped
-    return placed(shown, loaded, _issues(loaded.data))
+        return stopped, None
+    return placed(shown, loaded, _issues(loaded.data)), loaded.data
 
 
 def strategy_from_data(data: dict[str, Any]) -> Strategy:
@@ -165,10 +171,10 @@ def strategy_from_data(data: dict[str, Any]) -> Strategy:
 
 def load_strategy(path: Path = STRATEGY) -> Strategy:
     """The validated strategy; raises StrategyError listing every problem."""
-    errors = check_strategy(path)
+    errors, data = checked_strategy(path)
     if errors:
         raise StrategyError(errors)
-    return strategy_from_data(load(decode(path.read_bytes())).data)
+    return strategy_from_data(data)
 
 
 _LAST_RUN = re.compile(r"(?m)^last_run:[ \t]*[^#\n]*?(?P<comment>[ \t]+#[^\n]*)?$")
