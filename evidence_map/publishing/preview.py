@@ -16,9 +16,53 @@ from pathlib import Path
 from evidence_map.files import replace_file
 from evidence_map.paths import DOCS, ROOT
 from evidence_map.publishing.generator import site_digest
+from evidence_map.publishing.inputs import data_commit, input_digest
 from evidence_map.publishing.previewhook import PREVIEW_PROCESS, SIGNAL_FILE, signal_folder
 from evidence_map.publishing.site import prepare
 from evidence_map.surveillance.queue import InvalidQueue
+
+
+class Regeneration:
+    """The preview's regeneration of the pages, one at a time. Before anything is loaded, it compares
+    the inputs' digest (the one a build compares, inputs.py) with that of the last good regeneration:
+    an editor's save that changes nothing, or an invalid record put back as it was, costs a hash of
+    the inputs, not a regeneration (at 2,000 reviews, 0.14 s rather than 10.7 s)."""
+
+    def __init__(self, evidence_dir: Path, work: Path) -> None:
+        self.evidence_dir = evidence_dir
+        self.work = work
+        self.signal = signal_folder(work)
+        self._inputs = ""  # the inputs' digest at the last good regeneration
+        self._site = ""  # the digest of what the site generator read then
+        self._one_at_a_time = threading.Lock()  # an edit saved during a regeneration waits for it
+
+    def __call__(self) -> str:
+        """Regenerate if anything changed; returns what happened, as printed."""
+        with self._one_at_a_time:
+            said = self._regenerate()
+        print(said, file=sys.stderr)
+        return said
+
+    def _regenerate(self) -> str:
+        from evidence_map.records.evidence import InvalidEvidence
+
+        inputs = input_digest(self.evidence_dir, self.signal, False, data_commit())
+        if inputs == self._inputs:
+            return "pages current: nothing they are made from changed since the last good regeneration"
+        try:
+            prepared = prepare(self.evidence_dir, self.work)
+        except (InvalidEvidence, InvalidQueue) as exc:
+            for p in exc.problems:
+                print(p, file=sys.stderr)
+            return f"{len(exc.problems)} errors: preview keeps the last good pages"
+        self._inputs = inputs
+        now = site_digest(prepared.config, self.signal, strict=False)
+        if now == self._site:
+            return "pages regenerated: nothing the site shows changed"
+        self._site = now
+        self.signal.mkdir(parents=True, exist_ok=True)
+        replace_file(self.signal / SIGNAL_FILE, now)  # the server rebuilds once, now (previewhook.py)
+        return "pages regenerated"
 
 
 def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
@@ -26,30 +70,8 @@ def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
-    from evidence_map.records.evidence import InvalidEvidence
-
-    signal = signal_folder(work)
-    last: list[str] = []  # the digest of what the site generator read at its last build
-    one_at_a_time = threading.Lock()  # an edit saved during a regeneration waits for it
-
-    def regenerate() -> None:
-        with one_at_a_time:
-            _regenerate()
-
-    def _regenerate() -> None:
-        try:
-            prepared = prepare(evidence_dir, work)
-            now = site_digest(prepared.config, signal, strict=False)
-            if last and now == last[0]:
-                print("pages regenerated: nothing the site shows changed", file=sys.stderr)
-                return
-            last[:] = [now]
-            print("pages regenerated", file=sys.stderr)
-            replace_file(signal / SIGNAL_FILE, now)  # the server rebuilds once, now (previewhook.py)
-        except (InvalidEvidence, InvalidQueue) as exc:
-            for p in exc.problems:
-                print(p, file=sys.stderr)
-            print(f"{len(exc.problems)} errors: preview keeps the last good pages", file=sys.stderr)
+    regenerate = Regeneration(evidence_dir, work)
+    signal = regenerate.signal
 
     pending: list[threading.Timer] = []
 

@@ -1,0 +1,54 @@
+"""The live preview's regeneration (preview.Regeneration), without its server: what a save costs
+and what it changes. The server's side, one build per edit, is tested in a browser (test_browser)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from evidence_map.paths import EVIDENCE
+from evidence_map.publishing.preview import Regeneration
+from evidence_map.publishing.previewhook import SIGNAL_FILE, signal_folder
+
+
+def times(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_save_that_changes_nothing_regenerates_nothing(tmp_path: Path) -> None:
+    evidence, work = tmp_path / "evidence", tmp_path / "work"
+    evidence.mkdir()
+    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
+        shutil.copy(path, evidence / path.name)
+    regenerate = Regeneration(evidence, work)
+    assert regenerate() == "pages regenerated"
+    signal = signal_folder(work) / SIGNAL_FILE
+    first_signal = signal.read_text(encoding="utf-8")
+    before = times(work)
+    pages = times(work / "docs")
+
+    # Saved as it was, as an editor does: nothing is loaded, written or signalled.
+    record = sorted(evidence.glob("*.yaml"))[0]
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text, encoding="utf-8")
+    assert regenerate().startswith("pages current: nothing they are made from changed")
+    assert times(work) == before
+
+    # An invalid save keeps the last good pages; put back as it was, they are current.
+    record.write_text(text.replace("n_studies:", "n_studies: many #", 1), encoding="utf-8")
+    assert regenerate().endswith("errors: preview keeps the last good pages")
+    record.write_text(text, encoding="utf-8")
+    assert regenerate().startswith("pages current")
+    assert times(work / "docs") == pages  # (the check of the invalid file is kept, in the work folder)
+    assert signal.read_text(encoding="utf-8") == first_signal
+
+    # A real edit regenerates the pages and signals the server once.
+    data = yaml.safe_load(text)
+    data["summary"] = data["summary"].rstrip() + " Zebrafinch sentence added by the test."
+    record.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert regenerate() == "pages regenerated"
+    assert "Zebrafinch sentence" in (work / "docs" / "reviews" / f"{data['id']}.md").read_text(encoding="utf-8")
+    assert signal.read_text(encoding="utf-8") != first_signal
+    assert regenerate().startswith("pages current")
