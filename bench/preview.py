@@ -1,6 +1,7 @@
 """How soon the live preview shows an edit: `build.py serve` started on a benchmark's work folder
 after its builds, then one record's summary edited, and the time until the preview serves the
-review page with the new words. The preview builds without search, at its own address, so its
+review page with the new words; then the record saved again unchanged, and the time until the
+preview says its pages are current. The preview builds without search, at its own address, so its
 first build lays the pages out again; after that, an edit costs one regeneration and one build."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = re.compile(r"Serving on (\S+)")
 WAIT = 900.0  # seconds, for the preview to start or to show the edit
+CURRENT = "pages current:"  # what the preview says when a save changed nothing (preview.Regeneration)
 
 
 def _free_port() -> int:
@@ -36,6 +38,10 @@ def _get(url: str) -> str:
             return str(response.read().decode("utf-8"))
     except (OSError, urllib.error.URLError):
         return ""
+
+
+def _said(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")
 
 
 def _wait(what: str, ready: Any, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -77,8 +83,26 @@ def preview_timing(evidence: Path, work: Path, log: Path) -> dict[str, Any]:
         _wait("show the edit", lambda: marker in _get(page), server, log)
         shown = time.monotonic() - t1
         time.sleep(3)  # a second build, if one started, shows in the log
-        builds = log.read_text(encoding="utf-8", errors="replace").count("Building documentation") - builds_before
-        return {"start": started, "edit_shown": shown, "builds_per_edit": builds, "record": record.stem}
+        text = log.read_text(encoding="utf-8", errors="replace")
+        builds = text.count("Building documentation") - builds_before
+
+        # The same record saved again as it is, as an editor's save without a change: the time until
+        # the preview says its pages are current, and whether it built the site again.
+        current = text.count(CURRENT)
+        t2 = time.monotonic()
+        record.write_bytes(record.read_bytes())
+        _wait("notice the unchanged save", lambda: _said(log).count(CURRENT) > current, server, log)
+        unchanged = time.monotonic() - t2
+        time.sleep(3)
+        rebuilt = _said(log).count("Building documentation") - builds_before - builds
+        return {
+            "start": started,
+            "edit_shown": shown,
+            "builds_per_edit": builds,
+            "record": record.stem,
+            "unchanged_save": unchanged,
+            "builds_after_unchanged_save": rebuilt,
+        }
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # build.py and the mkdocs server it started
         server.wait(timeout=60)

@@ -565,7 +565,13 @@ def size_table(r: dict[str, Any]) -> list[str]:
         lines += [
             f"Live preview (`build.py serve`, on this work folder after the builds): serving after "
             f"{_s(pv['start'])} s; a summary of `{pv['record']}` edited, its page shown "
-            f"{_s(pv['edit_shown'])} s after saving, with {pv['builds_per_edit']} build(s) of the site.",
+            f"{_s(pv['edit_shown'])} s after saving, with {pv['builds_per_edit']} build(s) of the site"
+            + (
+                f"; the same file saved again unchanged, the pages found current {_s(pv['unchanged_save'])} s "
+                f"after saving, with {pv['builds_after_unchanged_save']} build(s)."
+                if "unchanged_save" in pv
+                else "."
+            ),
             "",
         ]
     return lines
