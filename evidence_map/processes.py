@@ -1,27 +1,45 @@
 """A second process for a share of the build's work, and its result or the same work done here.
 
 Both uses (the record checks, records/checkpool.py; the pages and downloads, publishing/apart.py)
-start one process with "spawn", as the chart drawing does: the build may have threads running, and
-a forked copy of a process with threads can hang.
+start one process. A process that runs no other thread (no chart drawing pool, no live preview's
+watcher, no native library's thread) is forked: the copy starts at once, its modules already
+imported. Otherwise it is spawned, as the chart drawing's are: a forked copy of a process with
+threads can hang on a lock one of them held.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+START_SETTING = "EVIDENCE_MAP_START_METHOD"  # "spawn": never fork (the tests cover both ways)
 
 
 def one_process(
     initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
-    """A pool of one spawned process, started on its first job."""
+    """A pool of one process, started on its first job: forked if this process then runs no other
+    thread (a fork pool starts its process when the first job is submitted, before its own thread),
+    else spawned. Call it just before that job, from the thread that submits it."""
+    method = "fork" if single_threaded() else "spawn"
     return ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer, initargs=initargs
+        1, mp_context=multiprocessing.get_context(method), initializer=initializer, initargs=initargs
     )
+
+
+def single_threaded() -> bool:
+    """Whether this process runs one thread, counting native ones (Linux's /proc lists them all;
+    elsewhere the answer is no, and processes are spawned)."""
+    if os.environ.get(START_SETTING) == "spawn":
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def outcome(future: Future[T] | None, here: Callable[[], T]) -> T:

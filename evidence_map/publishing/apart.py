@@ -1,10 +1,11 @@
 """The build's second process: while this one renders most pages, another makes the downloads and
 feeds, and either the review pages to render or the condition and source pages, from the same map.
 
-Rendering is pure, so the same map gives the same files in either process. The map is pickled once,
-when the process is asked for, before this process renders on (rendering fills the map's cached
-properties), and handed to the process as it starts; each job then names only what it makes. A map
-too small to pay for the start (about 1.5 s at 2,000 reviews) never starts one: `wanted` says so.
+Rendering is pure, so the same map gives the same files in either process. The process is started
+as it is asked for, before this process renders on (rendering fills the map's cached properties):
+forked, it has the map as it is then; spawned, it is handed the map pickled; each job then names
+only what it makes. A map too small to pay for the start (about 1.5 s at 2,000 reviews, spawned)
+never starts one: `wanted` says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from evidence_map.processes import one_process
+from evidence_map.processes import one_process, single_threaded
 
 # Reviews in the map (or review pages to render) from which the second process pays: measured, at 500
 # a cold build's pages took 6.4 s without it and 7.6 to 8.7 s with it (the chart drawing processes
@@ -49,14 +50,16 @@ class Apart:
     """The second process, started on first use with `shared`."""
 
     def __init__(self, shared: Shared) -> None:
-        self._job: bytes = pickle.dumps(shared, pickle.HIGHEST_PROTOCOL)
+        self._shared = shared
         self._pool: ProcessPoolExecutor | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
         """Run `fn(*args)` there (`fn` reads the job with `job()`); None when the process has
         already failed, so that this one does the work (see `outcome`)."""
         if self._pool is None:
-            self._pool = one_process(_receive, (self._job,))
+            # A forked process has the map already; a spawned one gets it pickled, once.
+            shared = self._shared if single_threaded() else pickle.dumps(self._shared, pickle.HIGHEST_PROTOCOL)
+            self._pool = one_process(_receive, (shared,))
         try:
             return self._pool.submit(fn, *args)
         except BrokenExecutor:
@@ -84,9 +87,9 @@ def second_process(use: bool, shared: Shared) -> Iterator[Apart | None]:
         apart.close()
 
 
-def _receive(job: bytes) -> None:
+def _receive(job: Shared | bytes) -> None:
     global _job
-    _job = pickle.loads(job)
+    _job = pickle.loads(job) if isinstance(job, bytes) else job
 
 
 def job() -> Shared:

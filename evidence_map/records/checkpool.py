@@ -1,7 +1,7 @@
 """Checking many record files on both cores: a cold load of 2,000 records is mostly parsing YAML,
 one core's work, while the other core has nothing to do until the charts are drawn.
 
-From `SPLIT_FROM` files, a second process (processes.py) checks the last share of them while this
+From `split_from()` files, a second process (processes.py) checks the last share of them while this
 one checks the rest. It returns each outcome pickled, which is also how the kept checks store it
 (checkcache.py), so nothing is pickled twice. The outcome of a file is the same in either process;
 if the second process fails (killed, out of memory), this one checks its share too.
@@ -17,16 +17,20 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from evidence_map.processes import one_process, outcome
+from evidence_map.processes import one_process, outcome, single_threaded
 
 if TYPE_CHECKING:
     from evidence_map.records.validate import Checked
     from evidence_map.records.vocab import Vocabularies
 
-# Files from which the second process pays for its start (about 0.3 s). Measured on two cores, each
-# load in a fresh process: 2,000 files took 2.3 to 2.6 s in one process, 1.9 to 2.1 s in two; 500
-# files 0.54 to 0.58 s in one, 0.59 to 0.62 s in two.
+# Files from which the second process pays for its start: spawned, about 0.3 s; forked, when this
+# process runs no other thread (processes.py), a few milliseconds. Measured on two cores, each load
+# in a fresh process. Spawned: 2,000 files took 2.3 to 2.6 s in one process, 1.9 to 2.1 s in two;
+# 500 files 0.54 to 0.58 s in one, 0.59 to 0.62 s in two. Forked: 500 synthetic files took 0.59 to
+# 0.67 s in one process, 0.44 to 0.52 s in two; 200 files 0.26 to 0.32 s, 0.21 to 0.25 s; 100 files
+# and the 66 real records, the same either way.
 SPLIT_FROM = 1000
+SPLIT_FROM_FORKED = 200
 SPLIT_SETTING = "EVIDENCE_MAP_SPLIT_CHECKS_FROM"  # another number (the tests set a small one)
 # The second process's share of the files: it starts later, and this one reads its results.
 SHARE = 0.4
@@ -51,7 +55,7 @@ CheckFile = Callable[[Path, str, "Vocabularies", bytes], "Checked"]
 
 
 def split_from() -> int:
-    return int(os.environ.get(SPLIT_SETTING, SPLIT_FROM))
+    return int(os.environ.get(SPLIT_SETTING, SPLIT_FROM_FORKED if single_threaded() else SPLIT_FROM))
 
 
 def check_items(items: Sequence[Item], vocab: Vocabularies, check: CheckFile) -> list[Outcome]:

@@ -1,0 +1,75 @@
+"""The build's second processes forked (processes.py): a build that runs no other thread forks them,
+and what they make is what one process makes. The same work spawned is tested where it is used
+(test_validate, test_reviewpages): test processes run another thread, so they spawn."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence_map.paths import ROOT
+from evidence_map.processes import START_SETTING
+from evidence_map.publishing import apart
+from evidence_map.records import checkpool
+from evidence_map.records.validate import check_folder
+from tests.test_reviewpages import prepare
+from tests.test_validate import _all_records_and_bad_fixtures, _outcome
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in Linux's /proc")
+
+
+def forked(what: str, where: Path, **env: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.forked", what, str(where)],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != START_SETTING} | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    made: dict[str, Any] = json.loads(proc.stdout)
+    return made
+
+
+def threads_seen(code: str, **env: str) -> str:
+    run = [sys.executable, "-c", f"from evidence_map.processes import single_threaded\n{code}"]
+    proc = subprocess.run(run, cwd=ROOT, env=os.environ | env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_a_process_with_another_thread_is_not_single_threaded() -> None:
+    assert threads_seen("print(single_threaded())") == "True"
+    started = "import threading, time\nthreading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n"
+    assert threads_seen(started + "print(single_threaded())") == "False"
+    assert threads_seen("print(single_threaded())", **{START_SETTING: "spawn"}) == "False"
+
+
+def test_checks_made_in_a_forked_process_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _all_records_and_bad_fixtures(tmp_path)
+    monkeypatch.setenv(checkpool.SPLIT_SETTING, str(10**9))
+    alone = _outcome(check_folder(folder))
+    got = forked("checks", folder, **{checkpool.SPLIT_SETTING: "2"})
+    assert got["methods"] == ["fork"]
+    assert [tuple(x) for x in got["made"]] == alone
+
+
+def test_pages_made_in_a_forked_process_are_the_same(
+    evidence: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = prepare(evidence, tmp_path / "alone", str(len(evidence.records) + 1), monkeypatch)
+    # Every chart already drawn, as after an edit: no drawing process, so no thread, in the build.
+    shutil.copytree(tmp_path / "alone" / "chart-cache", tmp_path / "forked" / "chart-cache")
+    got = forked("pages", tmp_path / "forked", **{apart.APART_SETTING: "0"})
+    assert got["methods"] == ["fork"]
+    made = {path: bytes.fromhex(data) for path, data in got["made"].items()}
+    assert sorted(made) == sorted(alone)
+    assert [path for path in made if made[path] != alone[path]] == []
