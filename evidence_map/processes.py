@@ -1,10 +1,10 @@
 """A second process for a share of the build's work, and its result or the same work done here.
 
 Both uses (the record checks, records/checkpool.py; the pages and downloads, publishing/apart.py)
-start one process. A process that runs no other thread (no chart drawing pool, no live preview's
-watcher, no native library's thread) is forked: the copy starts at once, its modules already
-imported. Otherwise it is spawned, as the chart drawing's are: a forked copy of a process with
-threads can hang on a lock one of them held.
+start one process; the chart drawing (publishing/chartrender.py) starts one per core. A process that
+runs no other thread (no drawing pool, no live preview's watcher, no chart engine of its own) forks
+them: a copy starts at once, its modules already imported. Otherwise they are spawned: a forked
+copy of a process with threads can hang on a lock one of them held, and would lack the threads.
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ def one_process(
     """A pool of one process, started on its first job: forked if this process then runs no other
     thread (a fork pool starts its process when the first job is submitted, before its own thread),
     else spawned. Call it just before that job, from the thread that submits it."""
-    method = "fork" if single_threaded() else "spawn"
     return ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context(method), initializer=initializer, initargs=initargs
+        1, mp_context=multiprocessing.get_context(start_method()), initializer=initializer, initargs=initargs
     )
+
+
+def start_method() -> str:
+    """How to start a process from this one now: "fork" when it runs no other thread, else "spawn"."""
+    return "fork" if single_threaded() else "spawn"
 
 
 def single_threaded() -> bool:

@@ -1,6 +1,7 @@
-"""Run as `python -m tests.forked checks FOLDER` or `... pages WORK`: the record checks of a folder,
-or the site's sources of the real map, made in a process that runs one thread, as a build's is, so
-that its second process is forked (processes.py). Prints, as JSON, each start method the second
+"""Run as `python -m tests.forked checks FOLDER`, `... pages WORK` or `... charts CACHE`: the record
+checks of a folder, the site's sources of the real map, or two reviews' charts drawn in two
+processes, made in a process that runs one thread, as a build's is, so that its other processes are
+forked (processes.py). Prints, as JSON, each start method the second
 process was asked for and what was made. tests/test_processes.py compares that with the same work
 done in one process."""
 
@@ -40,8 +41,15 @@ def pages(work: Path) -> dict[str, str]:
     return {p.relative_to(docs).as_posix(): p.read_bytes().hex() for p in sorted(docs.rglob("*")) if p.is_file()}
 
 
+def charts(cache: Path) -> list[str]:
+    from evidence_map.publishing.chartrender import ChartRenderer
+    from tests.test_charts import LI, YE, every_figure, evidence_of
+
+    return ChartRenderer(cache).svgs(every_figure(evidence_of(YE, LI)), workers=2)
+
+
 if __name__ == "__main__":
     multiprocessing.get_context = _spy  # type: ignore[assignment]
     what, where = sys.argv[1], Path(sys.argv[2])
-    made = checks(where) if what == "checks" else pages(where)
+    made = {"checks": checks, "pages": pages, "charts": charts}[what](where)
     json.dump({"methods": METHODS, "made": made}, sys.stdout)

@@ -17,6 +17,7 @@ import pytest
 from evidence_map.paths import ROOT
 from evidence_map.processes import START_SETTING
 from evidence_map.publishing import apart
+from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.records import checkpool
 from evidence_map.records.validate import check_folder
 from tests.test_reviewpages import prepare
@@ -73,3 +74,13 @@ def test_pages_made_in_a_forked_process_are_the_same(
     made = {path: bytes.fromhex(data) for path, data in got["made"].items()}
     assert sorted(made) == sorted(alone)
     assert [path for path in made if made[path] != alone[path]] == []
+
+
+def test_charts_drawn_in_forked_processes_are_the_same(tmp_path: Path) -> None:
+    from tests.test_charts import LI, YE, every_figure, evidence_of
+
+    alone = ChartRenderer(tmp_path / "alone").svgs(every_figure(evidence_of(YE, LI)), workers=1)
+    got = forked("charts", tmp_path / "forked")
+    assert got["methods"] == ["fork"]
+    assert got["made"] == alone
+    assert list((tmp_path / "forked").glob("*.svg"))  # drawn there, and kept in the cache

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 import vl_convert as vlc
 
 from evidence_map.files import replace_file
+from evidence_map.processes import start_method
 from evidence_map.publishing.chartlinks import LINK_BASE
 
 if TYPE_CHECKING:  # not imported at run time: drawing processes need vl-convert only, not Altair
@@ -211,8 +212,9 @@ class Drawing:
 
     def _pool_for(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # "spawn", not "fork": vl-convert's engine runs threads, which a forked child would lack.
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+            # Forked only while this process runs no thread (processes.py): vl-convert's engine runs
+            # threads, which a copy of a process that had started it would lack.
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context(start_method()))
         return self._pool
 
     def svgs(self) -> list[str]:
