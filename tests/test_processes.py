@@ -1,12 +1,12 @@
-"""The build's second processes forked (processes.py): a build that runs no other thread forks them,
-and what they make is what one process makes. The same work spawned is tested where it is used
-(test_validate, test_reviewpages): test processes run another thread, so they spawn."""
+"""The build's other processes forked (processes.py): a build that runs no other thread forks them,
+and what they make is what one process makes. The pages' second process forked is tested with the
+rest of it (test_reviewpages); the same work spawned is tested where it is used (test_validate,
+test_reviewpages, test_charts): test processes run another thread, so they spawn."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,11 +16,9 @@ import pytest
 
 from evidence_map.paths import ROOT
 from evidence_map.processes import START_SETTING
-from evidence_map.publishing import apart
 from evidence_map.publishing.chartrender import ChartRenderer
 from evidence_map.records import checkpool
 from evidence_map.records.validate import check_folder
-from tests.test_reviewpages import prepare
 from tests.test_validate import _all_records_and_bad_fixtures, _outcome
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in Linux's /proc")
@@ -61,19 +59,6 @@ def test_checks_made_in_a_forked_process_are_the_same(tmp_path: Path, monkeypatc
     got = forked("checks", folder, **{checkpool.SPLIT_SETTING: "2"})
     assert got["methods"] == ["fork"]
     assert [tuple(x) for x in got["made"]] == alone
-
-
-def test_pages_made_in_a_forked_process_are_the_same(
-    evidence: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    alone = prepare(evidence, tmp_path / "alone", str(len(evidence.records) + 1), monkeypatch)
-    # Every chart already drawn, as after an edit: no drawing process, so no thread, in the build.
-    shutil.copytree(tmp_path / "alone" / "chart-cache", tmp_path / "forked" / "chart-cache")
-    got = forked("pages", tmp_path / "forked", **{apart.APART_SETTING: "0"})
-    assert got["methods"] == ["fork"]
-    made = {path: bytes.fromhex(data) for path, data in got["made"].items()}
-    assert sorted(made) == sorted(alone)
-    assert [path for path in made if made[path] != alone[path]] == []
 
 
 def test_charts_drawn_in_forked_processes_are_the_same(tmp_path: Path) -> None:

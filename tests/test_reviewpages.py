@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
+import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 import pytest
@@ -19,6 +20,7 @@ from evidence_map.publishing import renderer as rendering
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
 from evidence_map.surveillance.queue import load_screening
+from tests.test_processes import forked
 
 INFO = rendering.SiteInfo(repo_url="https://example.org/evidence-map", data_date="2025-06-30", data_commit="abc1234")
 
@@ -37,8 +39,21 @@ def rendered(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> di
     return render(compute_map(evidence), tmp_path_factory.mktemp("pages"))
 
 
+class Alone(NamedTuple):
+    sources: dict[str, bytes]  # the site's sources made in one process
+    work: Path  # its work folder, with the charts drawn
+
+
+@pytest.fixture(scope="module")
+def alone(evidence: Evidence, tmp_path_factory: pytest.TempPathFactory) -> Alone:
+    """The site's sources made without a second process, once for the tests that compare with them."""
+    work = tmp_path_factory.mktemp("alone")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return Alone(prepare(evidence, work, str(len(evidence.records) + 1), monkeypatch), work)
+
+
 def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
-    evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    evidence: Evidence, alone: Alone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From APART_FROM reviews on, the downloads, the feeds and either the review pages to render or
     (when they are kept) the condition and source pages are made in a second process while the
@@ -50,12 +65,10 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     started = []
     real = apart.one_process
     monkeypatch.setattr(apart, "one_process", lambda *a, **k: started.append(1) or real(*a, **k))
-    alone = prepared(tmp_path / "alone", str(len(evidence.records) + 1))
-    assert started == []
     shared = prepared(tmp_path / "shared", "0")
     assert started == [1]  # one process, for the review pages and then the downloads and feeds
-    assert sorted(shared) == sorted(alone)
-    assert [path for path in shared if shared[path] != alone[path]] == []
+    assert sorted(shared) == sorted(alone.sources)
+    assert [path for path in shared if shared[path] != alone.sources[path]] == []
     assert {"downloads/effects.csv", "feed.xml"} <= set(shared)
     assert len([path for path in shared if is_review(path)]) == len(evidence.records)
 
@@ -65,8 +78,20 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
         raise AssertionError("the topic pages were rendered in the build's own process")
 
     monkeypatch.setattr(pages, "all_topic_pages", not_here)
-    assert prepared(tmp_path / "shared", "0") == alone
+    assert prepared(tmp_path / "shared", "0") == alone.sources
     assert started == [1, 1]
+
+
+def test_pages_made_in_a_forked_process_are_the_same(alone: Alone, tmp_path: Path) -> None:
+    """The same from a build that runs no other thread, as a build after an edit does (every chart
+    already drawn, so no drawing process): its second process is forked (processes.py). Test
+    processes run another thread, so the test above spawns it."""
+    shutil.copytree(alone.work / "chart-cache", tmp_path / "forked" / "chart-cache")
+    got = forked("pages", tmp_path / "forked", **{apart.APART_SETTING: "0"})
+    assert got["methods"] == ["fork"]
+    made = {path: bytes.fromhex(data) for path, data in got["made"].items()}
+    assert sorted(made) == sorted(alone.sources)
+    assert [path for path in made if made[path] != alone.sources[path]] == []
 
 
 def prepare(evidence: Evidence, work: Path, apart_from: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
@@ -82,13 +107,12 @@ def die() -> None:
 
 
 def test_the_build_does_the_work_of_a_second_process_that_fails(
-    evidence: Evidence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    evidence: Evidence, alone: Alone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alone = prepare(evidence, tmp_path / "alone", str(len(evidence.records) + 1), monkeypatch)
     real = apart.Apart.submit
     jobs = []
     monkeypatch.setattr(apart.Apart, "submit", lambda self, fn, *args: jobs.append(fn) or real(self, die))
-    assert prepare(evidence, tmp_path / "failed", "0", monkeypatch) == alone
+    assert prepare(evidence, tmp_path / "failed", "0", monkeypatch) == alone.sources
     assert len(jobs) == 2  # the downloads and feeds, and the review pages
 
 
