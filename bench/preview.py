@@ -63,14 +63,14 @@ def preview_timing(evidence: Path, work: Path, log: Path) -> dict[str, Any]:
         address: list[str] = []
 
         def serving() -> bool:
-            m = SERVING.search(log.read_text(encoding="utf-8", errors="replace"))
+            m = SERVING.search(_said(log))
             if m and not address:
                 address.append(m.group(1).rstrip("/") + "/")
             return bool(address) and bool(_get(address[0]))
 
         _wait("start", serving, server, log)
         started = time.monotonic() - t0
-        builds_before = log.read_text(encoding="utf-8", errors="replace").count("Building documentation")
+        builds_before = _said(log).count("Building documentation")
 
         files = sorted(evidence.glob("*.yaml"))
         record = files[len(files) // 3]
@@ -83,7 +83,7 @@ def preview_timing(evidence: Path, work: Path, log: Path) -> dict[str, Any]:
         _wait("show the edit", lambda: marker in _get(page), server, log)
         shown = time.monotonic() - t1
         time.sleep(3)  # a second build, if one started, shows in the log
-        text = log.read_text(encoding="utf-8", errors="replace")
+        text = _said(log)
         builds = text.count("Building documentation") - builds_before
 
         # The same record saved again as it is, as an editor's save without a change: the time until

@@ -16,17 +16,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-START_SETTING = "EVIDENCE_MAP_START_METHOD"  # "spawn": never fork (the tests cover both ways)
+START_SETTING = "EVIDENCE_MAP_START_METHOD"  # "spawn": never fork (to compare the two, or as a way out)
 
 
 def one_process(
-    initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = ()
+    initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = (), method: str | None = None
 ) -> ProcessPoolExecutor:
-    """A pool of one process, started on its first job: forked if this process then runs no other
-    thread (a fork pool starts its process when the first job is submitted, before its own thread),
-    else spawned. Call it just before that job, from the thread that submits it."""
+    """A pool of one process, started on its first job, by `method` (default: `start_method()`, for a
+    caller that decided nothing by it). A fork pool starts its process when the first job is
+    submitted, before its own thread: call it just before that job, from the thread that submits it."""
     return ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context(start_method()), initializer=initializer, initargs=initargs
+        1, mp_context=multiprocessing.get_context(method or start_method()), initializer=initializer, initargs=initargs
     )
 
 

@@ -24,11 +24,9 @@ def _spy(method: str | None = None) -> Any:
 
 def checks(folder: Path) -> list[Any]:
     from evidence_map.records.validate import check_folder
+    from tests.test_validate import _outcome
 
-    return [
-        (r.shown_as, [str(p) for p in r.problems], repr(r.loaded.data) if r.loaded else None)
-        for r in check_folder(folder)
-    ]
+    return _outcome(check_folder(folder))
 
 
 def pages(work: Path) -> dict[str, str]:

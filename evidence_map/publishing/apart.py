@@ -17,7 +17,7 @@ from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from evidence_map.processes import one_process, single_threaded
+from evidence_map.processes import one_process, start_method
 
 # Reviews in the map (or review pages to render) from which the second process pays: measured, at 500
 # a cold build's pages took 6.4 s without it and 7.6 to 8.7 s with it (the chart drawing processes
@@ -58,8 +58,9 @@ class Apart:
         already failed, so that this one does the work (see `outcome`)."""
         if self._pool is None:
             # A forked process has the map already; a spawned one gets it pickled, once.
-            shared = self._shared if single_threaded() else pickle.dumps(self._shared, pickle.HIGHEST_PROTOCOL)
-            self._pool = one_process(_receive, (shared,))
+            method = start_method()
+            shared = self._shared if method == "fork" else pickle.dumps(self._shared, pickle.HIGHEST_PROTOCOL)
+            self._pool = one_process(_receive, (shared,), method)
         try:
             return self._pool.submit(fn, *args)
         except BrokenExecutor:

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from evidence_map.processes import one_process, outcome, single_threaded
+from evidence_map.processes import one_process, outcome, start_method
 
 if TYPE_CHECKING:
     from evidence_map.records.validate import Checked
@@ -54,18 +54,20 @@ class Outcome(NamedTuple):
 CheckFile = Callable[[Path, str, "Vocabularies", bytes], "Checked"]
 
 
-def split_from() -> int:
-    return int(os.environ.get(SPLIT_SETTING, SPLIT_FROM_FORKED if single_threaded() else SPLIT_FROM))
+def split_from(method: str) -> int:
+    """From how many files a second process started by `method` pays."""
+    return int(os.environ.get(SPLIT_SETTING, SPLIT_FROM_FORKED if method == "fork" else SPLIT_FROM))
 
 
 def check_items(items: Sequence[Item], vocab: Vocabularies, check: CheckFile) -> list[Outcome]:
     """Every item's check, in order; on two processes when there are enough of them."""
     n = len(items)
-    if n < 2 or n < split_from():
+    method = start_method()
+    if n < 2 or n < split_from(method):
         return [Outcome(check(i.path, i.shown_as, vocab, i.data), None) for i in items]
     cut = n - max(1, int(n * SHARE))
     rest = list(items[cut:])
-    with one_process(gc.disable) as pool:  # its collector paused, as in the build's own load
+    with one_process(gc.disable, method=method) as pool:  # its collector paused, as in the build's own load
         future: Future[list[bytes]] | None
         try:
             future = pool.submit(_second_share, rest, vocab, check)
