@@ -9,6 +9,7 @@ a size limit. Every refusal is a `LoadError` carrying the line it concerns.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -230,3 +231,7 @@ def _value(node: Node, path: Path, lines: dict[Path, int], ctor: yaml.SafeLoader
         return ctor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
         raise LoadError(node.start_mark.line + 1, f"unsupported YAML value: {exc.problem}") from None
+    except ValueError:  # PyYAML's constructor fails on a prefix without digits, such as 0x_
+        got = json.dumps(node.value if len(node.value) <= 40 else node.value[:37] + "...")
+        message = f"must be a number written in decimals, such as 12 or 0.5; got {got}"
+        raise LoadError(node.start_mark.line + 1, message, ".".join(str(p) for p in path)) from None
