@@ -13,11 +13,12 @@ from typing import Any
 import markdown
 import pytest
 import yaml
+from markupsafe import Markup
 
 from evidence_map.judging.computed import compute_map
 from evidence_map.paths import ROOT
 from evidence_map.publishing.generator import publish
-from evidence_map.publishing.markup import escape
+from evidence_map.publishing.markup import KEPT_LENGTH, _inert, escape
 from evidence_map.publishing.site import prepare_map
 from evidence_map.records.evidence import Evidence
 from evidence_map.records.model import record_from_data
@@ -127,6 +128,16 @@ def test_escape_is_total() -> None:
     out = re.sub(r"&#\d+;", "", str(escape("<a>[b](c) *d* _e_ `f` #g |h| {i} !j &k")))
     assert not set(out) & set("<>[]()*_`#|{}!&")
     assert str(escape(None)) == ""
+
+
+@pytest.mark.parametrize("text", ["<b>x</b>", "Umbilical cord MSCs", "a\n\tb", "x" * (KEPT_LENGTH + 1), "2019"])
+def test_a_kept_text_escapes_as_a_new_one_and_markup_still_passes(text: str) -> None:
+    """escape() keeps the short texts it has escaped (markup.py); a `Markup` of the same characters
+    is the code's own and must still pass unchanged, not take the kept text's escaped form."""
+    first, again = escape(text), escape(text)
+    assert first == again == _inert(text)
+    assert escape(Markup(text)) == text
+    assert escape(1.5) == "1&#46;5" and escape(-0.0) == "&#45;0&#46;0" and escape(0.0) == "0&#46;0"
 
 
 LINE_STARTS = [
