@@ -4,8 +4,10 @@ and what it changes. The server's side, one build per edit, is tested in a brows
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
+import pytest
 import yaml
 
 from evidence_map.paths import EVIDENCE
@@ -17,13 +19,19 @@ def times(folder: Path) -> dict[Path, int]:
     return {p: p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_save_that_changes_nothing_regenerates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("apart", [False, True], ids=["here", "in-the-fork-servers-process"])
+def test_a_save_that_changes_nothing_regenerates_nothing(tmp_path: Path, apart: bool) -> None:
+    """Run here, and as `build.py serve` runs it: in a process of the fork server, which forks the
+    build's own processes although the test's process, like the preview's, runs threads."""
     evidence, work = tmp_path / "evidence", tmp_path / "work"
     evidence.mkdir()
     for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
         shutil.copy(path, evidence / path.name)
-    regenerate = Regeneration(evidence, work)
+    watching = threading.Event()  # a thread, as the preview's file watcher is
+    threading.Thread(target=watching.wait, daemon=True).start()
+    regenerate = Regeneration(evidence, work, apart=apart)
     assert regenerate() == "pages regenerated"
+    assert regenerate.started == ("fork" if apart else "spawn")
     signal = signal_folder(work) / SIGNAL_FILE
     first_signal = signal.read_text(encoding="utf-8")
     before = times(work)
@@ -52,3 +60,15 @@ def test_a_save_that_changes_nothing_regenerates_nothing(tmp_path: Path) -> None
     assert "Zebrafinch sentence" in (work / "docs" / "reviews" / f"{data['id']}.md").read_text(encoding="utf-8")
     assert signal.read_text(encoding="utf-8") != first_signal
     assert regenerate().startswith("pages current")
+
+    # A regeneration that fails on something other than the records says so, and the server is not
+    # signalled; the next save tries again.
+    record.write_text(text, encoding="utf-8")
+    shutil.rmtree(work / "review-pages")
+    (work / "review-pages").write_text("not a folder", encoding="utf-8")
+    signalled = signal.read_text(encoding="utf-8")
+    assert regenerate().startswith("regeneration failed (FileExistsError"), "the kept review pages cannot be saved"
+    assert signal.read_text(encoding="utf-8") == signalled
+    (work / "review-pages").unlink()
+    assert regenerate() == "pages regenerated"
+    watching.set()
