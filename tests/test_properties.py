@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from evidence_map.judging.grading import VERDICTS, grade_condition
 from evidence_map.paths import EVIDENCE
+from evidence_map.publishing.synonyms import Group, load_synonyms, used_groups
 from evidence_map.records import issues
 from evidence_map.records.model import record_from_data
 from evidence_map.records.validate import check_record
@@ -265,3 +266,26 @@ def test_the_compiled_queue_check_never_passes_what_jsonschema_rejects(path: tup
     data = replaced(QUEUE_BASE, path, value)
     if issues.known_valid(compiled, data):
         assert list(validator.iter_errors(data)) == []
+
+
+# The search synonyms' groups (the real file's, and two of words that are not ASCII), and text made
+# of their words in any case, beside characters that case-insensitive matching treats specially.
+GROUPS = (*load_synonyms().groups, Group(("Straße", "I² value")), Group(("kelvin", "sıgn")))
+CASE_TRAPS = "İıſKßΣσςµ²-_ .,"
+spelled = st.sampled_from([w for g in GROUPS for w in g.words]).flatmap(
+    lambda w: st.sampled_from([w, w.upper(), w.lower(), w.swapcase(), w.replace("i", "İ"), w.replace("s", "ſ")])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@example(parts=["extracellular vesİcles"], join="")  # İ: re matches it to i, casefold() does not
+@example(parts=["SIGN"], join="")  # a word with ı, which re matches to I
+@given(
+    parts=st.lists(spelled | st.text(CASE_TRAPS + "abcikls", max_size=6), max_size=10),
+    join=st.sampled_from(["", " ", "-", "x"]),
+)
+def test_the_groups_a_text_uses_are_those_each_pattern_finds(parts: list[str], join: str) -> None:
+    """used_groups() looks for a group's words as substrings first; what it finds is exactly what
+    searching with every group's pattern finds."""
+    text = join.join(parts)
+    assert used_groups(GROUPS, text) == [g for g in GROUPS if g.used_in(text)]

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.judging.grading import VERDICTS
-from evidence_map.publishing.synonyms import Group, Synonyms, load_synonyms
+from evidence_map.publishing.synonyms import Group, Synonyms, load_synonyms, used_groups
 from evidence_map.records.model import Record
 from evidence_map.records.vocab import Term
 
@@ -153,7 +153,8 @@ class SearchTerms:
             [e.outcome for r in records for e in r.effects_for(cid)]
             + [o for r in records if r.conditions == (cid,) for o in r.outcomes]
         )
-        related = [g for g in self.synonyms.groups if cid in g.conditions or (not g.everywhere and g.used_in(measured))]
+        used = set(used_groups((g for g in self.synonyms.groups if not g.everywhere), measured))
+        related = [g for g in self.synonyms.groups if cid in g.conditions or g in used]
         words = _tiers(
             [(OWN, [term.name, *term.aliases]), (RELATED, self._words_of(related)), (EVERYWHERE, self._everywhere())]
         )
@@ -184,6 +185,6 @@ class SearchTerms:
             *(self.v.species.get(s) for s in r.species),
         ]
         text = record_words(r)
-        used = [g for g in self.synonyms.groups if g.used_in(text)]
+        used = used_groups(self.synonyms.groups, text)
         words = _tiers([(MENTIONED, _names(covered) + self._words_of(used)), (EVERYWHERE, self._everywhere())])
         return PageTerms(words, self._filters(r.conditions, r.sources, r.species))

@@ -10,6 +10,7 @@ vocabulary ids. It adds to the vocabularies' own names and aliases and must not 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,26 @@ class Group:
     def used_in(self, text: str) -> bool:
         """Whether `text` uses one of the words, as a whole word (any case)."""
         return _pattern(self.words).search(text) is not None
+
+
+def used_groups(groups: Iterable[Group], text: str) -> list[Group]:
+    """The groups whose words `text` uses (Group.used_in), in their order: each review's text is
+    searched for every group. A group of ASCII words is first looked for as plain substrings of
+    the casefolded text, which any match of its pattern implies (re's IGNORECASE matches an ASCII
+    letter to the same characters casefold() turns into it, but for İ and ı, so a text with either
+    is searched with every pattern); only a group found there is searched with its pattern."""
+    folded = None if "İ" in text or "ı" in text else text.casefold()
+    return [g for g in groups if _maybe_used(g.words, folded) and g.used_in(text)]
+
+
+def _maybe_used(words: tuple[str, ...], folded: str | None) -> bool:
+    plain = _folded(words)
+    return folded is None or plain is None or any(w in folded for w in plain)
+
+
+@cache
+def _folded(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    return tuple(w.casefold() for w in words) if all(w.isascii() for w in words) else None
 
 
 @dataclass(frozen=True)
