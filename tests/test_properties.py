@@ -142,6 +142,7 @@ number_like = st.from_regex(r"\A[-+]?[0-9_]{0,4}\.?[0-9_]{0,4}(?:[eE][-+]?[0-9]{
 @given(value=number_like | st.text(max_size=20), plain=st.booleans())
 @example(value="0x_", plain=True)
 @example(value="-0b_", plain=True)
+@example(value="!", plain=True)  # the non-specific tag: null to PyYAML, empty text to libyaml
 def test_every_value_loads_as_the_safe_loader_reads_it(value: str, plain: bool) -> None:
     """The strict loader takes plain decimals and text without PyYAML's constructor: what it makes
     of any value, written plain or quoted, is what yaml.safe_load makes of it."""

@@ -139,8 +139,8 @@ def _fast_node(text: str) -> Node | None:
     if not hasattr(yaml, "CSafeLoader") or yaml.reader.Reader.NON_PRINTABLE.search(text):
         return None  # the pure-Python reader names the character and its line
     try:
-        maybe = ("&" in text or "*" in text) and ANCHOR_OR_ALIAS.search(text)  # the pattern alone is slow
-        if maybe and not _no_anchors(text):  # perhaps one: the events say for sure
+        maybe = ("&" in text or "*" in text or "!" in text) and NODE_MARK.search(text)  # the pattern alone is slow
+        if maybe and not _unmarked(text):  # perhaps one: the events say for sure
             return None
         loader = _CachedCLoader(text)
         try:
@@ -152,18 +152,22 @@ def _fast_node(text: str) -> Node | None:
         return None
 
 
-# An anchor or alias starts a node: at the start of a line or after a space or a flow indicator. Text
-# without this pattern has none, and is parsed once; text with it (also "a * b" in a summary) is
-# first read event by event.
-ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s\[{,])[&*]", re.MULTILINE)
+# An anchor, an alias or a tag starts a node: at the start of a line or after a space or a flow
+# indicator. Text without this pattern has none, and is parsed once; text with it (also "a * b" in a
+# summary) is first read event by event.
+NODE_MARK = re.compile(r"(?:^|[\s\[{,])[&*!]", re.MULTILINE)
 
 
-def _no_anchors(text: str) -> bool:
+def _unmarked(text: str) -> bool:
+    """Whether the text has no anchor, no alias and no non-specific tag ("!"): libyaml reads
+    `k: !` as an empty text where PyYAML's own parser, the strict loader's, reads null."""
     loader = yaml.CSafeLoader(text)
     try:
         while loader.check_event():
             event = loader.get_event()
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return False
+            if getattr(event, "tag", None) == "!":
                 return False
     finally:
         loader.dispose()
