@@ -19,8 +19,8 @@ from evidence_map.paths import EVIDENCE, ROOT
 from evidence_map.records.evidence import Evidence, load_evidence
 
 # The property tests draw new examples at every run here, which is how they find what a fixed draw
-# would not (a failure prints its seed: `--hypothesis-seed=N` repeats the draw). In CI they draw the
-# same ones every run, so that a red run is the change's doing, never the draw's.
+# would not (a failure prints the failing example, and the next run tries it first). In CI they draw
+# the same ones every run, so that a red run is the change's doing, never the draw's.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
