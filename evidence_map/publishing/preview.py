@@ -18,8 +18,10 @@ import subprocess
 import sys
 import threading
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence_map.files import replace_file
 from evidence_map.paths import DOCS, ROOT
@@ -29,6 +31,9 @@ from evidence_map.publishing.inputs import data_commit, input_digest
 from evidence_map.publishing.previewhook import PREVIEW_PROCESS, SIGNAL_FILE, signal_folder
 from evidence_map.publishing.site import prepare
 from evidence_map.surveillance.queue import InvalidQueue
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkServerContext  # not on every platform
 
 
 class Regeneration:
@@ -64,15 +69,15 @@ class Regeneration:
             outcome = _prepare_here(self.evidence_dir, self.work)
         else:
             outcome = _prepared_apart(self._server, self.evidence_dir, self.work)
-        kind, said, self.started = outcome
-        if kind == "failed":
-            return f"regeneration failed ({said[0]}): preview keeps the last good pages; see the messages above"
-        if kind == "invalid":
-            for line in said:
+        self.started = outcome.started
+        if outcome.kind == "failed":
+            return f"regeneration failed ({outcome.said[0]}): preview keeps the last good pages; see the messages above"
+        if outcome.kind == "invalid":
+            for line in outcome.said:
                 print(line, file=sys.stderr)
-            return f"{len(said)} errors: preview keeps the last good pages"
+            return f"{len(outcome.said)} errors: preview keeps the last good pages"
         self._inputs = inputs
-        now = site_digest(Path(said[0]), self.signal, strict=False)
+        now = site_digest(Path(outcome.said[0]), self.signal, strict=False)
         if now == self._site:
             return "pages regenerated: nothing the site shows changed"
         self._site = now
@@ -81,12 +86,18 @@ class Regeneration:
         return "pages regenerated"
 
 
-Outcome = tuple[str, list[str], str]  # ("prepared", [config], ...) or ("invalid", problems, ...); then fork or spawn
+@dataclass(frozen=True)
+class Outcome:
+    """What a regeneration came to, as the fork server's process sends it back."""
+
+    kind: str  # "prepared", "invalid" or "failed"
+    said: tuple[str, ...]  # the generated configuration's path; the records' problems; what failed
+    started: str = ""  # how the regeneration started the build's other processes: fork or spawn
 
 
 def _prepared(evidence_dir: Path, work: Path) -> Outcome:
     method = start_method()  # what prepare() will decide for its own processes, asked first
-    return "prepared", [str(prepare(evidence_dir, work).config)], method
+    return Outcome("prepared", (str(prepare(evidence_dir, work).config),), method)
 
 
 def _prepare_here(evidence_dir: Path, work: Path) -> Outcome:
@@ -97,10 +108,10 @@ def _prepare_here(evidence_dir: Path, work: Path) -> Outcome:
     try:
         return _prepared(evidence_dir, work)
     except (InvalidEvidence, InvalidQueue) as exc:
-        return "invalid", [str(p) for p in exc.problems], ""
+        return Outcome("invalid", tuple(str(p) for p in exc.problems))
     except Exception as exc:  # a template or a full disk must not end the preview
         traceback.print_exc()
-        return "failed", [type(exc).__name__], ""
+        return Outcome("failed", (type(exc).__name__,))
 
 
 def _prepare_and_say(evidence_dir: Path, work: Path, out: Connection) -> None:
@@ -109,7 +120,7 @@ def _prepare_and_say(evidence_dir: Path, work: Path, out: Connection) -> None:
     out.close()
 
 
-def _fork_server() -> multiprocessing.context.BaseContext | None:
+def _fork_server() -> ForkServerContext | None:
     if os.environ.get(START_SETTING) == "spawn" or "forkserver" not in multiprocessing.get_all_start_methods():
         return None
     context = multiprocessing.get_context("forkserver")
@@ -117,17 +128,18 @@ def _fork_server() -> multiprocessing.context.BaseContext | None:
     return context
 
 
-def _prepared_apart(context: multiprocessing.context.BaseContext, evidence_dir: Path, work: Path) -> Outcome:
+def _prepared_apart(context: ForkServerContext, evidence_dir: Path, work: Path) -> Outcome:
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_prepare_and_say, args=(evidence_dir, work, send))  # type: ignore[attr-defined]
+    process = context.Process(target=_prepare_and_say, args=(evidence_dir, work, send))
     process.start()
     send.close()
     try:
         outcome: Outcome = receive.recv()
     except EOFError:  # the process ended without a word: killed, or out of memory
-        outcome = ("failed", [], "")
+        process.join()
+        return Outcome("failed", (f"exit {process.exitcode}",))
     process.join()
-    return outcome if outcome[1] or outcome[0] != "failed" else ("failed", [f"exit {process.exitcode}"], "")
+    return outcome
 
 
 def serve(evidence_dir: Path, work: Path, dev_addr: str) -> int:
