@@ -1,8 +1,8 @@
 """Run as `python -m tests.forked checks FOLDER`, `... pages WORK` or `... charts CACHE`: the record
 checks of a folder, the site's sources of the real map, or two reviews' charts drawn in two
 processes, made in a process that runs one thread, as a build's is, so that its other processes are
-forked (processes.py). Prints, as JSON, each start method the second
-process was asked for and what was made. tests/test_processes.py compares that with the same work
+forked (processes.py). Prints, as JSON, each start method asked for, the module that asked, and
+what was made. tests/test_processes.py compares that with the same work
 done in one process."""
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 METHODS: list[str | None] = []
+CALLERS: list[str] = []  # the module that asked, for each method
 _real = multiprocessing.get_context
 
 
 def _spy(method: str | None = None) -> Any:
     METHODS.append(method)
+    CALLERS.append(Path(sys._getframe(1).f_code.co_filename).stem)
     return _real(method)
 
 
@@ -50,4 +52,4 @@ if __name__ == "__main__":
     multiprocessing.get_context = _spy  # type: ignore[assignment]
     what, where = sys.argv[1], Path(sys.argv[2])
     made = {"checks": checks, "pages": pages, "charts": charts}[what](where)
-    json.dump({"methods": METHODS, "made": made}, sys.stdout)
+    json.dump({"methods": METHODS, "callers": CALLERS, "made": made}, sys.stdout)

@@ -83,12 +83,15 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
 
 
 def test_pages_made_in_a_forked_process_are_the_same(alone: Alone, tmp_path: Path) -> None:
-    """The same from a build that runs no other thread, as a build after an edit does (every chart
-    already drawn, so no drawing process): its second process is forked (processes.py). Test
-    processes run another thread, so the test above spawns it."""
-    shutil.copytree(alone.work / "chart-cache", tmp_path / "forked" / "chart-cache")
+    """The same from a build that runs no other thread, as a build after an edit does, with one
+    chart to draw: its second process starts first, forked (processes.py), then the drawing
+    processes, spawned, as the build now runs the second process's thread. Test processes run
+    another thread, so the test above spawns it."""
+    cache = tmp_path / "forked" / "chart-cache"
+    shutil.copytree(alone.work / "chart-cache", cache)
+    min(cache.glob("*.svg")).unlink()
     got = forked("pages", tmp_path / "forked", **{apart.APART_SETTING: "0"})
-    assert got["methods"] == ["fork"]
+    assert list(zip(got["callers"], got["methods"], strict=True)) == [("processes", "fork"), ("chartrender", "spawn")]
     made = {path: bytes.fromhex(data) for path, data in got["made"].items()}
     assert sorted(made) == sorted(alone.sources)
     assert [path for path in made if made[path] != alone.sources[path]] == []

@@ -35,7 +35,6 @@ class Shared(NamedTuple):
     screening: Any  # Screening
     site_url: str
     date: str
-    figures: list[Any]  # the figures without their charts: their words and numbers
 
 
 _job: Shared | None = None  # in the second process: what `Apart` was given

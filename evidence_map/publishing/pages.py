@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +131,11 @@ def all_topic_pages(r: Renderer, figs: FigureMap, screening: Screening) -> dict[
     return pages | topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
 
 
-def _topics_apart() -> dict[str, str]:
-    """all_topic_pages, in the build's second process (its job: see site.prepare_map)."""
+def _topics_apart(figures: list[Any]) -> dict[str, str]:
+    """all_topic_pages, in the build's second process (its job: see site.prepare_map), from the
+    figures without their charts (their words and numbers), which are built after it starts."""
     s = job()
-    return all_topic_pages(Renderer(s.computed, s.info), figure_map(s.figures, s.computed.evidence), s.screening)
+    return all_topic_pages(Renderer(s.computed, s.info), figure_map(figures, s.computed.evidence), s.screening)
 
 
 def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
@@ -211,7 +212,9 @@ def render_site_pages(
     cache = ReviewCache(kept, computed, info) if kept is not None else None
     reviews = ReviewPages(computed, info, notices, cache, second)
     # The second process takes the review pages when many are to render, else the topic pages.
-    topics = second.submit(_topics_apart) if second is not None and reviews.future is None else None
+    topics = None
+    if second is not None and reviews.future is None:
+        topics = second.submit(_topics_apart, [replace(f, chart=None) for f in figures])
     _render_pages(computed, figures, info, writer, screening, reviews, topics)
     if cache is not None:
         cache.save()

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,46 +125,47 @@ def prepare_map(
     docs = work / "docs"
     writer = TreeWriter(docs)
     t0 = time.perf_counter()
-    renderer = ChartRenderer(work / "chart-cache")
-    sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
-    # Charts missing from the cache are drawn in other processes while this one renders the pages.
-    kept_templates = compiled_templates_kept(work / "compiled-templates")
-    with renderer.start(all_figures(computed, sources)) as drawing, kept_templates:
-        figures = drawing.figures
-        timings["charts"] = time.perf_counter() - t0
-
+    date, commit = data_version(evidence)
+    with open(MKDOCS_YML, encoding="utf-8") as fh:
+        settings = yaml.safe_load(fh)
+    repo_url, site_url = addresses(settings)
+    info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
+    notices = notices_for(screening)
+    shared = Shared(computed, info, notices, screening, site_url, date)
+    timings["pages"] = time.perf_counter() - t0
+    # The second process (if any) starts first, before this one runs any thread, so it is forked
+    # (processes.py), and makes the downloads and feeds, which need no figure, while this one builds
+    # the figures, then renders.
+    with second_process(wanted(len(evidence.records)), shared) as second:
+        files = second.submit(_downloads_and_feeds) if second is not None else None
         t0 = time.perf_counter()
-        date, commit = data_version(evidence)
-        with open(MKDOCS_YML, encoding="utf-8") as fh:
-            settings = yaml.safe_load(fh)
-        repo_url, site_url = addresses(settings)
-        info = SiteInfo(repo_url=repo_url, data_date=date, data_commit=commit)
-        for rel, data in static_files(DOCS).items():
-            if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
-                data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
-            writer.write(rel, data)
-        notices = notices_for(screening)
-        use = wanted(len(evidence.records))
-        # The figures as the pages show them (their words and numbers, not their charts) if they go.
-        light = [replace(f, chart=None) for f in figures] if use else []
-        shared = Shared(computed, info, notices, screening, site_url, date, light)
-        with second_process(use, shared) as second:
-            # The downloads and feeds, made in the second process (if any) while this one renders.
-            files = second.submit(_downloads_and_feeds) if second is not None else None
+        renderer = ChartRenderer(work / "chart-cache")
+        sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
+        # Charts missing from the cache are drawn in other processes while this one renders the pages.
+        kept_templates = compiled_templates_kept(work / "compiled-templates")
+        with renderer.start(all_figures(computed, sources)) as drawing, kept_templates:
+            figures = drawing.figures
+            timings["charts"] = time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            for rel, data in static_files(DOCS).items():
+                if rel.endswith(".md"):  # a hand-written page: its kind's search settings, as generated pages get
+                    data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
+                writer.write(rel, data)
             reviews = render_site_pages(
                 computed, figures, info, writer, screening, work / "review-pages", second, notices
             )
             writer.write(SHORTCUTS, shortcuts_json(computed))
             made = outcome(files, lambda: downloads_and_feeds(computed, screening, site_url, date))
-        for rel, data in sorted(made.items()):
-            writer.write(rel, data)
-        timings["pages"] = time.perf_counter() - t0
+            for rel, data in sorted(made.items()):
+                writer.write(rel, data)
+            timings["pages"] += time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        for fig, svg in zip(figures, drawing.svgs(), strict=True):
-            writer.write(f"assets/charts/{fig.name}.svg", svg)
-        renderer.prune(keep=drawing.keys)
-        timings["charts"] += time.perf_counter() - t0  # the wait for drawings still running
+            t0 = time.perf_counter()
+            for fig, svg in zip(figures, drawing.svgs(), strict=True):
+                writer.write(f"assets/charts/{fig.name}.svg", svg)
+            renderer.prune(keep=drawing.keys)
+            timings["charts"] += time.perf_counter() - t0  # the wait for drawings still running
 
     t0 = time.perf_counter()
     writer.prune()
