@@ -30,6 +30,7 @@ from evidence_map.publishing.generator import site_digest
 from evidence_map.publishing.inputs import data_commit, input_digest
 from evidence_map.publishing.previewhook import PREVIEW_PROCESS, SIGNAL_FILE, signal_folder
 from evidence_map.publishing.site import prepare
+from evidence_map.records.evidence import InvalidEvidence
 from evidence_map.surveillance.queue import InvalidQueue
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ def _prepared(evidence_dir: Path, work: Path) -> Outcome:
 def _prepare_here(evidence_dir: Path, work: Path) -> Outcome:
     """The regeneration's outcome; an error in the work itself is printed with its traceback, and
     the preview goes on with the last good pages."""
-    from evidence_map.records.evidence import InvalidEvidence
-
     try:
         return _prepared(evidence_dir, work)
     except (InvalidEvidence, InvalidQueue) as exc:
