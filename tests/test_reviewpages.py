@@ -56,7 +56,7 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     evidence: Evidence, alone: Alone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From APART_FROM reviews on, the downloads, the feeds and either the review pages to render or
-    (when they are kept) the condition and source pages are made in a second process while the
+    (when they are kept) the EV source pages are made in a second process while the
     build renders the others: the site's sources come out the same, byte for byte."""
 
     def prepared(work: Path, apart_from: str) -> dict[str, bytes]:
@@ -72,12 +72,12 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     assert {"downloads/effects.csv", "feed.xml"} <= set(shared)
     assert len([path for path in shared if is_review(path)]) == len(evidence.records)
 
-    # Again, every review page kept: the second process renders the condition and source pages
-    # (this process would fail to; the second one imports its own modules).
+    # Again, every review page kept: the second process renders the EV source pages (this process
+    # would fail to; the second one imports its own modules).
     def not_here(*args: Any) -> dict[str, str]:
-        raise AssertionError("the topic pages were rendered in the build's own process")
+        raise AssertionError("the source pages were rendered in the build's own process")
 
-    monkeypatch.setattr(pages, "all_topic_pages", not_here)
+    monkeypatch.setattr(pages, "source_pages", not_here)
     assert prepared(tmp_path / "shared", "0") == alone.sources
     assert started == [1, 1]
 

@@ -1,5 +1,5 @@
 """The build's second process: while this one renders most pages, another makes the downloads and
-feeds, and either the review pages to render or the condition and source pages, from the same map.
+feeds, and either the review pages to render or the EV source pages, from the same map.
 
 Rendering is pure, so the same map gives the same files in either process. The process is started
 as it is asked for, before this process renders on (rendering fills the map's cached properties):

@@ -62,6 +62,18 @@ def cache_key(spec: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+class KeptSpec:
+    """A figure's Vega-Lite spec as a plain dict, with its key in the chart cache: what a figure kept
+    from the last build (figurecache.py) carries in place of its Altair chart, read as one is."""
+
+    def __init__(self, spec: dict[str, Any], key: str | None = None) -> None:
+        self.spec = spec
+        self.key = key or cache_key(spec)
+
+    def to_dict(self, validate: bool = True) -> dict[str, Any]:
+        return self.spec
+
+
 def vegalite_version(spec: dict[str, Any]) -> str | None:
     """The Vega-Lite library version vl-convert should use: the one the spec's $schema names, if bundled."""
     match = _SCHEMA_VERSION.search(str(spec.get("$schema", "")))
@@ -193,8 +205,12 @@ class Drawing:
         self._pending: dict[str, tuple[str, Future[str] | dict[str, Any]]] = {}
         try:
             for figure in figures:
-                spec = figure.chart.to_dict(validate=False)
-                key = cache_key(spec)
+                chart = figure.chart
+                if isinstance(chart, KeptSpec):
+                    spec, key = chart.spec, chart.key
+                else:
+                    spec = chart.to_dict(validate=False)
+                    key = cache_key(spec)
                 self.figures.append(figure)
                 self.keys.append(key)
                 if key in self._found or key in self._pending:

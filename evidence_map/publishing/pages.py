@@ -124,18 +124,21 @@ def topic_pages(
     return pages
 
 
-def all_topic_pages(r: Renderer, figs: FigureMap, screening: Screening) -> dict[str, str]:
-    """Every condition and EV source page."""
-    evidence = r.computed.evidence
-    pages = topic_pages(r, "conditions", r.v.conditions.terms, evidence.for_condition, figs, screening)
-    return pages | topic_pages(r, "sources", r.v.sources.terms, evidence.for_source, figs)
+def condition_pages(r: Renderer, figs: FigureMap, screening: Screening) -> dict[str, str]:
+    """Every condition page."""
+    return topic_pages(r, "conditions", r.v.conditions.terms, r.computed.evidence.for_condition, figs, screening)
 
 
-def _topics_apart(figures: list[Any]) -> dict[str, str]:
-    """all_topic_pages, in the build's second process (its job: see site.prepare_map), from the
+def source_pages(r: Renderer, figs: FigureMap) -> dict[str, str]:
+    """Every EV source page."""
+    return topic_pages(r, "sources", r.v.sources.terms, r.computed.evidence.for_source, figs)
+
+
+def _sources_apart(figures: list[Any]) -> dict[str, str]:
+    """source_pages, in the build's second process (its job: see site.prepare_map), from the
     figures without their charts (their words and numbers), which are built after it starts."""
     s = job()
-    return all_topic_pages(Renderer(s.computed, s.info), figure_map(figures, s.computed.evidence), s.screening)
+    return source_pages(Renderer(s.computed, s.info), figure_map(figures, s.computed.evidence))
 
 
 def audit_rows(computed: ComputedMap) -> list[dict[str, Any]]:
@@ -211,10 +214,12 @@ def render_site_pages(
         notices = notices_for(screening)
     cache = ReviewCache(kept, computed, info) if kept is not None else None
     reviews = ReviewPages(computed, info, notices, cache, second)
-    # The second process takes the review pages when many are to render, else the topic pages.
+    # The second process takes the review pages when many are to render, else the source pages,
+    # whose tables of reviews make them the larger share of the topic pages (this one renders the
+    # condition pages meanwhile: the two processes then finish at about the same time).
     topics = None
     if second is not None and reviews.future is None:
-        topics = second.submit(_topics_apart, [replace(f, chart=None) for f in figures])
+        topics = second.submit(_sources_apart, [replace(f, chart=None) for f in figures])
     _render_pages(computed, figures, info, writer, screening, reviews, topics)
     if cache is not None:
         cache.save()
@@ -285,8 +290,9 @@ def _render_pages(
         if kind.key not in contexts:
             raise ValueError(f"page kind {kind.key!r} is registered but render_site_pages gives it no context")
         pages[kind.path] = r.render(kind.template, **contexts[kind.key])
-    topic: dict[str, str] = outcome(topics, lambda: all_topic_pages(r, figs, screening))
-    pages |= topic
+    pages |= condition_pages(r, figs, screening)
+    sources: dict[str, str] = outcome(topics, lambda: source_pages(r, figs))
+    pages |= sources
     pages |= reviews.result()
     for path, text in sorted(pages.items()):
         writer.write(path, with_search_meta(path, text))

@@ -30,6 +30,7 @@ from evidence_map.publishing.citations import bibtex, ris
 from evidence_map.publishing.datapackage import datapackage_json, zip_bundle
 from evidence_map.publishing.exports import export_files
 from evidence_map.publishing.feeds import atom_feed, changes_from_records, screening_entries, whats_new
+from evidence_map.publishing.figurecache import FigureCache
 from evidence_map.publishing.generator import publish
 from evidence_map.publishing.inputs import data_commit
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
@@ -135,16 +136,18 @@ def prepare_map(
     timings["pages"] = time.perf_counter() - t0
     # The second process (if any) starts first, before this one runs any thread, so it is forked
     # (processes.py), and makes the downloads and feeds, which need no figure, while this one builds
-    # the figures, then renders.
-    with second_process(wanted(len(evidence.records)), shared) as second:
+    # the figures, then renders. Forked, its renderers read the compiled templates kept too.
+    kept_templates = compiled_templates_kept(work / "compiled-templates")
+    with kept_templates, second_process(wanted(len(evidence.records)), shared) as second:
         files = second.submit(_downloads_and_feeds) if second is not None else None
         t0 = time.perf_counter()
         renderer = ChartRenderer(work / "chart-cache")
         sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
         # Charts missing from the cache are drawn in other processes while this one renders the pages.
-        kept_templates = compiled_templates_kept(work / "compiled-templates")
-        with renderer.start(all_figures(computed, sources)) as drawing, kept_templates:
+        kept_figures = FigureCache(work / "figures", computed)
+        with renderer.start(all_figures(computed, sources, kept_figures)) as drawing:
             figures = drawing.figures
+            kept_figures.save()
             timings["charts"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
@@ -178,21 +181,28 @@ def prepare_map(
     )
 
 
-def all_figures(computed: ComputedMap, sources: list[str]) -> Iterator[Figure]:
+def all_figures(computed: ComputedMap, sources: list[str], kept: FigureCache | None = None) -> Iterator[Figure]:
     """Every chart of the site, built one at a time: the overview, a forest plot per condition
-    with pooled effects, and a bar chart per EV source that reviews include."""
+    with pooled effects, and a bar chart per EV source that reviews include. `kept`: the figures
+    of the last build, reused where what they show is unchanged (figurecache.py)."""
     evidence = computed.evidence
     with unchecked():
         overview = list(overview_figures(computed))
     yield from overview
     for cid in evidence.vocab.conditions.ids:
-        with unchecked():
-            f = forest_figure(cid, computed)
+        if kept is not None:
+            f = kept.forest(cid)
+        else:
+            with unchecked():
+                f = forest_figure(cid, computed)
         if f is not None:
             yield f
     for sid in sources:
-        with unchecked():
-            f = source_figure(sid, evidence)
+        if kept is not None:
+            f = kept.source(sid)
+        else:
+            with unchecked():
+                f = source_figure(sid, evidence)
         if f is not None:
             yield f
 

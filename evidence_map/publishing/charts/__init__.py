@@ -10,7 +10,9 @@ One module a family of figures: `base` (look, Figure, helpers), `overview` (the 
 and the registry of their names), `quality`, `forest` (a condition's forest plot, drawn a panel at a
 time by `forestpanel` on an axis from `forestaxis`) and `source`; `textfit` wraps text to a width.
 Adding a figure is a builder in one of them and its name in `overview.OVERVIEW_FIGURES` (or the
-condition-/source- families); a template asking for any other name stops the build.
+condition-/source- families); a template asking for any other name stops the build. A forest plot
+or source chart is kept between builds under a key of what its builder reads (figurecache.py): a
+builder that comes to read more of the map adds it to that key.
 """
 
 from evidence_map.publishing.charts.base import (

@@ -33,13 +33,13 @@ from evidence_map.publishing.charts.base import (
 )
 from evidence_map.publishing.charts.quality import amstar2_figure, risk_of_bias_figure
 from evidence_map.records.evidence import Evidence
+from evidence_map.records.vocab import Vocabularies
 
 # --- overview ---------------------------------------------------------------------------------
 
 
-def _condition_bars(counts: Mapping[str, int], evidence: Evidence, *, show_zero: bool) -> tuple[Any, list[tuple]]:
+def _condition_bars(counts: Mapping[str, int], v: Vocabularies, *, show_zero: bool) -> tuple[Any, list[tuple]]:
     """Horizontal bars of reviews per condition, coloured by organ system; returns chart and rows."""
-    v = evidence.vocab
     rows = [
         (v.conditions.get(c).name, v.category_name(c), counts.get(c, 0))
         for c in v.conditions.ids
@@ -76,7 +76,7 @@ def _condition_bars(counts: Mapping[str, int], evidence: Evidence, *, show_zero:
 
 def reviews_per_condition(evidence: Evidence) -> Figure:
     counts = Counter(c for r in evidence.records for c in r.conditions)
-    chart, rows = _condition_bars(counts, evidence, show_zero=True)
+    chart, rows = _condition_bars(counts, evidence.vocab, show_zero=True)
     names = {n: k for n, _, k in rows if k > 0}
     total = len(evidence.vocab.conditions.ids)
     if names:
