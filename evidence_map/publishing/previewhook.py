@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from watchdog.observers import Observer
+
 SIGNAL_FOLDER = "preview-signal"  # in the work folder, beside the generated mkdocs.yml
 SIGNAL_FILE = "regenerated"
 PREVIEW_PROCESS = "preview.pid"  # the process of `build.py serve` that starts the server
@@ -38,5 +40,10 @@ def on_serve(server: Any, config: Any, builder: Any, **_: Any) -> Any:
         return server
     server.unwatch(config.docs_dir)
     server.unwatch(config.config_file_path)
+    if not server.observer.emitters:
+        # Nothing else is watched (no --watch-theme). mkdocs' server polls what it watches every half
+        # second, a quarter of a second late on average; the signal is written once per
+        # regeneration, so the system's notice of it (inotify on Linux) is watched instead.
+        server.observer = Observer()
     server.watch(str(folder))
     return server
