@@ -83,7 +83,7 @@ def test_the_audit_sets_the_source_only_verdict_beside_todays(evidence: Evidence
     assert all(not r.beyond_source for r in only_source)
     assert all(e.origin == "umbrella-review" and e.graded for r in only_source for e in r.effects)
     before = grade_all(list(paper_table3()), only_source)
-    assert {r["id"]: r["before"].overall.label for r in rows} == {c: g.overall.label for c, g in before.items()}
+    assert {r["id"]: r["before"].label for r in rows} == {c: g.overall.label for c, g in before.items()}
     md = rendering.Renderer(compute_map(evidence), INFO).render("audit.md.j2", rows=rows, paper_notes=[], base="")
     header = next(line for line in md.splitlines() if line.startswith("| Condition |"))
     assert re.search(r"From the source alone \| Verdict \(map\) \| Certainty \| Why", header)

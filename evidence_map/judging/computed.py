@@ -15,7 +15,7 @@ from pathlib import Path
 
 from evidence_map.judging.certainty import Summary, summaries
 from evidence_map.judging.classes import Stratified, best_class
-from evidence_map.judging.grading import RULES, Assessed, ConditionGrade, assess, grade_all
+from evidence_map.judging.grading import RULES, Assessed, ConditionGrade, Verdict, assess, grade_all, overall_verdict
 from evidence_map.judging.history import VerdictChange, verdict_changes
 from evidence_map.judging.paper import paper_comparison, paper_table3, source_only
 from evidence_map.judging.rules import Rules
@@ -74,9 +74,12 @@ class ComputedMap:
         }
 
     @cached_property
-    def source_only(self) -> dict[str, ConditionGrade]:
-        """The verdicts the umbrella review's own figures give, for the conditions of its Table 3."""
-        return grade_all(list(paper_table3()), source_only(self.records), self.rules)
+    def source_only(self) -> dict[str, Verdict]:
+        """The overall verdicts the umbrella review's own figures give, for the conditions of its
+        Table 3 (the audit shows them beside today's; the other verdicts of a grade, several times
+        its cost, it does not show)."""
+        records = source_only(self.records)
+        return {c: overall_verdict(c, records, self.rules) for c in paper_table3()}
 
     @cached_property
     def verdict_changes(self) -> list[VerdictChange]:

@@ -294,6 +294,14 @@ def eligible_for_sensitivity(a: Assessed) -> bool:
     )
 
 
+def overall_verdict(condition: str, records: Iterable[Record], rules: Rules = RULES) -> Verdict:
+    """The overall verdict of `grade_condition`, alone: none of the other verdicts it is shown with."""
+    on_condition = [r for r in records if condition in r.conditions]
+    if not on_condition:
+        return no_reviews()
+    return verdict((assess(r, e, rules) for r in on_condition for e in r.effects_for(condition)), rules)
+
+
 def grade_condition(condition: str, records: Iterable[Record], rules: Rules = RULES) -> ConditionGrade:
     on_condition = [r for r in records if condition in r.conditions]
     if not on_condition:
