@@ -11,6 +11,7 @@ from evidence_map.publishing.charts import Figure
 from evidence_map.publishing.figurecache import FigureCache
 from evidence_map.publishing.site import all_figures
 from evidence_map.records.evidence import Evidence
+from evidence_map.records.vocab import Vocabulary
 
 
 def sources_of(evidence: Evidence) -> list[str]:
@@ -77,4 +78,19 @@ def test_a_removed_record_makes_again_its_conditions_and_sources_figures(evidenc
     computed = compute_map(removed)
     got, cache = cached(tmp_path, computed)
     assert cache.made == len(rec.conditions) + len(rec.sources)
+    assert_same(got, figures(computed))
+
+
+def test_a_map_with_other_vocabularies_makes_every_kept_figure_again(evidence: Evidence, tmp_path: Path) -> None:
+    """A map may be loaded with vocabularies other than the project's (load_evidence's vocab_dir):
+    the names the figures show are theirs."""
+    cached(tmp_path, compute_map(evidence))
+    v = evidence.vocab
+    cid = next(c for r in evidence.records for c in r.conditions if r.effects_for(c))
+    terms = tuple(replace(t, name=f"{t.name} (renamed)") if t.id == cid else t for t in v.conditions.terms)
+    renamed = replace(evidence, vocab=replace(v, conditions=Vocabulary("condition", terms)))
+    computed = compute_map(renamed)
+    got, cache = cached(tmp_path, computed)
+    assert cache.reused == 0
+    assert f"condition-{cid}" in got and "(renamed)" in got[f"condition-{cid}"].title
     assert_same(got, figures(computed))

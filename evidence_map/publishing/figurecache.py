@@ -6,10 +6,10 @@ its Vega-Lite spec: at 2,000 reviews about a second of every build, though an ed
 of charts. A figure is kept under a key made of the project by content (code, vocabularies, rules,
 installed packages: inputs.project_digest) and of what its builder reads:
 
-- a condition's forest plot: the records on the condition (every field, by their repr) and the
-  rules they are assessed by;
+- a condition's forest plot: the records on the condition (every field, by their repr), the rules
+  they are assessed by and the vocabularies (the names it shows);
 - an EV source's chart: how many reviews include the source and how many of them cover each
-  condition (charts.source.source_coverage).
+  condition (charts.source.source_coverage), and the vocabularies.
 
 The overview figures read the whole map and are made in every build. A kept figure carries its spec,
 and the spec's key in the chart cache, in place of its Altair chart (chartrender.KeptSpec). The
@@ -42,7 +42,9 @@ class FigureCache:
     def __init__(self, folder: Path, computed: ComputedMap) -> None:
         self.path = folder / FILE
         self._computed = computed
-        self._base = digest(VERSION, project_digest(), repr(computed.rules))
+        # The vocabularies by value too: a map may be loaded with other vocabularies than the project's.
+        vocab = pickle.dumps(computed.vocab, pickle.HIGHEST_PROTOCOL)
+        self._base = digest(VERSION, project_digest(), repr(computed.rules), vocab)
         try:
             self._kept: dict[str, Figure | None] = pickle.loads(self.path.read_bytes())
         except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError):
