@@ -19,6 +19,7 @@ from evidence_map.publishing import apart, pages, reviewpages, site
 from evidence_map.publishing import renderer as rendering
 from evidence_map.publishing.writer import TreeWriter
 from evidence_map.records.evidence import Evidence
+from evidence_map.records.vocab import Vocabulary
 from evidence_map.surveillance.queue import load_screening
 from tests.test_processes import forked
 
@@ -150,6 +151,15 @@ def test_kept_review_pages_are_reused_until_what_they_show_changes(
 
     monkeypatch.setattr(reviewpages, "project_digest", lambda: "another project")
     assert render(edited, tmp_path / "d", kept) == cold
+    assert calls[-1] == all_ids
+
+    # A map loaded with other vocabularies (load_evidence's vocab_dir) shows their names: every page again.
+    v, cid = evidence.vocab, first.conditions[0]
+    terms = tuple(dataclasses.replace(t, name=f"{t.name} (renamed)") if t.id == cid else t for t in v.conditions.terms)
+    vocab = dataclasses.replace(v, conditions=Vocabulary("condition", terms))
+    other = compute_map(dataclasses.replace(edited.evidence, vocab=vocab))
+    cold = render(other, tmp_path / "cold-other")
+    assert render(other, tmp_path / "e", kept) == cold
     assert calls[-1] == all_ids
 
 

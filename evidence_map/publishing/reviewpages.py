@@ -5,7 +5,7 @@ Nine pages in ten are review pages at 2,000 reviews, and a review page shows one
 under a key made of everything its template reads (the names in `READS`; a test holds the template
 to that list): the record itself (every field, by its repr), its assessed effects, the verdicts of
 its conditions (the page's search filters name them), its notices, which EV sources have a page
-(it links only to those), the repository's address, and the project, by content:
+(it links only to those), the repository's address, the map's vocabularies, and the project, by content:
 templates, code, vocabularies, synonyms, rules, the umbrella review's data and the installed
 packages (inputs.project_digest). A key that differs in any of these is another entry, so an entry
 is never stale. The entries are one file in the work folder holding those the last build used.
@@ -76,7 +76,9 @@ class ReviewCache:
         evidence = computed.evidence
         with_page = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
         self._computed = computed
-        self._base = digest(VERSION, project_digest(), info.repo_url, " ".join(with_page))
+        # The vocabularies by value too: a map may be loaded with other vocabularies than the project's.
+        vocab = pickle.dumps(evidence.vocab, pickle.HIGHEST_PROTOCOL)
+        self._base = digest(VERSION, project_digest(), vocab, info.repo_url, " ".join(with_page))
         try:
             self._kept: dict[str, str] = pickle.loads(self.path.read_bytes())
         except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError):
