@@ -65,6 +65,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MB = 1024 * 1024
+# Seconds a page may take to reach its load event: the effects page at 5,000 reviews took more than
+# Playwright's default of 30 s, and a page that slow is a finding, not a reason to stop the run.
+LOAD_WAIT = 300
 
 
 # --- builds ---------------------------------------------------------------------------------------
@@ -213,16 +216,25 @@ def _weight(site: Path, base: str, urls: set[str]) -> dict[str, Any]:
 
 
 def page_weight(browser: Any, site: Path, base: str, path: str) -> dict[str, Any]:
-    """Everything one visit loads (scrolled to the end, so lazy charts load too), from the files on disk."""
+    """Everything one visit loads (scrolled to the end, so lazy charts load too), from the files on
+    disk, and the seconds until the page's load event (None: not within LOAD_WAIT)."""
+    from playwright.sync_api import TimeoutError as PageTimeout
+
     context = browser.new_context()
     page = context.new_page()
     urls: set[str] = set()
     page.on("request", lambda req: urls.add(req.url))
-    page.goto(base + path, wait_until="load")
-    height = page.evaluate("document.body.scrollHeight")
-    for y in range(0, int(height) + 800, 800):
-        page.evaluate(f"window.scrollTo(0, {y})")
-    page.wait_for_load_state("networkidle")
+    t0 = time.perf_counter()
+    loaded: float | None = None
+    try:
+        page.goto(base + path, wait_until="load", timeout=LOAD_WAIT * 1000)
+        loaded = time.perf_counter() - t0
+        height = page.evaluate("document.body.scrollHeight")
+        for y in range(0, int(height) + 800, 800):
+            page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_load_state("networkidle", timeout=LOAD_WAIT * 1000)
+    except PageTimeout:  # weighed from what it had asked for by then
+        pass
     urls |= set(page.evaluate("Array.from(document.images, i => i.currentSrc || i.src)"))
     context.close()
     total = _weight(site, base, urls)
@@ -240,6 +252,7 @@ def page_weight(browser: Any, site: Path, base: str, path: str) -> dict[str, Any
     )
     return {
         **total,
+        "loaded": loaded,
         "own_scripts": own["bytes"],
         "own_scripts_gzip": own["gzip"],
         "charts": charts["bytes"],
@@ -601,7 +614,13 @@ def growth_table(results: dict[int, dict[str, Any]]) -> list[str]:
 def _weight_text(n: int, w: dict[str, Any]) -> str:
     search = f", of which search {_kb(w['search_index_gzip'])}" if w["search_index"] else ""
     own = f", of which the map's scripts and styles {_kb(w['own_scripts_gzip'])}" if w.get("own_scripts") else ""
-    return f"{n:,}: {_kb(w['gzip'])} ({_kb(w['bytes'])}){search}{own}"
+    if "loaded" not in w:  # a run from before the load was timed
+        load = ""
+    elif w["loaded"] is None:
+        load = f"; not loaded within {LOAD_WAIT} s"
+    else:
+        load = f"; loaded in {w['loaded']:.1f} s"
+    return f"{n:,}: {_kb(w['gzip'])} ({_kb(w['bytes'])}){search}{own}{load}"
 
 
 def goals(results: dict[int, dict[str, Any]]) -> list[str]:
