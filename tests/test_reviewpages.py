@@ -149,7 +149,8 @@ def test_kept_review_pages_are_reused_until_what_they_show_changes(
     assert calls[-1] == [first.id]
     assert html.unescape(cold[f"reviews/{first.id}.md"]).count("(edited)") >= 1
 
-    monkeypatch.setattr(reviewpages, "project_digest", lambda: "another project")
+    made_with = reviewpages.made_with
+    monkeypatch.setattr(reviewpages, "made_with", lambda vocab: "another project " + made_with(vocab))
     assert render(edited, tmp_path / "d", kept) == cold
     assert calls[-1] == all_ids
 

@@ -66,9 +66,9 @@ class KeptSpec:
     """A figure's Vega-Lite spec as a plain dict, with its key in the chart cache: what a figure kept
     from the last build (figurecache.py) carries in place of its Altair chart, read as one is."""
 
-    def __init__(self, spec: dict[str, Any], key: str | None = None) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
-        self.key = key or cache_key(spec)
+        self.key = cache_key(spec)
 
     def to_dict(self, validate: bool = True) -> dict[str, Any]:
         return self.spec

@@ -3,8 +3,8 @@ the charts of that record's conditions and EV sources are built again.
 
 To find each chart's drawing in the chart cache (chartrender.py), a build makes every figure and
 its Vega-Lite spec: at 2,000 reviews about a second of every build, though an edit changes a handful
-of charts. A figure is kept under a key made of the project by content (code, vocabularies, rules,
-installed packages: inputs.project_digest) and of what its builder reads:
+of charts. A figure is kept under a key made of the project by content and the map's vocabularies
+(inputs.made_with) and of what its builder reads:
 
 - a condition's forest plot: the records on the condition (every field, by their repr), the rules
   they are assessed by and the vocabularies (the names it shows);
@@ -29,7 +29,7 @@ from evidence_map.judging.computed import ComputedMap
 from evidence_map.publishing.chartrender import KeptSpec
 from evidence_map.publishing.charts import Figure, forest_figure, unchecked
 from evidence_map.publishing.charts.source import coverage_figure, source_coverage
-from evidence_map.publishing.inputs import digest, project_digest
+from evidence_map.publishing.inputs import digest, made_with
 from evidence_map.records.model import Record
 
 VERSION = "figures 1"
@@ -39,12 +39,11 @@ FILE = "figures.pickle"
 class FigureCache:
     """The figures of the last build, in `folder`/figures.pickle."""
 
-    def __init__(self, folder: Path, computed: ComputedMap) -> None:
+    def __init__(self, folder: Path, computed: ComputedMap, made: str | None = None) -> None:
+        """`made`: inputs.made_with of the map's vocabularies, when the build has it already."""
         self.path = folder / FILE
         self._computed = computed
-        # The vocabularies by value too: a map may be loaded with other vocabularies than the project's.
-        vocab = pickle.dumps(computed.vocab, pickle.HIGHEST_PROTOCOL)
-        self._base = digest(VERSION, project_digest(), repr(computed.rules), vocab)
+        self._base = digest(VERSION, made or made_with(computed.vocab), repr(computed.rules))
         try:
             self._kept: dict[str, Figure | None] = pickle.loads(self.path.read_bytes())
         except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, ImportError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import subprocess
 import time
 from collections.abc import Callable
@@ -77,6 +78,13 @@ def project_digest() -> str:
     h = Digest("project 1")
     _add_project(h.add)
     return h.hexdigest()
+
+
+def made_with(vocab: object) -> str:
+    """What a page or figure kept between builds is made with besides its own inputs: the project
+    by content (project_digest) and the vocabularies the map was loaded with, by value (a map may
+    be loaded with other vocabularies than the project's). A build computes it once for its caches."""
+    return digest(project_digest(), pickle.dumps(vocab, pickle.HIGHEST_PROTOCOL))
 
 
 def _add_project(add: Callable[..., None]) -> None:

@@ -206,13 +206,14 @@ def render_site_pages(
     kept: Path | None = None,
     second: Apart | None = None,
     notices: dict[str, Any] | None = None,
+    made: str | None = None,
 ) -> int:
     """Every page into `writer`; returns how many review pages were rendered. `kept`: a folder where
     review pages are kept between builds (reviewpages.py), so only those whose inputs changed are
     rendered again; `second`: the build's second process, which takes a share (apart.py)."""
     if notices is None:
         notices = notices_for(screening)
-    cache = ReviewCache(kept, computed, info) if kept is not None else None
+    cache = ReviewCache(kept, computed, info, made) if kept is not None else None
     reviews = ReviewPages(computed, info, notices, cache, second)
     # The second process takes the review pages when many are to render, else the source pages,
     # whose tables of reviews make them the larger share of the topic pages (this one renders the

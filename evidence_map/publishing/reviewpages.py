@@ -5,9 +5,9 @@ Nine pages in ten are review pages at 2,000 reviews, and a review page shows one
 under a key made of everything its template reads (the names in `READS`; a test holds the template
 to that list): the record itself (every field, by its repr), its assessed effects, the verdicts of
 its conditions (the page's search filters name them), its notices, which EV sources have a page
-(it links only to those), the repository's address, the map's vocabularies, and the project, by content:
-templates, code, vocabularies, synonyms, rules, the umbrella review's data and the installed
-packages (inputs.project_digest). A key that differs in any of these is another entry, so an entry
+(it links only to those), the repository's address, and what it is made with (inputs.made_with):
+the map's vocabularies, and the project by content: templates, code, vocabularies, synonyms, rules,
+the umbrella review's data and the installed packages. A key that differs in any of these is another entry, so an entry
 is never stale. The entries are one file in the work folder holding those the last build used.
 """
 
@@ -25,7 +25,7 @@ from evidence_map.files import replace_file
 from evidence_map.judging.computed import ComputedMap
 from evidence_map.processes import outcome
 from evidence_map.publishing.apart import Apart, job, wanted
-from evidence_map.publishing.inputs import digest, project_digest
+from evidence_map.publishing.inputs import digest, made_with
 from evidence_map.publishing.pagekinds import KINDS, page_path
 from evidence_map.publishing.renderer import Renderer, SiteInfo
 from evidence_map.records.model import Record
@@ -71,14 +71,14 @@ FORMATS = frozenset(
 class ReviewCache:
     """The review pages of the last build, in `folder`/pages.pickle."""
 
-    def __init__(self, folder: Path, computed: ComputedMap, info: Any) -> None:
+    def __init__(self, folder: Path, computed: ComputedMap, info: Any, made: str | None = None) -> None:
+        """`made`: inputs.made_with of the map's vocabularies, when the build has it already."""
         self.path = folder / FILE
         evidence = computed.evidence
         with_page = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
         self._computed = computed
-        # The vocabularies by value too: a map may be loaded with other vocabularies than the project's.
-        vocab = pickle.dumps(evidence.vocab, pickle.HIGHEST_PROTOCOL)
-        self._base = digest(VERSION, project_digest(), vocab, info.repo_url, " ".join(with_page))
+        made = made or made_with(evidence.vocab)
+        self._base = digest(VERSION, made, info.repo_url, " ".join(with_page))
         try:
             self._kept: dict[str, str] = pickle.loads(self.path.read_bytes())
         except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError):

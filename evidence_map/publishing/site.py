@@ -11,7 +11,7 @@ import html
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from evidence_map.publishing.exports import export_files
 from evidence_map.publishing.feeds import atom_feed, changes_from_records, screening_entries, whats_new
 from evidence_map.publishing.figurecache import FigureCache
 from evidence_map.publishing.generator import publish
-from evidence_map.publishing.inputs import data_commit
+from evidence_map.publishing.inputs import data_commit, made_with
 from evidence_map.publishing.pagekinds import navigation, not_in_nav, with_search_meta
 from evidence_map.publishing.pages import notices_for, render_site_pages, static_files
 from evidence_map.publishing.renderer import SiteInfo, compiled_templates_kept
@@ -144,7 +144,8 @@ def prepare_map(
         renderer = ChartRenderer(work / "chart-cache")
         sources = [s for s in evidence.vocab.sources.ids if evidence.for_source(s)]
         # Charts missing from the cache are drawn in other processes while this one renders the pages.
-        kept_figures = FigureCache(work / "figures", computed)
+        made = made_with(evidence.vocab)  # what the kept figures and review pages are made with
+        kept_figures = FigureCache(work / "figures", computed, made)
         with renderer.start(all_figures(computed, sources, kept_figures)) as drawing:
             figures = drawing.figures
             kept_figures.save()
@@ -156,7 +157,7 @@ def prepare_map(
                     data = with_search_meta(rel, data.decode("utf-8")).encode("utf-8")
                 writer.write(rel, data)
             reviews = render_site_pages(
-                computed, figures, info, writer, screening, work / "review-pages", second, notices
+                computed, figures, info, writer, screening, work / "review-pages", second, notices, made
             )
             writer.write(SHORTCUTS, shortcuts_json(computed))
             made = outcome(files, lambda: downloads_and_feeds(computed, screening, site_url, date))
@@ -190,21 +191,18 @@ def all_figures(computed: ComputedMap, sources: list[str], kept: FigureCache | N
         overview = list(overview_figures(computed))
     yield from overview
     for cid in evidence.vocab.conditions.ids:
-        if kept is not None:
-            f = kept.forest(cid)
-        else:
-            with unchecked():
-                f = forest_figure(cid, computed)
+        f = kept.forest(cid) if kept is not None else _unchecked(forest_figure, cid, computed)
         if f is not None:
             yield f
     for sid in sources:
-        if kept is not None:
-            f = kept.source(sid)
-        else:
-            with unchecked():
-                f = source_figure(sid, evidence)
+        f = kept.source(sid) if kept is not None else _unchecked(source_figure, sid, evidence)
         if f is not None:
             yield f
+
+
+def _unchecked(build: Callable[..., Figure | None], *args: Any) -> Figure | None:
+    with unchecked():
+        return build(*args)
 
 
 def downloads_and_feeds(computed: ComputedMap, screening: Screening, site_url: str, date: str) -> dict[str, bytes]:
