@@ -94,7 +94,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Any:
 
     from filelock import FileLock
 
-    from tests.sitebuild import Built, build
+    from tests.sitebuild import Built, build, tree_digest
 
     shared = tmp_path_factory.getbasetemp()
     if worker_id != "master":
@@ -104,11 +104,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Any:
     with FileLock(str(shared / "built.lock")):
         if not done.exists():
             root.mkdir(parents=True, exist_ok=True)
+            before = tree_digest(EVIDENCE)
             proc = build(root / "site", root / "work")
-            done.write_text(json.dumps([proc.returncode, proc.stdout, proc.stderr]), encoding="utf-8")
-    returncode, stdout, stderr = json.loads(done.read_text(encoding="utf-8"))
+            outcome = [proc.returncode, proc.stdout, proc.stderr, before, tree_digest(EVIDENCE)]
+            done.write_text(json.dumps(outcome), encoding="utf-8")
+    returncode, stdout, stderr, before, after = json.loads(done.read_text(encoding="utf-8"))
     assert returncode == 0, stderr
-    return Built(root / "site", root / "work", stdout)
+    return Built(root / "site", root / "work", stdout, before, after)
 
 
 @pytest.fixture(scope="session")

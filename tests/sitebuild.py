@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import subprocess
@@ -22,12 +23,24 @@ class Built:
     site: Path
     work: Path
     stdout: str
+    # The repository's evidence folder (tree_digest) just before the build and just after it.
+    evidence_before: str = ""
+    evidence_after: str = ""
 
     def html(self, page: str) -> str:
         return (self.site / page / "index.html").read_text(encoding="utf-8")
 
     def search_pages(self) -> dict[str, dict[str, Any]]:
         return search_pages(self.site)
+
+
+def tree_digest(folder: Path) -> str:
+    """A digest of every file under `folder`: its path and its bytes."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
 
 
 def pagefind_file(path: Path) -> Any:

@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
+from evidence_map.paths import EVIDENCE
 from evidence_map.publishing import charts
 from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
@@ -862,7 +864,11 @@ def test_build_stops_cleanly_when_a_chart_cannot_be_drawn(
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("published", encoding="utf-8")
-    code = cli.main(["build", "--out", str(out), "--work", str(tmp_path / "work")])
+    evidence = tmp_path / "evidence"  # a few real records: every chart of theirs is drawn before the broken one
+    evidence.mkdir()
+    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
+        shutil.copy(path, evidence / path.name)
+    code = cli.main(["build", "--out", str(out), "--work", str(tmp_path / "work"), "--evidence", str(evidence)])
     err = capsys.readouterr().err
     assert code == 1
     assert "error: chart 'broken' could not be drawn" in err and f"{out} left as it was" in err
