@@ -98,6 +98,16 @@ def test_home_page_loads_offline_without_errors(visit: Opener) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_a_request_to_another_host_fails_and_is_reported(visit: Opener) -> None:
+    """The browser of these tests knows no host but the local server: what the site would fetch from
+    elsewhere fails, as it would offline, and the visit lists it."""
+    v = visit("")
+    failure = v.page.evaluate("fetch('https://example.org/font.woff2').then(() => 'fetched', e => String(e))")
+    assert failure.startswith("TypeError"), failure
+    assert v.offsite == ["https://example.org/font.woff2"]
+    assert "request to another host: https://example.org/font.woff2" in v.problems()
+
+
 def test_search_loads_when_used_and_reaches_the_spinal_cord_injury_page(visit: Opener) -> None:
     v = visit("")
     v.page.wait_for_load_state("networkidle")
