@@ -218,16 +218,23 @@ def settle_layout(page: Page) -> None:
 SERIOUS = ("serious", "critical")
 
 
+@functools.cache
+def axe_script() -> str:
+    """axe-core, as axe-playwright-python bundles it."""
+    return str(require("axe_playwright_python.sync_playwright").Axe().axe_script)
+
+
 def axe_violations(page: Page, name: str, rules: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Run axe-core (bundled with axe-playwright-python, so it works offline) on the page as it is now:
     its default rules, or only `rules` (which may name rules it leaves off by default, like target-size).
 
     Writes every violation to test-artifacts/axe/<name>.json and returns the serious and critical ones."""
-    axe_module = require("axe_playwright_python.sync_playwright")
     options: dict[str, Any] = {"resultTypes": ["violations"]}
     if rules:
         options["runOnly"] = {"type": "rule", "values": list(rules)}
-    results = axe_module.Axe().run(page, options=options).response
+    if not page.evaluate("typeof window.axe === 'object'"):  # once a document: the script is 570 KB
+        page.evaluate(axe_script())
+    results = page.evaluate("options => axe.run(document, options)", options)
     violations = results["violations"]
     out = ARTIFACTS / "axe"
     out.mkdir(parents=True, exist_ok=True)

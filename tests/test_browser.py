@@ -638,6 +638,18 @@ AXE_PAGES = {
 }
 
 
+def test_axe_reports_what_it_finds_each_time_it_runs_on_a_page(visit: Opener) -> None:
+    """The accessibility checks below see a fault: a paragraph made nearly white on the light
+    palette, then one whose image has no text alternative, found by a second run on the same page."""
+    v = visit("about/")
+    v.page.evaluate("document.querySelector('article p').style.color = '#f4f4f4'")
+    first = axe_violations(v.page, "fault-contrast")
+    assert "color-contrast" in {f["id"] for f in first}, first
+    v.page.evaluate("document.querySelector('article p').append(document.createElement('img'))")
+    second = axe_violations(v.page, "fault-image")
+    assert {"color-contrast", "image-alt"} <= {f["id"] for f in second}, second
+
+
 @pytest.mark.parametrize("name", [*AXE_PAGES, "search-results"])
 def test_axe_finds_no_serious_violations(visit: Opener, name: str) -> None:
     """Each page three times: light palette at desktop width, dark palette, then dark at phone width."""
