@@ -7,7 +7,6 @@ import dataclasses
 import itertools
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,6 @@ import pytest
 
 from evidence_map.judging.computed import compute_map
 from evidence_map.judging.grading import DOMAINS, INSUFFICIENT, NO_REVIEWS, VERDICTS, grade_all
-from evidence_map.paths import EVIDENCE
 from evidence_map.publishing import charts
 from evidence_map.publishing.chartrender import ChartError, ChartRenderer, accessible_svg, cache_key
 from evidence_map.publishing.charts import VERDICT_COLOURS, Figure
@@ -27,7 +25,7 @@ from evidence_map.publishing.site import all_figures
 from evidence_map.records.evidence import Evidence, load_evidence
 from evidence_map.records.model import Record, record_from_data
 from evidence_map.records.vocab import load_vocabularies
-from tests.conftest import base_record
+from tests.conftest import base_record, copy_records
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -864,10 +862,7 @@ def test_build_stops_cleanly_when_a_chart_cannot_be_drawn(
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("published", encoding="utf-8")
-    evidence = tmp_path / "evidence"  # a few real records: every chart of theirs is drawn before the broken one
-    evidence.mkdir()
-    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
-        shutil.copy(path, evidence / path.name)
+    evidence = copy_records(tmp_path / "evidence")  # every chart of these is drawn before the broken one
     code = cli.main(["build", "--out", str(out), "--work", str(tmp_path / "work"), "--evidence", str(evidence)])
     err = capsys.readouterr().err
     assert code == 1

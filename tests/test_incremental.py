@@ -15,7 +15,7 @@ import yaml
 
 from evidence_map.paths import EVIDENCE
 from evidence_map.publishing import footer, pagecache, pagehelper
-from tests.conftest import base_record, write_record
+from tests.conftest import base_record, copy_records, write_record
 from tests.sitebuild import UNSTABLE_SEARCH_FILES, build, search_index_content
 
 
@@ -107,10 +107,7 @@ def test_a_build_at_another_address_does_not_cost_the_next_build_its_layouts(tmp
     """The live preview serves at its own address, so its pages are laid out apart from a build's.
     A build at one address, then at another, then at the first again: the third lays out no page
     again, and writes the site the first wrote."""
-    evidence = tmp_path / "evidence"
-    evidence.mkdir()
-    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
-        shutil.copy(path, evidence / path.name)
+    evidence = copy_records(tmp_path / "evidence")
     work = tmp_path / "work"
     first, other = (
         {**SERIAL, "SITE_URL": "https://a.example.org/map/"},

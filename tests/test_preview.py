@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evidence_map.paths import EVIDENCE
 from evidence_map.publishing.preview import Regeneration
 from evidence_map.publishing.previewhook import SIGNAL_FILE, signal_folder
+from tests.conftest import copy_records
 
 
 def times(folder: Path) -> dict[Path, int]:
@@ -23,10 +23,7 @@ def times(folder: Path) -> dict[Path, int]:
 def test_a_save_that_changes_nothing_regenerates_nothing(tmp_path: Path, apart: bool) -> None:
     """Run here, and as `build.py serve` runs it: in a process of the fork server, which forks the
     build's own processes although the test's process, like the preview's, runs threads."""
-    evidence, work = tmp_path / "evidence", tmp_path / "work"
-    evidence.mkdir()
-    for path in sorted(EVIDENCE.glob("*.yaml"))[:3]:
-        shutil.copy(path, evidence / path.name)
+    evidence, work = copy_records(tmp_path / "evidence"), tmp_path / "work"
     watching = threading.Event()  # a thread, as the preview's file watcher is
     threading.Thread(target=watching.wait, daemon=True).start()
     regenerate = Regeneration(evidence, work, apart=apart)
