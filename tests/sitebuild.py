@@ -24,8 +24,8 @@ class Built:
     work: Path
     stdout: str
     # The repository's evidence folder (tree_digest) just before the build and just after it.
-    evidence_before: str = ""
-    evidence_after: str = ""
+    evidence_before: str
+    evidence_after: str
 
     def html(self, page: str) -> str:
         return (self.site / page / "index.html").read_text(encoding="utf-8")
