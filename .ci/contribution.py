@@ -1,7 +1,8 @@
 """A valid new review, added as a pull request would add it, passes what CI checks of records.
 
 The repository is copied (its tracked and untracked, not ignored, files), committed as the base, and
-one valid record (tests/fixtures/contribution/) is added on top. Then, in the copy: validation, the
+one valid record (tests/fixtures/contribution/) is added on top, with its screening entry, as a
+contributor adds a review the umbrella review did not include. Then, in the copy: validation, the
 tests that read the map's own records (`pytest -m records`, browser tests left out), the strict
 site build and `build.py diff`. So no test pins the live dataset and no check refuses a good
 contribution. Run by `.ci/steps contribution`; prints what it did and exits 1 on the first failure.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW = ROOT / "tests" / "fixtures" / "contribution" / "okafor-2026.yaml"
+ENTRY = NEW.with_name("screening-entry.yaml")  # its included entry, appended to screening/queue.yaml
 
 
 class Failed(Exception):
@@ -53,6 +55,9 @@ def check(copy: Path) -> None:
     if "yaml-language-server" in text:
         raise Failed(f"{NEW.name} must be written as a contributor would by hand: no modeline")
     (copy / "evidence" / NEW.name).write_text(text, encoding="utf-8")
+    queue = copy / "screening" / "queue.yaml"
+    with open(queue, "a", encoding="utf-8") as fh:
+        fh.write(ENTRY.read_text(encoding="utf-8"))
 
     # The copy's own code runs, not this tree's.
     where = run(copy, env, sys.executable, "-c", "import evidence_map.paths as p; print(p.ROOT)")

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from evidence_map.paths import ROOT
+from evidence_map.paths import EVIDENCE, ROOT
 from evidence_map.records.issues import Problem
 from evidence_map.records.model import Record, record_from_data
+from evidence_map.records.umbrella import add_origin_problems
 from evidence_map.records.validate import Checked, check_folder
 from evidence_map.records.vocab import Vocabularies, load_vocabularies
 
@@ -98,7 +99,10 @@ def load_evidence(folder: Path, vocab_dir: Path | None = None, cache: Path | Non
     paused = gc.isenabled()
     gc.disable()
     try:
-        return from_checked(check_folder(folder, vocab, cache), vocab)
+        results = check_folder(folder, vocab, cache)
+        if folder.resolve() == EVIDENCE.resolve():
+            add_origin_problems(results)
+        return from_checked(results, vocab)
     finally:
         if paused:
             gc.enable()
