@@ -41,7 +41,7 @@ from bench.synth import write_records
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 REAL = len(list((ROOT / "evidence").glob("*.yaml")))  # a size equal to this builds the real records
-STAGES = ("load + validate", "grading", "charts", "pages", "site generator", "search index")
+STAGES = ("load + validate", "grading", "charts", "pages", "site generator", "search index", "site swap")
 STAGE_NAMES = {
     "load + validate": "load + validate",
     "grading": "grading",
@@ -49,6 +49,7 @@ STAGE_NAMES = {
     "pages": "page rendering",
     "site generator": "mkdocs build",
     "search index": "Pagefind index",
+    "site swap": "new site swapped in, old one removed",
 }
 PRE = STAGES[:4]
 # Cold build times, in seconds, when the goals of fast rebuilds were set (47 real records; 2,000 synthetic).
@@ -599,9 +600,10 @@ def growth_table(results: dict[int, dict[str, Any]]) -> list[str]:
         vals = []
         for n in ns:
             t = results[n]["full"]["timings"]
-            vals.append(
-                sum(t[k] for k in PRE) if key == "pre" else results[n]["full"]["total"] if key == "total" else t[key]
-            )
+            if key == "pre":
+                vals.append(sum(t[k] for k in PRE))
+            else:
+                vals.append(results[n]["full"]["total"] if key == "total" else t.get(key, 0.0))
         ratio = ""
         if 500 in results and 5000 in results:
             i, j = ns.index(500), ns.index(5000)
@@ -675,10 +677,13 @@ def goals(results: dict[int, dict[str, Any]]) -> list[str]:
         )
     )
     edited = {n: results[n]["edit"]["total"] / results[n]["full"]["total"] for n in ns}
+    # Pagefind has no incremental mode: it indexes every page again after any edit.
+    indexing = {n: results[n]["edit"]["timings"]["search index"] / results[n]["full"]["total"] for n in ns}
     rows.append(
         (
-            "one-record edit: under 0.15 of the cold build at 2,000 records",
-            ", ".join(f"{n:,}: {edited[n]:.2f}" for n in ns),
+            "one-record edit: under 0.15 of the cold build at 2,000 records (in brackets: Pagefind's "
+            "index alone, made again from every page)",
+            ", ".join(f"{n:,}: {edited[n]:.2f} ({indexing[n]:.2f})" for n in ns),
             edited[2000] < 0.15 if 2000 in edited else None,
         )
     )

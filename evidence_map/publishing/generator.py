@@ -142,7 +142,7 @@ def publish(prepared: Prepared, out: Path, strict: bool) -> bool:
     digest = site_digest(prepared.config, out, strict)
     if read_stamp(stamp) == {"digest": digest, "site": folder_identity(out)}:
         prepared.timings["site generator"] = time.perf_counter() - t0
-        prepared.timings["search index"] = 0.0
+        prepared.timings["search index"] = prepared.timings["site swap"] = 0.0
         return False
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -155,8 +155,10 @@ def publish(prepared: Prepared, out: Path, strict: bool) -> bool:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    swap_in(tmp, out)
+    t0 = time.perf_counter()
+    swap_in(tmp, out)  # with the old site's removal: a second or two at thousands of pages
     replace_file(stamp, json.dumps({"digest": digest, "site": folder_identity(out)}))
+    prepared.timings["site swap"] = time.perf_counter() - t0
     return True
 
 
