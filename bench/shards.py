@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,11 +35,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import CHROMIUM, CHROMIUM_ARGS, serve
+from evidence_map.paths import DOCS
 from evidence_map.publishing.generator import PAGEFIND_ARGS
 
-# The site's own ranking (docs/javascripts/search.js) and queries a visitor types, from a condition's
-# name to a measure and a word of many pages.
-RANKING = {"metaWeights": {"title": 5, "names": 10, "related": 6, "mentioned": 0.2, "everywhere": 0.1, "keywords": 10}}
+
+def site_ranking(script: Path = DOCS / "javascripts" / "search.js") -> dict[str, Any]:
+    """The ranking the site's search gives Pagefind, read from its script: its weights of metadata."""
+    found = re.search(r"ranking:\s*\{\s*metaWeights:\s*\{([^}]*)\}", script.read_text(encoding="utf-8"))
+    if not found:
+        raise SystemExit(f"no `ranking: {{ metaWeights: {{...}} }}` in {script}")
+    pairs = re.findall(r"(\w+):\s*([0-9.]+)", found.group(1))
+    return {"metaWeights": {name: float(weight) for name, weight in pairs}}
+
+
+RANKING = site_ranking()
+# Queries a visitor types, from a condition's name to a measure and a word of many pages.
 QUERIES = ("sepsis", "spinal cord injury", "inflammation", "SMD", "bone marrow", "apoptosis", "stroke", "wound")
 
 

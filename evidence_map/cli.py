@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from evidence_map.paths import EVIDENCE
+from evidence_map.paths import EVIDENCE, is_own_evidence
 from evidence_map.publishing.synonyms import check_synonyms
 from evidence_map.records.evidence import InvalidEvidence, load_evidence
 from evidence_map.records.issues import Problem
@@ -30,7 +30,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     # The screening files name records of the repository's own evidence/: they are checked with it
     # (or when --queue names a queue), never with a test or benchmark folder.
     screening: list[Problem] = check_synonyms(vocab=ev.vocab)  # the search vocabulary names vocabulary ids
-    if args.queue is not None or args.evidence.resolve() == EVIDENCE.resolve():
+    if args.queue is not None or is_own_evidence(args.evidence):
         screening += check_strategy(STRATEGY) + check_queue(args.queue or QUEUE, ev)
     if any(not p.warning for p in screening):
         return report_errors([p for p in screening if not p.warning], args.format)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.shards import index, linked, pages, part_of
+import pytest
+
+from bench.shards import index, linked, pages, part_of, site_ranking
 
 PAGE = '<!doctype html><html lang="en"><body><article><h1>{title}</h1><p>{words}</p></article></body></html>'
 
@@ -45,3 +47,12 @@ def test_a_part_is_indexed_from_its_own_pages_alone(tmp_path: Path) -> None:
     index(site, tmp_path / "whole")
     whole = json.loads((tmp_path / "whole" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert whole["languages"]["en"]["page_count"] == 4
+
+
+def test_the_ranking_is_the_one_the_sites_script_gives(tmp_path: Path) -> None:
+    script = tmp_path / "search.js"
+    script.write_text("var S = {\n  ranking: { metaWeights: { title: 2, names: 0.5 } },\n};", encoding="utf-8")
+    assert site_ranking(script) == {"metaWeights": {"title": 2.0, "names": 0.5}}
+    script.write_text("var S = {};", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no `ranking"):
+        site_ranking(script)

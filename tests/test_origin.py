@@ -21,6 +21,7 @@ from evidence_map.records.yamlsafe import decode, load
 from tests.conftest import base_record, write_record
 
 VOCAB = load_vocabularies()
+LISTED = sorted(umbrella().reviews)  # ids of the umbrella review's own reviews
 NOT_APPRAISED = {"appraised_by": "not-appraised", "source": "Not appraised yet"}
 
 
@@ -57,9 +58,8 @@ def test_a_review_the_umbrella_did_not_include_cannot_claim_to_be_one_of_its(tmp
 
 
 def test_a_review_of_the_umbrella_cannot_say_the_map_found_it(tmp_path: Path) -> None:
-    listed = sorted(umbrella().reviews)[0]
-    [message] = origin_messages(tmp_path, id=listed, found_by="hand-search", amstar2=NOT_APPRAISED)
-    assert f"found_by: must be umbrella-review, or left out, as {listed} is one of the umbrella" in message
+    [message] = origin_messages(tmp_path, id=LISTED[0], found_by="hand-search", amstar2=NOT_APPRAISED)
+    assert f"found_by: must be umbrella-review, or left out, as {LISTED[0]} is one of the umbrella" in message
     assert message.endswith('; got "hand-search"')
 
 
@@ -68,15 +68,13 @@ def test_a_review_of_the_umbrella_cannot_say_the_map_found_it(tmp_path: Path) ->
     [
         {"found_by": "hand-search", "amstar2": NOT_APPRAISED},
         {"found_by": "standing-search", "amstar2": NOT_APPRAISED},
-        {"id": "__listed__"},
-        {"id": "__listed__", "found_by": "umbrella-review"},
+        {"id": LISTED[-1]},
+        {"id": LISTED[-1], "found_by": "umbrella-review"},
         {"n_studies": "twelve"},  # another error is told first, and alone
     ],
     ids=["hand-search", "standing-search", "listed", "listed, said", "invalid"],
 )
 def test_a_record_whose_origin_agrees_gets_no_origin_problem(tmp_path: Path, overrides: dict[str, Any]) -> None:
-    if overrides.get("id") == "__listed__":
-        overrides = {**overrides, "id": sorted(umbrella().reviews)[-1]}
     assert origin_messages(tmp_path, **overrides) == []
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from evidence_map.judging.computed import ComputedMap, compute_map
 from evidence_map.judging.history import last_update
-from evidence_map.paths import DOCS, EVIDENCE, MKDOCS_YML, SCHEMA
+from evidence_map.paths import DOCS, MKDOCS_YML, SCHEMA, is_own_evidence
 from evidence_map.processes import outcome
 from evidence_map.publishing import inputs
 from evidence_map.publishing.apart import Shared, job, second_process, wanted
@@ -112,7 +112,7 @@ def prepare(evidence_dir: Path, work: Path) -> Prepared:
     timings["grading"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     # The screening queue names records of the repository's evidence/; another folder gets an empty one.
-    screening = load_screening(evidence) if evidence_dir.resolve() == EVIDENCE.resolve() else NO_SCREENING
+    screening = load_screening(evidence) if is_own_evidence(evidence_dir) else NO_SCREENING
     timings["load + validate"] += time.perf_counter() - t0
     return prepare_map(computed, work, timings, screening)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from evidence_map.paths import EVIDENCE, ROOT
+from evidence_map.paths import ROOT, is_own_evidence
 from evidence_map.records.issues import Problem
 from evidence_map.records.model import Record, record_from_data
 from evidence_map.records.umbrella import add_origin_problems
@@ -100,7 +100,7 @@ def load_evidence(folder: Path, vocab_dir: Path | None = None, cache: Path | Non
     gc.disable()
     try:
         results = check_folder(folder, vocab, cache)
-        if folder.resolve() == EVIDENCE.resolve():
+        if is_own_evidence(folder):
             add_origin_problems(results)
         return from_checked(results, vocab)
     finally:
