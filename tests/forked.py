@@ -33,10 +33,11 @@ def checks(folder: Path) -> list[Any]:
 
 def pages(work: Path) -> dict[str, str]:
     from evidence_map.judging.computed import compute_map
+    from evidence_map.paths import EVIDENCE
     from evidence_map.publishing import site
     from evidence_map.records.evidence import load_evidence
 
-    site.prepare_map(compute_map(load_evidence(site.EVIDENCE)), work)
+    site.prepare_map(compute_map(load_evidence(EVIDENCE)), work)
     docs = work / "docs"
     return {p.relative_to(docs).as_posix(): p.read_bytes().hex() for p in sorted(docs.rglob("*")) if p.is_file()}
 
