@@ -15,6 +15,7 @@ import pytest
 from jinja2 import meta
 
 from evidence_map.judging.computed import ComputedMap, compute_map
+from evidence_map.processes import START_SETTING
 from evidence_map.publishing import apart, pages, reviewpages, site
 from evidence_map.publishing import renderer as rendering
 from evidence_map.publishing.writer import TreeWriter
@@ -63,6 +64,9 @@ def test_the_pages_and_downloads_made_in_the_second_process_are_the_same(
     def prepared(work: Path, apart_from: str) -> dict[str, bytes]:
         return prepare(evidence, work, apart_from, monkeypatch)
 
+    # The second process spawned, as from a process that runs threads (a test worker, the preview):
+    # it imports its own modules. A forked one is the next test's.
+    monkeypatch.setenv(START_SETTING, "spawn")
     started = []
     real = apart.one_process
     monkeypatch.setattr(apart, "one_process", lambda *a, **k: started.append(1) or real(*a, **k))
@@ -113,6 +117,7 @@ def die() -> None:
 def test_the_build_does_the_work_of_a_second_process_that_fails(
     evidence: Evidence, alone: Alone, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(START_SETTING, "spawn")  # spawned, as in the test above
     real = apart.Apart.submit
     jobs = []
     monkeypatch.setattr(apart.Apart, "submit", lambda self, fn, *args: jobs.append(fn) or real(self, die))
